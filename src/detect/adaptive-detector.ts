@@ -1,0 +1,69 @@
+/**
+ * The default detector: the adaptive core (robust level/scale, level-shift re-anchoring, surprise likelihood,
+ * suppression after a peak) plus an optional seasonal baseline, behind the policy layer.
+ */
+import type { EpochMs } from '../core/time.js';
+import type { PointVerdict, StreamingDetector } from './detector.js';
+import { coreUpdate, DEFAULT_CORE, initCore, type CoreOut, type CoreParams, type CoreState } from './adaptive-core.js';
+import { quietVerdict, verdict, type PolicyState } from './policy.js';
+import { clamp } from './robust-stats.js';
+import { SEASON_ALPHA, seasonSlot, seasonSlots, type Seasonality } from './seasonal-baseline.js';
+
+export interface AdaptiveConfig {
+  readonly direction: 'up' | 'down' | 'both';
+  readonly sensitivity: number;
+  readonly minDuration: number;
+  readonly warmup: number;
+  readonly seasonality: Seasonality;
+  readonly missing: 'ignore' | 'zero' | 'breaching' | 'notBreaching';
+}
+
+export interface AdaptiveState extends PolicyState {
+  v: 1;
+  core: CoreState;
+  /** Seasonal slot offsets (empty when seasonality is 'none'). */
+  seas: number[];
+}
+
+/** Name used in NAB result files (no `_`). */
+export const ADAPTIVE_NAME = 'cloudops';
+
+export function adaptiveDetector(
+  c: AdaptiveConfig,
+  _periodMs: number,
+  params: CoreParams = DEFAULT_CORE,
+): StreamingDetector<AdaptiveState> {
+  const threshold = 0.75 - 0.5 * c.sensitivity;
+  const opts = { direction: c.direction, threshold, minDuration: c.minDuration };
+  const slots = seasonSlots(c.seasonality);
+  const out: CoreOut = { score: 0, raw: 0, z: 0, expected: NaN, scale: 0 };
+  return {
+    name: ADAPTIVE_NAME,
+    init: () => ({ v: 1, dur: 0, core: initCore(), seas: new Array<number>(slots).fill(0) }),
+    update(st: AdaptiveState, t: EpochMs, value: number | null): PointVerdict {
+      const slot = slots > 0 ? seasonSlot(c.seasonality, t) : 0;
+      const base = slots > 0 ? (st.seas[slot] ?? 0) : 0;
+      const expectedNow = st.core.n > 0 ? st.core.lvl + base : NaN;
+      let x = value;
+      if (x === null || !Number.isFinite(x)) {
+        if (c.missing === 'zero') x = 0;
+        else if (c.missing === 'breaching') {
+          return verdict(st, opts, 1, c.direction === 'down' ? 'down' : 'up', expectedNow);
+        } else {
+          if (c.missing === 'notBreaching') st.dur = 0;
+          return quietVerdict(expectedNow);
+        }
+      }
+      const lvlBefore = st.core.lvl;
+      const first = st.core.n === 0;
+      coreUpdate(st.core, x, base, params, out);
+      if (slots > 0 && !first && out.scale > 0) {
+        const lim = params.clip * out.scale;
+        st.seas[slot] = base + SEASON_ALPHA * clamp(x - base - lvlBefore, -lim, lim);
+      }
+      if (st.core.n <= c.warmup) return quietVerdict(out.expected);
+      const side = out.z > 0 ? 'up' : out.z < 0 ? 'down' : null;
+      return verdict(st, opts, out.score, side, out.expected);
+    },
+  };
+}
