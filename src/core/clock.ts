@@ -28,9 +28,10 @@ export class VirtualClock implements Clock {
     private readonly start: EpochMs,
     readonly speed: number,
     private readonly wall: () => number = () => performance.now(),
+    wallStart?: number,
   ) {
     if (!(speed > 0)) throw new RangeError(`clock speed must be > 0, got ${speed}`);
-    this.wallStart = wall();
+    this.wallStart = wallStart ?? wall();
   }
   now(): EpochMs {
     return Math.floor(this.start + (this.wall() - this.wallStart) * this.speed) as EpochMs;

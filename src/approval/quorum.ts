@@ -1,0 +1,64 @@
+import type { EpochMs } from '../core/time.js';
+import type { ApprovalRequest, Decision } from '../incident/incident.js';
+
+/** What the approval rules need from the policy, compiled once. */
+export interface ApprovalRules {
+  /** Approvers whose approval counts toward this request's quorum. */
+  readonly eligible: ReadonlySet<string>;
+  readonly selfApproval: 'forbidden' | 'allowed';
+}
+
+export interface IgnoredDecision {
+  readonly decision: Decision;
+  readonly why: string;
+}
+
+export interface QuorumState {
+  /** Distinct eligible approvers who approved this exact runbook in time. */
+  readonly approvedBy: readonly string[];
+  readonly needed: number;
+  readonly met: boolean;
+  /** The first counted rejection, if any: one authorized reject ends the request. */
+  readonly rejectedBy: Decision | null;
+  readonly ignored: readonly IgnoredDecision[];
+}
+
+/**
+ * Counts decisions toward a request's quorum. A decision counts only if it names this runbook hash,
+ * was given before the request expired, comes from an eligible approver, is not a self-approval the
+ * policy forbids, and is the first from that approver.
+ */
+export function evaluateQuorum(request: ApprovalRequest, decisions: readonly Decision[], rules: ApprovalRules): QuorumState {
+  const approvedBy: string[] = [];
+  const ignored: IgnoredDecision[] = [];
+  let rejectedBy: Decision | null = null;
+  const seen = new Set<string>();
+  const ordered = [...decisions].sort((a, b) => a.at - b.at);
+  for (const d of ordered) {
+    const why = disqualify(request, d, rules, seen);
+    if (why) {
+      ignored.push({ decision: d, why });
+      continue;
+    }
+    seen.add(d.approver);
+    if (d.verdict === 'reject') rejectedBy ??= d;
+    else approvedBy.push(d.approver);
+  }
+  return { approvedBy, needed: request.requiredApprovals, met: rejectedBy === null && approvedBy.length >= request.requiredApprovals, rejectedBy, ignored };
+}
+
+function disqualify(request: ApprovalRequest, d: Decision, rules: ApprovalRules, seen: ReadonlySet<string>): string | null {
+  if (d.runbookHash !== request.runbookHash) return 'names another runbook version';
+  if (d.at >= request.expiresAt) return 'arrived after the request expired';
+  if (d.at < request.requestedAt) return 'predates the request';
+  if (!rules.eligible.has(d.approver)) return `${d.approver} is not an approver for this risk level`;
+  if (d.verdict === 'approve' && rules.selfApproval === 'forbidden' && request.excludedApprovers.includes(d.approver)) {
+    return `${d.approver} triggered the suspect deployment and may not approve its fix`;
+  }
+  if (seen.has(d.approver)) return `${d.approver} already decided`;
+  return null;
+}
+
+export function isExpired(request: ApprovalRequest, now: EpochMs): boolean {
+  return now >= request.expiresAt;
+}

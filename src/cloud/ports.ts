@@ -1,0 +1,135 @@
+import type { EpochMs } from '../core/time.js';
+
+/**
+ * The ports: everything the pipeline needs from the outside world. Real AWS adapters (src/cloud/aws),
+ * the embedded simulated cloud (src/cloud/sim) and test doubles implement these and nothing more.
+ * Every call takes an AbortSignal; failures are PortError (src/core/errors.ts) with `retryable` set.
+ */
+
+export interface TimeRange {
+  readonly start: EpochMs;
+  readonly end: EpochMs;
+}
+
+/** One watched metric, as the policy names it. `id` is unique per policy and stable across restarts. */
+export interface MetricQuery {
+  readonly id: string;
+  readonly service: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** Average, Sum, Maximum, p99, TM(10%:90%) … */
+  readonly stat: string;
+  readonly periodSec: number;
+  /** Metric math over other queries of the same service, instead of namespace/metricName. */
+  readonly expression?: string;
+  readonly unit?: string;
+}
+
+export interface MetricPoint {
+  readonly t: EpochMs;
+  readonly v: number;
+}
+
+/** Datapoints in ascending time. A missing datapoint is absent (a gap), never zero. */
+export interface MetricSeries {
+  readonly id: string;
+  readonly points: readonly MetricPoint[];
+  /** CloudWatch said the data is partial (PartialData / status code); the caller may re-ask later. */
+  readonly partial?: boolean;
+}
+
+export interface MetricSource {
+  fetch(queries: readonly MetricQuery[], range: TimeRange, signal: AbortSignal): Promise<MetricSeries[]>;
+}
+
+export interface LogRecord {
+  readonly t: EpochMs;
+  readonly group: string;
+  readonly message: string;
+}
+
+export interface LogQuery {
+  readonly groups: readonly string[];
+  readonly range: TimeRange;
+  /** At most this many records come back (the adapter caps it further by its service's limits). */
+  readonly limit: number;
+  /** Only lines matching this (case-insensitive substring or /regex/); omitted = all lines. */
+  readonly filter?: string;
+}
+
+export interface LogSource {
+  fetch(query: LogQuery, signal: AbortSignal): Promise<LogRecord[]>;
+}
+
+export type DeploymentStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Stopped' | 'Stopping' | 'Superseded' | 'Cancelled';
+
+/** One pipeline execution, with when its deploy stage actually ran. */
+export interface Deployment {
+  /** Pipeline execution id. */
+  readonly id: string;
+  readonly pipeline: string;
+  readonly pipelineType?: 'V1' | 'V2';
+  readonly status: DeploymentStatus;
+  readonly startedAt: EpochMs;
+  readonly endedAt?: EpochMs;
+  /** The deploy stage of this execution. */
+  readonly deployStage?: string;
+  readonly deployStartedAt?: EpochMs;
+  readonly deployEndedAt?: EpochMs;
+  /** Who or what started it: a user ARN/name, a webhook, a schedule. */
+  readonly triggeredBy?: string;
+  readonly triggerType?: string;
+  readonly revisionId?: string;
+  readonly revisionSummary?: string;
+  readonly revisionUrl?: string;
+  /** Lines or files changed, when known. */
+  readonly changeSize?: number;
+  /** This execution was a rollback of another. */
+  readonly rollbackOf?: string;
+}
+
+export interface DeploymentSource {
+  /** Executions of these pipelines that started or ended inside `range`. */
+  list(pipelines: readonly string[], range: TimeRange, signal: AbortSignal): Promise<Deployment[]>;
+}
+
+/** One allow-listed action with its parameters, as a runbook step states it. */
+export interface ActionCall {
+  readonly action: string;
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface ActionResult {
+  readonly ok: boolean;
+  /** What the action changed, in plain words, for the audit record. */
+  readonly summary: string;
+  /** Provider references (execution ids, deployment ids). */
+  readonly refs?: Readonly<Record<string, string>>;
+}
+
+/** Where a step stands in the cloud, asked after a crash before anything is re-run. */
+export type ActionCheck = 'done' | 'not_started' | 'in_progress' | 'unknown';
+
+export interface ActionTarget {
+  /** Runs one action. `idempotencyKey` is unique per incident, runbook hash and step. */
+  execute(call: ActionCall, idempotencyKey: string, signal: AbortSignal): Promise<ActionResult>;
+  /** Whether the action with this key already happened. */
+  check(call: ActionCall, idempotencyKey: string, signal: AbortSignal): Promise<ActionCheck>;
+}
+
+/** What a notifier is told to announce. Rendering per channel lives in the channel. */
+export interface Announcement {
+  readonly kind: 'proposal' | 'decision' | 'reminder' | 'final';
+  readonly incidentId: string;
+  /** Short plain-text line, ≤ 100 ASCII characters. */
+  readonly title: string;
+  readonly text: string;
+  readonly url: string;
+  readonly state: string;
+}
+
+export interface Notifier {
+  readonly channel: string;
+  announce(a: Announcement, signal: AbortSignal): Promise<void>;
+}

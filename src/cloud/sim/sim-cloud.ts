@@ -1,0 +1,279 @@
+import type { Clock } from '../../core/clock.js';
+import { PermanentError } from '../../core/errors.js';
+import { parseDuration, type EpochMs } from '../../core/time.js';
+import type {
+  ActionCall,
+  ActionCheck,
+  ActionResult,
+  ActionTarget,
+  Deployment,
+  DeploymentSource,
+  LogQuery,
+  LogRecord,
+  LogSource,
+  MetricQuery,
+  MetricSeries,
+  MetricSource,
+  TimeRange,
+} from '../ports.js';
+import { renderLogTemplate } from './log-lines.js';
+import type { Scenario, ScenarioEffect } from './scenario.js';
+import { BaselineSeries } from './series.js';
+import type { SimStateFile } from './sim-state.js';
+
+const off = (s: string): number => (s.startsWith('-') ? -parseDuration(s.slice(1)) : parseDuration(s));
+
+interface Cause {
+  readonly kind: 'deployment' | 'event';
+  readonly id: string;
+  readonly service: string;
+  readonly pipeline?: string;
+  /** When the cause took effect (deploy stage finished, event began). */
+  readonly at: number;
+  readonly until?: number;
+  readonly effects: readonly ScenarioEffect[];
+  readonly logs: readonly { service?: string; every: string; message: string; delay: string }[];
+}
+
+/**
+ * The embedded simulated cloud: implements the metric, log, deployment and action ports over a scenario.
+ * It shows only what has happened by `clock.now()`, and an action really changes what it shows next:
+ * a rollback ends the effects of the deployments it undoes.
+ */
+export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
+  readonly t0: number;
+  private readonly series = new Map<string, BaselineSeries>();
+  private readonly causes: Cause[];
+  /** Wall-clock latency of one action, so a crash can land in the middle of it (tests). */
+  actionLatencyMs = 0;
+
+  constructor(
+    readonly scenario: Scenario,
+    private readonly clock: Clock,
+    private readonly state: SimStateFile,
+  ) {
+    this.t0 = Date.parse(scenario.start);
+    for (const [svc, s] of Object.entries(scenario.services)) {
+      for (const [m, spec] of Object.entries(s.metrics)) this.series.set(`${svc}/${m}`, new BaselineSeries(scenario, svc, m, spec));
+    }
+    this.causes = [
+      ...scenario.deployments.map((d): Cause => ({ kind: 'deployment', id: d.id, service: d.service, pipeline: d.pipeline, at: this.t0 + off(d.at), effects: d.effects, logs: d.logs })),
+      ...scenario.events.map((e): Cause => ({
+        kind: 'event',
+        id: e.name,
+        service: '',
+        at: this.t0 + off(e.at),
+        ...(e.until ? { until: this.t0 + off(e.until) } : {}),
+        effects: e.effects,
+        logs: e.logs,
+      })),
+    ];
+    // An action that was in flight when the daemon died finished in the cloud meanwhile.
+    for (const a of state.data.actions) if (a.status === 'in_progress') this.apply(a.action, a.params, a.at, a);
+  }
+
+  /** How many times execute() was called with this idempotency key (repeats included). */
+  executeCalls(key?: string): number {
+    const calls = this.state.data.executeCalls;
+    return key === undefined ? Object.values(calls).reduce((a, b) => a + b, 0) : (calls[key] ?? 0);
+  }
+
+  get actionLog(): readonly { key: string; action: string; status: string }[] {
+    return this.state.data.actions;
+  }
+
+  // ---- MetricSource -------------------------------------------------------------------------
+
+  async fetch(queries: readonly MetricQuery[], range: TimeRange, signal: AbortSignal): Promise<MetricSeries[]> {
+    signal.throwIfAborted();
+    const now = this.clock.now();
+    return queries.map((q) => {
+      const base = this.series.get(`${q.service}/${q.metricName}`);
+      if (!base) return { id: q.id, points: [] };
+      const period = q.periodSec * 1000;
+      const gaps = this.scenario.services[q.service]?.metrics[q.metricName]?.gaps ?? [];
+      const points: { t: EpochMs; v: number }[] = [];
+      const first = Math.ceil(range.start / period) * period;
+      // A datapoint for [t, t+period) exists once its period is over.
+      for (let t = first; t + period <= Math.min(range.end, now); t += period) {
+        if (gaps.some((g) => t >= this.t0 + off(g.from) && t < this.t0 + off(g.to))) continue;
+        points.push({ t: t as EpochMs, v: this.valueAt(q.service, q.metricName, base, t, period) });
+      }
+      return { id: q.id, points };
+    });
+  }
+
+  private valueAt(service: string, metric: string, base: BaselineSeries, t: number, period: number): number {
+    let v = base.valueAt(t, Math.floor((t - this.t0) / period));
+    for (const c of this.causes) {
+      for (const e of c.effects) {
+        if ((e.service ?? c.service) !== service || e.metric !== metric) continue;
+        const onset = c.at + parseDuration(e.delay);
+        if (t < onset || !this.effectActive(c, e, onset, t)) continue;
+        if (e.kind === 'add') v += e.value;
+        else if (e.kind === 'multiply') v *= e.value;
+        else v += Math.min(e.max ?? Infinity, (e.value * (t - onset)) / 60_000);
+      }
+    }
+    return v;
+  }
+
+  private effectActive(c: Cause, e: ScenarioEffect, onset: number, t: number): boolean {
+    if (c.until !== undefined && t >= c.until) return false;
+    const recovery = parseDuration(e.recovery);
+    if (e.healedBy === 'rollback') {
+      const rb = this.state.data.rolledBack[c.id];
+      if (rb !== undefined && t >= rb + recovery) return false;
+    }
+    if (e.healedBy === 'restart') {
+      const svc = e.service ?? c.service;
+      const fix = (this.state.data.restarts[svc] ?? []).find((r) => r >= onset - recovery);
+      if (fix !== undefined && t >= fix + recovery) return false;
+    }
+    return true;
+  }
+
+  // ---- LogSource ----------------------------------------------------------------------------
+
+  /** LogSource.fetch is named `fetch` on the port; the sim exposes it through `logSource`. */
+  readonly logSource: LogSource = { fetch: (q, s) => this.logs(q, s) };
+
+  private async logs(query: LogQuery, signal: AbortSignal): Promise<LogRecord[]> {
+    signal.throwIfAborted();
+    const end = Math.min(query.range.end, this.clock.now());
+    const out: LogRecord[] = [];
+    const filter = query.filter?.toLowerCase();
+    for (const group of query.groups) {
+      const service = group.split('/').pop() ?? group;
+      const svc = this.scenario.services[service];
+      if (!svc) continue;
+      const gens: { every: number; message: string; from: number; to: number; key: string }[] = svc.logs.map((l, i) => ({
+        every: parseDuration(l.every), message: l.message, from: -Infinity, to: Infinity, key: `${service}#${i}`,
+      }));
+      for (const c of this.causes) {
+        c.logs.forEach((l, i) => {
+          if ((l.service ?? c.service) !== service) return;
+          const from = c.at + parseDuration(l.delay);
+          const rb = this.state.data.rolledBack[c.id];
+          const to = Math.min(c.until ?? Infinity, rb ?? Infinity);
+          gens.push({ every: parseDuration(l.every), message: l.message, from, to, key: `${c.id}#${i}` });
+        });
+      }
+      for (const g of gens) {
+        const start = Math.max(query.range.start, g.from);
+        const stop = Math.min(end, g.to);
+        for (let t = Math.ceil(start / g.every) * g.every; t < stop; t += g.every) {
+          const message = renderLogTemplate(g.message, this.scenario.seed, g.key, t);
+          if (filter && !message.toLowerCase().includes(filter)) continue;
+          out.push({ t: t as EpochMs, group, message });
+        }
+      }
+    }
+    out.sort((a, b) => a.t - b.t);
+    return out.slice(-query.limit);
+  }
+
+  // ---- DeploymentSource ---------------------------------------------------------------------
+
+  async list(pipelines: readonly string[], range: TimeRange, signal: AbortSignal): Promise<Deployment[]> {
+    signal.throwIfAborted();
+    const now = this.clock.now();
+    const out: Deployment[] = [];
+    for (const d of this.scenario.deployments) {
+      if (!pipelines.includes(d.pipeline)) continue;
+      const deployEnd = this.t0 + off(d.at);
+      const deployStart = deployEnd - parseDuration(d.stageDuration);
+      const started = deployStart - 120_000;
+      if (started > now || deployEnd < range.start || started > range.end) continue;
+      const done = deployEnd <= now;
+      out.push({
+        id: d.id,
+        pipeline: d.pipeline,
+        pipelineType: 'V2',
+        status: done ? d.status : 'InProgress',
+        startedAt: started as EpochMs,
+        ...(done ? { endedAt: deployEnd as EpochMs, deployEndedAt: deployEnd as EpochMs } : {}),
+        deployStage: d.stage,
+        deployStartedAt: deployStart as EpochMs,
+        triggeredBy: d.triggeredBy,
+        revisionId: d.revision.id,
+        revisionSummary: d.revision.summary,
+        ...(d.revision.url ? { revisionUrl: d.revision.url } : {}),
+        ...(d.changeSize !== undefined ? { changeSize: d.changeSize } : {}),
+      });
+    }
+    for (const r of this.state.data.rollbackExecutions) {
+      if (!pipelines.includes(r.pipeline) || r.at > now || r.at < range.start) continue;
+      out.push({ id: r.id, pipeline: r.pipeline, pipelineType: 'V2', status: 'Succeeded', startedAt: r.at as EpochMs, endedAt: r.at as EpochMs, deployStartedAt: r.at as EpochMs, deployEndedAt: r.at as EpochMs, deployStage: 'Deploy', triggeredBy: 'cloudops-watcher', triggerType: 'AutomatedRollback', rollbackOf: r.rollbackOf });
+    }
+    return out.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  // ---- ActionTarget -------------------------------------------------------------------------
+
+  async execute(call: ActionCall, key: string, signal: AbortSignal): Promise<ActionResult> {
+    signal.throwIfAborted();
+    const data = this.state.data;
+    data.executeCalls[key] = (data.executeCalls[key] ?? 0) + 1;
+    const prior = data.actions.find((a) => a.key === key);
+    if (prior && prior.status !== 'in_progress') {
+      this.state.save();
+      return { ok: prior.status === 'done', summary: `already done: ${prior.summary}` };
+    }
+    const rec = { key, action: call.action, params: call.params, at: this.clock.now(), status: 'in_progress' as const, summary: '' };
+    data.actions.push(rec);
+    this.state.save();
+    if (this.actionLatencyMs > 0) await new Promise((r) => setTimeout(r, this.actionLatencyMs));
+    const result = this.apply(call.action, call.params, rec.at, rec);
+    this.state.save();
+    return result;
+  }
+
+  async check(_call: ActionCall, key: string, signal: AbortSignal): Promise<ActionCheck> {
+    signal.throwIfAborted();
+    const a = this.state.data.actions.find((x) => x.key === key);
+    if (!a) return 'not_started';
+    return a.status === 'in_progress' ? 'in_progress' : 'done';
+  }
+
+  private apply(action: string, params: ActionCall['params'], at: number, rec: { status: string; summary: string }): ActionResult {
+    const data = this.state.data;
+    let result: ActionResult;
+    switch (action) {
+      case 'codepipeline.rollback': {
+        const pipeline = String(params['pipeline']);
+        const target = params['targetExecutionId'] !== undefined ? String(params['targetExecutionId']) : undefined;
+        const deployed = this.scenario.deployments.filter((d) => d.pipeline === pipeline && this.t0 + off(d.at) <= at);
+        const targetIdx = target ? deployed.findIndex((d) => d.id === target) : deployed.length - 2;
+        const undone = deployed.slice(targetIdx + 1);
+        if (undone.length === 0) {
+          result = { ok: false, summary: `nothing to roll back on ${pipeline}` };
+          break;
+        }
+        for (const d of undone) data.rolledBack[d.id] ??= at;
+        const id = `rollback-${undone[undone.length - 1]?.id ?? ''}`;
+        data.rollbackExecutions.push({ id, pipeline, at, rollbackOf: undone.map((d) => d.id).join(',') });
+        result = { ok: true, summary: `rolled back ${pipeline} to ${target ?? 'the previous execution'} (undid ${undone.map((d) => d.id).join(', ')})`, refs: { pipelineExecutionId: id } };
+        break;
+      }
+      case 'ecs.forceNewDeployment': {
+        const svc = String(params['service']);
+        (data.restarts[svc] ??= []).push(at);
+        result = { ok: true, summary: `restarted the tasks of ${svc}` };
+        break;
+      }
+      case 'ecs.scaleService':
+        result = { ok: true, summary: `scaled ${String(params['service'])} to ${String(params['desiredCount'])} tasks` };
+        break;
+      case 'sns.publish':
+        result = { ok: true, summary: `published to ${String(params['topic'])}` };
+        break;
+      default:
+        rec.status = 'failed';
+        throw new PermanentError(`the simulated cloud has no action "${action}"`);
+    }
+    rec.status = result.ok ? 'done' : 'failed';
+    rec.summary = result.summary;
+    return result;
+  }
+}

@@ -1,0 +1,64 @@
+import type { EpochMs } from '../core/time.js';
+import type { ApprovalRequest, Decision } from '../incident/incident.js';
+import type { IncidentState } from '../incident/lifecycle.js';
+import { evaluateQuorum, type ApprovalRules } from '../approval/quorum.js';
+import type { DraftedRunbook, RunbookStep } from '../runbook/runbook.js';
+import { actionViolation, type ActionAllowList } from './action-policy.js';
+
+export type DenyReason =
+  | 'wrong_state'
+  | 'no_request'
+  | 'runbook_changed'
+  | 'step_not_in_runbook'
+  | 'rejected'
+  | 'quorum_not_met'
+  | 'kill_switch'
+  | 'action_not_allowed'
+  | 'budget_spent';
+
+export type Authorization =
+  | { readonly allowed: true; readonly approvedBy: readonly string[] }
+  | { readonly allowed: false; readonly reason: DenyReason; readonly detail: string };
+
+export interface AuthorizeInput {
+  readonly now: EpochMs;
+  readonly state: IncidentState;
+  readonly runbook: DraftedRunbook | null;
+  readonly request: ApprovalRequest | null;
+  readonly decisions: readonly Decision[];
+  readonly stepIndex: number;
+  readonly rules: ApprovalRules;
+  readonly actions: ActionAllowList;
+  readonly killSwitchOn: boolean;
+  /** Steps started across all incidents within the last hour, and the policy's limit. */
+  readonly stepsLastHour: number;
+  readonly maxActionsPerHour: number;
+}
+
+/**
+ * The single gate in front of every executor (invariant 1). Pure: everything it needs is in `input`.
+ * Returns the reason for a denial, never just false.
+ */
+export function authorize(input: AuthorizeInput): Authorization {
+  const deny = (reason: DenyReason, detail: string): Authorization => ({ allowed: false, reason, detail });
+  if (input.state !== 'approved' && input.state !== 'executing') return deny('wrong_state', `incident is ${input.state}`);
+  const { runbook, request } = input;
+  if (!runbook || !request) return deny('no_request', 'no approval request for a runbook');
+  if (runbook.hash !== request.runbookHash) return deny('runbook_changed', 'the runbook differs from the one approval was asked for');
+  const step: RunbookStep | undefined = runbook.steps[input.stepIndex];
+  if (!step) return deny('step_not_in_runbook', `the runbook has no step ${input.stepIndex + 1}`);
+
+  const quorum = evaluateQuorum(request, input.decisions, input.rules);
+  if (quorum.rejectedBy) return deny('rejected', `rejected by ${quorum.rejectedBy.approver}`);
+  if (!quorum.met) {
+    const why = quorum.ignored.map((i) => `${i.decision.approver}: ${i.why}`).join('; ');
+    return deny('quorum_not_met', `${quorum.approvedBy.length} of ${quorum.needed} approvals${why ? ` (not counted: ${why})` : ''}`);
+  }
+  if (input.killSwitchOn) return deny('kill_switch', 'the kill switch is on');
+  const violation = actionViolation(input.actions, step);
+  if (violation) return deny('action_not_allowed', violation);
+  if (input.stepsLastHour >= input.maxActionsPerHour) {
+    return deny('budget_spent', `${input.stepsLastHour} actions ran in the last hour (limit ${input.maxActionsPerHour})`);
+  }
+  return { allowed: true, approvedBy: quorum.approvedBy };
+}

@@ -1,0 +1,122 @@
+import type { Deployment } from '../cloud/ports.js';
+import type { EpochMs } from '../core/time.js';
+import type { DraftedRunbook } from '../runbook/runbook.js';
+import type { IncidentState } from './lifecycle.js';
+
+/** One metric misbehaving: what the detector saw. */
+export interface Signal {
+  readonly metricId: string;
+  readonly metricName: string;
+  readonly direction: 'up' | 'down';
+  readonly startedAt: EpochMs;
+  lastAnomalousAt: EpochMs;
+  /** Set when the metric has been healthy long enough (hysteresis) after the anomaly. */
+  clearedAt: EpochMs | null;
+  peakScore: number;
+  /** Value and expected value at the most anomalous point. */
+  peakValue: number;
+  expected: number;
+}
+
+/** A deployment ranked by correlation, with plain-word reasons. */
+export interface RankedDeployment {
+  readonly deployment: Deployment;
+  readonly score: number;
+  readonly reasons: readonly string[];
+}
+
+export interface Suspect extends RankedDeployment {
+  /** The execution to go back to (the last good one on the same pipeline), when known. */
+  readonly previousExecutionId?: string;
+}
+
+export interface Correlation {
+  readonly suspect: Suspect | null;
+  /** When there is no suspect: why nothing explains it, in plain words. */
+  readonly verdict: string;
+  readonly candidates: readonly RankedDeployment[];
+}
+
+export interface LogTemplateEvidence {
+  readonly template: string;
+  readonly baselineCount: number;
+  readonly onsetCount: number;
+  readonly isNew: boolean;
+  readonly samples: readonly string[];
+}
+
+export interface LogEvidence {
+  readonly groups: readonly string[];
+  readonly baseline: { readonly start: EpochMs; readonly end: EpochMs; readonly lines: number };
+  readonly onset: { readonly start: EpochMs; readonly end: EpochMs; readonly lines: number };
+  readonly templates: readonly LogTemplateEvidence[];
+}
+
+export interface ApprovalRequest {
+  readonly runbookHash: string;
+  readonly requestedAt: EpochMs;
+  readonly expiresAt: EpochMs;
+  readonly requiredApprovals: number;
+  /** People whose approval does not count for this incident (e.g. who triggered the suspect deploy). */
+  readonly excludedApprovers: readonly string[];
+  /** Channels the request went to; the final state is announced on each. */
+  readonly channels: readonly string[];
+  remindersSent: number;
+  escalated: boolean;
+}
+
+export type StepStatus = 'started' | 'succeeded' | 'failed' | 'skipped_already_done' | 'handed_to_human';
+
+export interface StepRecord {
+  readonly index: number;
+  readonly action: string;
+  readonly idempotencyKey: string;
+  status: StepStatus;
+  readonly startedAt: EpochMs;
+  endedAt: EpochMs | null;
+  summary: string;
+}
+
+export interface MuteRecord {
+  readonly by: string;
+  readonly kind: 'silence' | 'maintenance' | 'freeze';
+  readonly reason: string;
+  readonly at: EpochMs;
+}
+
+/** The durable record that travels through the pipeline. */
+export interface Incident {
+  readonly id: string;
+  readonly service: string;
+  state: IncidentState;
+  /** Optimistic concurrency: bumped by every write; a write naming an old version fails. */
+  version: number;
+  readonly openedAt: EpochMs;
+  updatedAt: EpochMs;
+  onsetAt: EpochMs;
+  signals: Signal[];
+  correlation: Correlation | null;
+  evidence: LogEvidence | null;
+  runbook: DraftedRunbook | null;
+  approval: ApprovalRequest | null;
+  steps: StepRecord[];
+  mutes: MuteRecord[];
+  /** Why it is in its current state, in plain words. */
+  reason: string;
+  /** The main signal's metric around the onset, as approvers saw it. */
+  chart: { metricId: string; metricName: string; points: { t: EpochMs; v: number }[]; deployments: { id: string; at: EpochMs }[] } | null;
+  /** When verification started and how many healthy polls it has seen. */
+  verification: { startedAt: EpochMs; deadline: EpochMs; healthyPolls: number } | null;
+}
+
+/** One person's decision on one runbook version. */
+export interface Decision {
+  readonly incidentId: string;
+  readonly approver: string;
+  readonly verdict: 'approve' | 'reject';
+  readonly runbookHash: string;
+  readonly at: EpochMs;
+  readonly channel: 'cli' | 'web' | 'api' | 'slack' | 'email';
+  readonly identity: string;
+  readonly reason?: string;
+}

@@ -1,0 +1,63 @@
+import type { EpochMs } from '../core/time.js';
+import { groupEvents, type MetricEvent } from '../incident/grouping.js';
+import type { Incident, Signal } from '../incident/incident.js';
+import { OPEN_STATES } from '../incident/lifecycle.js';
+import { saveIncident } from './transitions.js';
+import type { CycleContext, PipelineDeps } from './context.js';
+
+/** A readable, sortable id: service and onset minute, e.g. checkout-20261102-0814. */
+export function incidentId(service: string, onset: number, taken: (id: string) => boolean): string {
+  const d = new Date(onset).toISOString();
+  const base = `${service}-${d.slice(0, 10).replace(/-/g, '')}-${d.slice(11, 16).replace(':', '')}`;
+  let id = base;
+  for (let n = 2; taken(id); n++) id = `${base}-${n}`;
+  return id;
+}
+
+export function newIncident(id: string, service: string, signals: readonly Signal[], now: EpochMs): Incident {
+  return {
+    id,
+    service,
+    state: 'detected',
+    version: 1,
+    openedAt: now,
+    updatedAt: now,
+    onsetAt: Math.min(...signals.map((s) => s.startedAt)) as EpochMs,
+    signals: [...signals],
+    correlation: null,
+    evidence: null,
+    runbook: null,
+    approval: null,
+    steps: [],
+    mutes: [],
+    reason: `${signals.map((s) => `${s.metricName} went ${s.direction}`).join(', ')}`,
+    chart: null,
+    verification: null,
+  };
+}
+
+/** Groups this cycle's events into incidents: updates open ones, opens new ones. */
+export async function openIncidents(deps: PipelineDeps, ctx: CycleContext, events: readonly MetricEvent[]): Promise<void> {
+  const { store, policy } = deps;
+  const open = (await store.listIncidents({ states: [...OPEN_STATES] }));
+  const result = groupEvents(open, events, { groupIntervalMs: policy.groupIntervalMs, clearAfterMs: policy.clearAfterMs });
+  const now = ctx.now as EpochMs;
+  for (const updated of result.updated) {
+    const before = open.find((i) => i.id === updated.id);
+    if (!before) continue;
+    await saveIncident(store, before, now, 'watcher', 'incident.signals', (next) => {
+      next.signals = updated.signals;
+      next.onsetAt = Math.min(...updated.signals.map((s) => s.startedAt)) as EpochMs;
+    }, { signals: updated.signals.map((s) => ({ metric: s.metricId, cleared: s.clearedAt !== null })) });
+  }
+  const all = await store.listIncidents({ limit: 10_000 });
+  const ids = new Set(all.map((i) => i.id));
+  for (const [service, signals] of result.newSignals) {
+    const onset = Math.min(...signals.map((s) => s.startedAt));
+    const id = incidentId(service, onset, (x) => ids.has(x));
+    ids.add(id);
+    const inc = newIncident(id, service, signals, now);
+    await store.createIncident(inc, { at: now, incidentId: id, kind: 'incident.opened', actor: 'watcher', data: { service, signals: signals.map((s) => ({ metric: s.metricId, direction: s.direction, startedAt: s.startedAt, value: s.peakValue, expected: s.expected })) } });
+    deps.logger.info({ incidentId: id, stage: 'group', service }, 'incident opened');
+  }
+}

@@ -1,0 +1,36 @@
+import type { EpochMs } from '../core/time.js';
+import type { Incident } from '../incident/incident.js';
+import { transition, type IncidentState } from '../incident/lifecycle.js';
+import type { Store } from '../store/store.js';
+import { nextVersion } from '../store/store.js';
+
+/**
+ * Moves an incident to `to` and stores it, with its audit record, before the caller does anything the
+ * move announces (write-ahead). `patch` applies further changes to the same write. Throws on an
+ * illegal transition or when another writer got there first.
+ */
+export async function moveIncident(
+  store: Store,
+  inc: Incident,
+  to: IncidentState,
+  at: EpochMs,
+  actor: string,
+  reason: string,
+  patch?: (next: Incident) => void,
+  data: Record<string, unknown> = {},
+): Promise<Incident> {
+  const next = nextVersion(inc, at);
+  next.state = transition(inc.state, to);
+  next.reason = reason;
+  patch?.(next);
+  await store.updateIncident(next, { at, incidentId: inc.id, kind: 'incident.transition', actor, data: { from: inc.state, to, reason, ...data } });
+  return next;
+}
+
+/** Stores a change that keeps the state (new signals, a reminder sent), with its audit record. */
+export async function saveIncident(store: Store, inc: Incident, at: EpochMs, actor: string, kind: string, patch: (next: Incident) => void, data: Record<string, unknown> = {}): Promise<Incident> {
+  const next = nextVersion(inc, at);
+  patch(next);
+  await store.updateIncident(next, { at, incidentId: inc.id, kind, actor, data });
+  return next;
+}

@@ -1,0 +1,108 @@
+import type { PolicyDoc } from './schema.js';
+
+/** A problem found after the schema passed: where (a path into the document) and what. */
+export interface PolicyProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/** Approvers a quorum's `from` list expands to: group names become their members. */
+export function expandPrincipals(policy: PolicyDoc, from: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const p of from) {
+    const group = policy.groups[p];
+    if (group) group.forEach((m) => out.add(m));
+    else if (policy.approvers[p]) out.add(p);
+  }
+  return out;
+}
+
+/** Cross-references the schema cannot see: every name must point at something that exists. */
+export function crossCheck(policy: PolicyDoc): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const services = new Set(Object.keys(policy.services));
+  const approvers = new Set(Object.keys(policy.approvers));
+  const groups = new Set(Object.keys(policy.groups));
+  const isPrincipal = (p: string): boolean => approvers.has(p) || groups.has(p);
+
+  const ids = new Map<string, number>();
+  policy.metrics.forEach((m, i) => {
+    if (!services.has(m.service)) {
+      problems.push({ path: ['metrics', i, 'service'], message: `unknown service "${m.service}" (known: ${[...services].join(', ')})` });
+    }
+    const seen = ids.get(m.id);
+    if (seen !== undefined) problems.push({ path: ['metrics', i, 'id'], message: `duplicate metric id "${m.id}" (also metrics.${seen}.id)` });
+    else ids.set(m.id, i);
+    if (m.expression === undefined && (m.namespace === undefined || m.metricName === undefined)) {
+      problems.push({ path: ['metrics', i], message: 'a metric needs namespace and metricName, or an expression' });
+    }
+    if (m.expression !== undefined && m.namespace !== undefined) {
+      problems.push({ path: ['metrics', i, 'expression'], message: 'give either an expression or namespace/metricName, not both' });
+    }
+    const d = m.detector;
+    if (d?.kind === 'static' && d.threshold?.above === undefined && d.threshold?.below === undefined) {
+      problems.push({ path: ['metrics', i, 'detector', 'threshold'], message: 'a static detector needs threshold.above or threshold.below' });
+    }
+  });
+
+  for (const [svc, s] of Object.entries(policy.services)) {
+    s.dependsOn.forEach((dep, i) => {
+      if (!services.has(dep)) problems.push({ path: ['services', svc, 'dependsOn', i], message: `unknown service "${dep}"` });
+    });
+    if (!policy.metrics.some((m) => m.service === svc)) {
+      problems.push({ path: ['services', svc], message: `service "${svc}" has no metric watching it` });
+    }
+  }
+
+  for (const [g, members] of Object.entries(policy.groups)) {
+    members.forEach((m, i) => {
+      if (!approvers.has(m)) problems.push({ path: ['groups', g, i], message: `unknown approver "${m}"` });
+    });
+  }
+
+  for (const level of ['low', 'medium', 'high'] as const) {
+    const q = policy.approval.quorum[level];
+    q.from.forEach((p, i) => {
+      if (!isPrincipal(p)) problems.push({ path: ['approval', 'quorum', level, 'from', i], message: `unknown approver or group "${p}"` });
+    });
+    const pool = expandPrincipals(policy, q.from).size;
+    if (q.from.every(isPrincipal) && q.approvals > pool) {
+      problems.push({ path: ['approval', 'quorum', level, 'approvals'], message: `needs ${q.approvals} distinct approvals but only ${pool} approver(s) can give one` });
+    }
+  }
+  policy.approval.escalation?.to.forEach((p, i) => {
+    if (!isPrincipal(p)) problems.push({ path: ['approval', 'escalation', 'to', i], message: `unknown approver or group "${p}"` });
+  });
+
+  const slackIds = new Map<string, string>();
+  for (const [name, a] of Object.entries(policy.approvers)) {
+    if (!a.slackUserId) continue;
+    const other = slackIds.get(a.slackUserId);
+    if (other) problems.push({ path: ['approvers', name, 'slackUserId'], message: `Slack user ${a.slackUserId} is also approver "${other}"` });
+    else slackIds.set(a.slackUserId, name);
+  }
+
+  for (const [name, action] of Object.entries(policy.actions)) {
+    for (const [param, rule] of Object.entries(action.params)) {
+      if (rule.pattern === undefined) continue;
+      try {
+        new RegExp(rule.pattern);
+      } catch {
+        problems.push({ path: ['actions', name, 'params', param, 'pattern'], message: `invalid regular expression ${JSON.stringify(rule.pattern)}` });
+      }
+    }
+  }
+
+  for (const key of ['maintenance', 'freezes'] as const) {
+    policy[key].forEach((w, i) => {
+      w.services.forEach((s, j) => {
+        if (!services.has(s)) problems.push({ path: [key, i, 'services', j], message: `unknown service "${s}"` });
+      });
+      if (Date.parse(w.end) <= Date.parse(w.start)) problems.push({ path: [key, i, 'end'], message: 'end must be after start' });
+    });
+  }
+  if (policy.safety.maxActionsPerHour === 0 && !policy.safety.killSwitch) {
+    // allowed: a budget of zero is a read-only deployment; nothing to report.
+  }
+  return problems;
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+
+/**
+ * The policy file's schema: strict (unknown keys are errors), with documented defaults.
+ * Cross-references (a metric's service exists, a quorum names known approvers …) are checked in
+ * `cross-check.ts`; the JSON Schema for editors is generated from this (`npm run schema`).
+ */
+
+const DURATION = /^\d+(ms|s|m|h|d)$/;
+export const duration = z.string().regex(DURATION, 'expected a duration such as 30s, 5m, 2h, 1d');
+const name = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a lowercase name (letters, digits, - and _)');
+const risk = z.enum(['low', 'medium', 'high']);
+
+export const detectorConfigSchema = z.strictObject({
+  kind: z.enum(['adaptive', 'static']).default('adaptive').describe('adaptive learns the baseline; static compares with `threshold`'),
+  direction: z.enum(['up', 'down', 'both']).default('both').describe('which way the metric may go wrong'),
+  sensitivity: z.enum(['low', 'medium', 'high']).default('medium').describe('high alarms on smaller deviations'),
+  minDuration: z.int().min(1).max(60).default(2).describe('consecutive anomalous datapoints before a signal opens'),
+  warmup: z.int().min(0).max(100_000).default(30).describe('datapoints learned before any verdict'),
+  seasonality: z.enum(['none', 'daily', 'weekly']).default('none'),
+  missing: z.enum(['ignore', 'zero', 'breaching', 'notBreaching']).default('ignore').describe('treatment of missing datapoints (CloudWatch TreatMissingData vocabulary)'),
+  threshold: z.strictObject({ above: z.number().optional(), below: z.number().optional() }).optional().describe('for kind: static'),
+});
+
+const metricSchema = z.strictObject({
+  id: z.string().regex(/^[a-z][a-zA-Z0-9_]{0,254}$/, 'expected an id that starts with a lowercase letter (letters, digits, _), as CloudWatch requires'),
+  service: name,
+  namespace: z.string().min(1).max(255).optional(),
+  metricName: z.string().min(1).max(255).optional(),
+  dimensions: z.record(z.string().min(1).max(255), z.string().min(1).max(1024)).default({}),
+  stat: z.string().regex(/^(Average|Sum|Minimum|Maximum|SampleCount|IQM|p\d{1,2}(\.\d+)?|(TM|WM|PR|TC|TS)\([^)]*\))$/, 'expected a CloudWatch statistic such as Average, Sum, p99 or TM(10%:90%)').default('Average'),
+  period: z.int().refine((n) => n === 1 || n === 5 || n === 10 || n === 30 || (n >= 60 && n % 60 === 0), 'expected 1, 5, 10, 30 or a multiple of 60 seconds').default(60),
+  expression: z.string().min(1).max(2048).optional().describe('metric math instead of namespace/metricName'),
+  unit: z.string().optional(),
+  detector: detectorConfigSchema.optional(),
+});
+
+const serviceSchema = z.strictObject({
+  description: z.string().optional(),
+  pipelines: z.array(z.string().min(1).max(100)).default([]).describe('CodePipeline pipelines that deploy this service'),
+  logGroups: z.array(z.string().min(1).max(512)).max(50).default([]),
+  dependsOn: z.array(name).default([]),
+});
+
+const approverSchema = z.strictObject({
+  displayName: z.string().min(1).max(100).optional(),
+  email: z.email().optional(),
+  slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'expected a Slack user id such as U012AB3CD').optional(),
+  tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected the hex sha256 of the approver token (never the token itself)').optional(),
+});
+
+const quorumSchema = z.strictObject({
+  approvals: z.int().min(1).max(10),
+  from: z.array(z.string()).min(1).describe('groups or approvers whose approval counts'),
+});
+
+const paramRuleSchema = z.strictObject({
+  required: z.boolean().default(true),
+  pattern: z.string().optional().describe('regular expression the value must match in full'),
+  enum: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
+const actionSchema = z.strictObject({
+  risk,
+  description: z.string().optional(),
+  params: z.record(z.string(), paramRuleSchema).default({}),
+});
+
+const windowSchema = z.strictObject({
+  name: z.string().min(1),
+  services: z.array(name).default([]).describe('empty = every service'),
+  start: z.iso.datetime({ offset: true }).describe('ISO 8601 with offset'),
+  end: z.iso.datetime({ offset: true }),
+  reason: z.string().min(1),
+});
+
+const slackSchema = z.strictObject({
+  channel: z.string().min(1),
+  botTokenEnv: z.string().default('SLACK_BOT_TOKEN').describe('environment variable holding the bot token'),
+  signingSecretEnv: z.string().default('SLACK_SIGNING_SECRET'),
+  apiUrl: z.url().optional().describe('override of the Web API base URL (tests)'),
+  socketMode: z.boolean().default(false),
+  appTokenEnv: z.string().default('SLACK_APP_TOKEN'),
+});
+
+const snsSchema = z.strictObject({
+  topicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'expected an SNS topic ARN'),
+});
+
+export const policySchema = z.strictObject({
+  version: z.literal(1),
+  account: z.strictObject({
+    name: z.string().min(1),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1').default('us-east-1'),
+  }),
+  cloud: z.discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('sim'),
+      scenario: z.string().min(1).describe('scenario file, relative to this policy'),
+      speed: z.number().positive().max(10_000).default(60).describe('virtual seconds per wall second'),
+    }),
+    z.strictObject({ kind: z.literal('aws') }),
+  ]),
+  schedule: z
+    .strictObject({
+      cron: z.string().default('* * * * *').describe('poll schedule on the real clock (node-cron, with seconds field optional)'),
+      every: duration.default('1m').describe('poll interval on the simulated clock'),
+      window: duration.default('1h').describe('how much history each poll reads'),
+    })
+    .prefault({}),
+  server: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.int().min(0).max(65535).default(8080),
+      publicUrl: z.url().optional().describe('the address people reach the pages at'),
+    })
+    .prefault({}),
+  store: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.data/cloudops.db') }),
+      z.strictObject({ kind: z.literal('dynamodb'), table: z.string().min(3).max(255) }),
+    ])
+    .prefault({ kind: 'sqlite' }),
+  services: z.record(name, serviceSchema).refine((s) => Object.keys(s).length > 0, 'at least one service'),
+  metrics: z.array(metricSchema).min(1),
+  detection: detectorConfigSchema.prefault({}).describe('defaults for every metric; a metric may override'),
+  grouping: z
+    .strictObject({
+      groupWait: duration.default('1m').describe('wait after the first anomaly for others of the same service'),
+      groupInterval: duration.default('5m').describe('how long a quiet incident stays open to new signals'),
+      clearAfter: duration.default('5m').describe('healthy time before a signal counts as cleared (hysteresis)'),
+    })
+    .prefault({}),
+  correlation: z.strictObject({ lookback: duration.default('2h') }).prefault({}),
+  approvers: z.record(name, approverSchema).refine((a) => Object.keys(a).length > 0, 'at least one approver'),
+  groups: z.record(name, z.array(name).min(1)).default({}),
+  approval: z.strictObject({
+    ttl: duration.default('15m'),
+    selfApproval: z.enum(['forbidden', 'allowed']).default('forbidden'),
+    quorum: z.strictObject({ low: quorumSchema, medium: quorumSchema, high: quorumSchema }),
+    reminders: z.array(duration).default([]),
+    escalation: z.strictObject({ after: duration, to: z.array(z.string()).min(1) }).optional(),
+  }),
+  actions: z.record(z.string().regex(/^[a-z0-9]+\.[a-zA-Z0-9]+$/, 'expected service.action, e.g. codepipeline.rollback'), actionSchema),
+  runbooks: z.strictObject({ dir: z.string().default('runbooks') }).prefault({}),
+  safety: z
+    .strictObject({
+      killSwitch: z.boolean().default(false).describe('true stops every execution'),
+      killSwitchParameter: z.string().optional().describe('SSM parameter whose value "on" stops every execution'),
+      maxActionsPerHour: z.int().min(0).default(10).describe('blast-radius budget across all incidents'),
+    })
+    .prefault({}),
+  notify: z
+    .strictObject({
+      console: z.boolean().default(true),
+      slack: slackSchema.optional(),
+      sns: snsSchema.optional(),
+    })
+    .prefault({}),
+  maintenance: z.array(windowSchema).default([]),
+  freezes: z.array(windowSchema).default([]),
+});
+
+export type PolicyInput = z.input<typeof policySchema>;
+export type PolicyDoc = z.output<typeof policySchema>;
+export type DetectorConfig = z.output<typeof detectorConfigSchema>;

@@ -1,0 +1,221 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { EpochMs } from '../core/time.js';
+import type { Decision, Incident } from '../incident/incident.js';
+import { chainRecord, GENESIS_HASH, verifyChain } from './audit-chain.js';
+import {
+  StoreConflictError,
+  type AuditInput,
+  type AuditRecord,
+  type AuditVerification,
+  type DecisionWrite,
+  type Silence,
+  type Store,
+} from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS incidents (
+  id TEXT PRIMARY KEY, service TEXT NOT NULL, state TEXT NOT NULL, version INTEGER NOT NULL,
+  opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS incidents_state ON incidents(state);
+CREATE TABLE IF NOT EXISTS decisions (
+  incident_id TEXT NOT NULL, approver TEXT NOT NULL, runbook_hash TEXT NOT NULL, verdict TEXT NOT NULL,
+  at INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (incident_id, approver, runbook_hash));
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, incident_id TEXT, kind TEXT NOT NULL, actor TEXT NOT NULL,
+  data TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_incident ON audit(incident_id);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, ends_at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  incident_id: string | null;
+  kind: string;
+  actor: string;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The Store on one SQLite file in WAL mode. Writes are synchronous transactions; the port is async for DynamoDB. */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  private appendAuditSync(entry: AuditInput): AuditRecord {
+    const last = this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const rec = chainRecord((last?.seq ?? 0) + 1, last?.hash ?? GENESIS_HASH, entry);
+    this.db
+      .prepare('INSERT INTO audit (seq, at, incident_id, kind, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(rec.seq, rec.at, rec.incidentId, rec.kind, rec.actor, JSON.stringify(rec.data), rec.prevHash, rec.hash);
+    return rec;
+  }
+
+  async createIncident(incident: Incident, audit: AuditInput): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO incidents (id, service, state, version, opened_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(incident.id, incident.service, incident.state, incident.version, incident.openedAt, incident.updatedAt, JSON.stringify(incident));
+      this.appendAuditSync(audit);
+    })();
+  }
+
+  async getIncident(id: string): Promise<Incident | null> {
+    const row = this.db.prepare('SELECT doc FROM incidents WHERE id = ?').get(id) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as Incident) : null;
+  }
+
+  async listIncidents(filter: { states?: readonly string[]; service?: string; limit?: number } = {}): Promise<Incident[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.states) {
+      where.push(`state IN (${filter.states.map(() => '?').join(',') || "''"})`);
+      args.push(...filter.states);
+    }
+    if (filter.service) {
+      where.push('service = ?');
+      args.push(filter.service);
+    }
+    const sql = `SELECT doc FROM incidents ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY opened_at DESC, id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, filter.limit ?? 1000) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as Incident);
+  }
+
+  async updateIncident(next: Incident, audit: AuditInput): Promise<void> {
+    this.db.transaction(() => {
+      const res = this.db
+        .prepare('UPDATE incidents SET state = ?, version = ?, updated_at = ?, doc = ? WHERE id = ? AND version = ?')
+        .run(next.state, next.version, next.updatedAt, JSON.stringify(next), next.id, next.version - 1);
+      if (res.changes !== 1) {
+        const cur = this.db.prepare('SELECT version FROM incidents WHERE id = ?').get(next.id) as { version: number } | undefined;
+        throw new StoreConflictError(next.id, next.version - 1, cur?.version ?? null);
+      }
+      this.appendAuditSync(audit);
+    })();
+  }
+
+  async addDecision(decision: Decision, audit: AuditInput): Promise<DecisionWrite> {
+    return this.db.transaction((): DecisionWrite => {
+      const res = this.db
+        .prepare('INSERT OR IGNORE INTO decisions (incident_id, approver, runbook_hash, verdict, at, doc) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(decision.incidentId, decision.approver, decision.runbookHash, decision.verdict, decision.at, JSON.stringify(decision));
+      if (res.changes === 0) {
+        const row = this.db
+          .prepare('SELECT doc FROM decisions WHERE incident_id = ? AND approver = ? AND runbook_hash = ?')
+          .get(decision.incidentId, decision.approver, decision.runbookHash) as { doc: string };
+        return { added: false, existing: JSON.parse(row.doc) as Decision };
+      }
+      this.appendAuditSync(audit);
+      return { added: true };
+    })();
+  }
+
+  async listDecisions(incidentId: string): Promise<Decision[]> {
+    const rows = this.db.prepare('SELECT doc FROM decisions WHERE incident_id = ? ORDER BY at, approver').all(incidentId) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as Decision);
+  }
+
+  async appendAudit(entry: AuditInput): Promise<AuditRecord> {
+    return this.db.transaction(() => this.appendAuditSync(entry))();
+  }
+
+  async listAudit(filter: { incidentId?: string; limit?: number } = {}): Promise<AuditRecord[]> {
+    const rows = (
+      filter.incidentId
+        ? this.db.prepare('SELECT * FROM audit WHERE incident_id = ? ORDER BY seq LIMIT ?').all(filter.incidentId, filter.limit ?? 10_000)
+        : this.db.prepare('SELECT * FROM audit ORDER BY seq LIMIT ?').all(filter.limit ?? 10_000)
+    ) as AuditRow[];
+    return rows.map(toRecord);
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    const rows = this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditRow>;
+    return verifyChain((function* () {
+      for (const r of rows) yield toRecord(r);
+    })());
+  }
+
+  async countStepsSince(since: EpochMs): Promise<number> {
+    const row = this.db.prepare("SELECT count(*) AS n FROM audit WHERE kind = 'step.started' AND at >= ?").get(since) as { n: number };
+    return row.n;
+  }
+
+  async addSilence(s: Silence, audit: AuditInput): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO silences (id, ends_at, doc) VALUES (?, ?, ?)').run(s.id, s.endsAt, JSON.stringify(s));
+      this.appendAuditSync(audit);
+    })();
+  }
+
+  async listSilences(): Promise<Silence[]> {
+    return (this.db.prepare('SELECT doc FROM silences ORDER BY ends_at').all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as Silence);
+  }
+
+  async expireSilence(id: string, at: EpochMs, audit: AuditInput): Promise<boolean> {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT doc FROM silences WHERE id = ?').get(id) as { doc: string } | undefined;
+      if (!row) return false;
+      const s = { ...(JSON.parse(row.doc) as Silence), endsAt: at };
+      this.db.prepare('UPDATE silences SET ends_at = ?, doc = ? WHERE id = ?').run(at, JSON.stringify(s), id);
+      this.appendAuditSync(audit);
+      return true;
+    })();
+  }
+
+  async getValue<T>(key: string): Promise<T | null> {
+    const row = this.db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : null;
+  }
+
+  async setValue(key: string, value: unknown): Promise<void> {
+    this.db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  async setValues(entries: Readonly<Record<string, unknown>>): Promise<void> {
+    const stmt = this.db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    this.db.transaction(() => {
+      for (const [k, v] of Object.entries(entries)) stmt.run(k, JSON.stringify(v));
+    })();
+  }
+
+  async getValues<T>(keys: readonly string[]): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
+    const stmt = this.db.prepare('SELECT value FROM kv WHERE key = ?');
+    for (const k of keys) {
+      const row = stmt.get(k) as { value: string } | undefined;
+      if (row) out.set(k, JSON.parse(row.value) as T);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toRecord(r: AuditRow): AuditRecord {
+  return {
+    seq: r.seq,
+    at: r.at as EpochMs,
+    incidentId: r.incident_id,
+    kind: r.kind,
+    actor: r.actor,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
