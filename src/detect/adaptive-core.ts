@@ -5,7 +5,7 @@
  *
  * Everything is O(1) per point and the state is a flat JSON object of numbers.
  */
-import { alphaFor, normalTail } from './robust-stats.js';
+import { alphaFor } from './robust-stats.js';
 
 /** Tunables of the core; one setting for every series (no per-series tuning). */
 export interface CoreParams {
@@ -29,10 +29,22 @@ export interface CoreParams {
   readonly suppressHalfLife: number;
   /** Relative floor of the scale: scale >= relFloor·|level|. */
   readonly relFloor: number;
+  /** Half-life (points) of the record surprise the current one is compared with. */
+  readonly recordHalfLife: number;
+  /** Width of the logistic that maps (surprise − record) to a score. */
+  readonly noveltyWidth: number;
+  /** Weight of the likelihood term vs the novelty term (0 = novelty only). */
+  readonly likelihoodWeight: number;
+  /** Largest drop of the record per point (in surprise units). */
+  readonly recordDrop: number;
+  /** Points before the record starts learning (the scale is unreliable at first). */
+  readonly recordWarmup: number;
+  /** A point is reported only if its score beats the decayed peak by this margin. */
+  readonly suppressMargin: number;
 }
 
 export const DEFAULT_CORE: CoreParams = {
-  levelMemory: 200,
+  levelMemory: 500,
   scaleMemory: 200,
   clip: 3,
   fastMemory: 3,
@@ -42,6 +54,12 @@ export const DEFAULT_CORE: CoreParams = {
   shortMemory: 6,
   suppressHalfLife: 200,
   relFloor: 1e-3,
+  recordHalfLife: 300,
+  noveltyWidth: 0.5,
+  likelihoodWeight: 0,
+  recordWarmup: 50,
+  recordDrop: 1e9,
+  suppressMargin: 0,
 };
 
 export interface CoreState {
@@ -62,9 +80,11 @@ export interface CoreState {
   as: number;
   /** Suppression peak (decays each point). */
   peak: number;
+  /** Decaying record of the surprise. */
+  rec: number;
 }
 
-export const initCore = (): CoreState => ({ n: 0, lvl: 0, dev: 0, fast: 0, run: 0, am: 0, av: 0, as: 0, peak: 0 });
+export const initCore = (): CoreState => ({ n: 0, lvl: 0, dev: 0, fast: 0, run: 0, am: 0, av: 0, as: 0, peak: 0, rec: 0 });
 
 export interface CoreOut {
   /** Suppressed anomaly score in [0, 1]. */
@@ -77,6 +97,11 @@ export interface CoreOut {
   expected: number;
   /** The scale z was measured in. */
   scale: number;
+}
+
+/** The record decays geometrically (half-life) and by a fixed amount per point (recordDrop), whichever is slower. */
+function decayRecord(rec: number, p: CoreParams): number {
+  return Math.max(rec * Math.pow(0.5, 1 / p.recordHalfLife), rec - p.recordDrop);
 }
 
 const MAD_TO_SIGMA = 1.2533141373155001; // sqrt(pi/2): mean |x - mu| -> sigma for a normal
@@ -107,6 +132,7 @@ export function coreUpdate(st: CoreState, x: number, base: number, p: CoreParams
   out.z = z;
   out.expected = st.lvl + base;
   out.scale = scale;
+  out.scale = scale;
 
   // Surprise and its likelihood against this series' history of surprises.
   const a = Math.log1p(az);
@@ -114,17 +140,20 @@ export function coreUpdate(st: CoreState, x: number, base: number, p: CoreParams
   let raw = 0;
   if (warm) {
     const sd = Math.sqrt(st.av) + 0.05;
-    const pPoint = normalTail((a - st.am) / sd);
+    const uPoint = (a - st.am) / sd;
     const shortNext = st.as + alphaFor(p.shortMemory) * (a - st.as);
-    const pShort = normalTail(((shortNext - st.am) / sd) * Math.sqrt(p.shortMemory / 2));
-    const pMin = Math.min(pPoint, pShort);
-    raw = Math.min(1, -Math.log10(Math.max(pMin, 1e-300)) / 10);
+    const uShort = ((shortNext - st.am) / sd) * Math.sqrt(p.shortMemory / 2);
+    const u = Math.max(uPoint, uShort);
+    const recDecayed = decayRecord(st.rec, p);
+    const novelty = 1 / (1 + Math.exp(-(a - recDecayed) / p.noveltyWidth));
+    const lik = u > 0 ? u / (u + 4) : 0;
+    raw = (1 - p.likelihoodWeight) * novelty + p.likelihoodWeight * lik;
   }
   out.raw = raw;
   // Suppression: only a new peak (above the decayed previous one) is reported.
   const decay = Math.pow(0.5, 1 / p.suppressHalfLife);
   const peak = st.peak * decay;
-  out.score = raw > peak ? raw : 0;
+  out.score = raw > peak + p.suppressMargin ? raw : 0;
   st.peak = Math.max(peak, raw);
 
   // Learn: surprise distribution.
@@ -133,6 +162,7 @@ export function coreUpdate(st: CoreState, x: number, base: number, p: CoreParams
   st.am += aa * d;
   st.av = (1 - aa) * (st.av + aa * d * d);
   st.as += alphaFor(p.shortMemory) * (a - st.as);
+  if (n > p.recordWarmup) st.rec = Math.max(decayRecord(st.rec, p), a);
 
   // Learn: level and scale (Huber-clipped), fast mean, level-shift re-anchor.
   const lim = p.clip * scale;

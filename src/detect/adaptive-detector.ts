@@ -33,7 +33,7 @@ export function adaptiveDetector(
   _periodMs: number,
   params: CoreParams = DEFAULT_CORE,
 ): StreamingDetector<AdaptiveState> {
-  const threshold = 0.75 - 0.5 * c.sensitivity;
+  const threshold = 0.9 - 0.4 * c.sensitivity; // = thresholdForSensitivity (config.ts)
   const opts = { direction: c.direction, threshold, minDuration: c.minDuration };
   const slots = seasonSlots(c.seasonality);
   const out: CoreOut = { score: 0, raw: 0, z: 0, expected: NaN, scale: 0 };

@@ -14,7 +14,7 @@ export const detectorConfigSchema = z
     direction: z.enum(['up', 'down', 'both']).default('both'),
     /**
      * Sensitivity in [0, 1], default 0.5. Sets the score a point needs to be anomalous:
-     * threshold = 0.75 − 0.5·sensitivity (0 → 0.75, fewest alarms; 0.5 → 0.5; 1 → 0.25, most alarms).
+     * threshold = 0.9 − 0.4·sensitivity (0 → 0.9, fewest alarms; 0.5 → 0.7, about the NAB-optimized threshold; 1 → 0.5).
      * Ignored by the static detector.
      */
     sensitivity: z.number().min(0).max(1).default(0.5),
@@ -53,7 +53,7 @@ export type DetectorConfigInput = z.input<typeof detectorConfigSchema>;
 export type DetectorConfig = z.output<typeof detectorConfigSchema>;
 
 /** Score threshold for a sensitivity in [0, 1]. */
-export const thresholdForSensitivity = (sensitivity: number): number => 0.75 - 0.5 * sensitivity;
+export const thresholdForSensitivity = (sensitivity: number): number => 0.9 - 0.4 * sensitivity;
 
 /**
  * Builds the detector for one metric. `config` may be a partial (YAML) block; it is parsed with the schema.

@@ -1,0 +1,175 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createDetector, detectorConfigSchema } from '../../src/detect/config.js';
+import type { PointVerdict, StreamingDetector } from '../../src/detect/detector.js';
+import { epochMs, type EpochMs } from '../../src/core/time.js';
+import { listCorpus, loadDataFile } from '../../src/nab/io.js';
+
+const PERIOD = 300_000;
+const T0 = Date.UTC(2024, 0, 1);
+const ts = (i: number): EpochMs => epochMs(T0 + i * PERIOD);
+
+/** Deterministic noisy series (LCG), with optional edits. */
+function series(n: number, seed = 7): number[] {
+  let s = seed;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    out.push(50 + 10 * Math.sin((2 * Math.PI * i) / 288) + ((s / 2147483648) - 0.5) * 4);
+  }
+  return out;
+}
+
+function run(det: StreamingDetector, values: (number | null)[], state?: unknown): { verdicts: PointVerdict[]; state: unknown } {
+  const st = state ?? det.init();
+  const verdicts = values.map((v, i) => det.update(st, ts(i), v));
+  return { verdicts, state: st };
+}
+
+const NAB_DATA = fileURLToPath(new URL('../../bench/nab/data', import.meta.url));
+
+describe('adaptive detector (default config)', () => {
+  it('has no look-ahead: changing future points does not change earlier verdicts', () => {
+    const a = series(2000);
+    const b = a.slice();
+    for (let i = 1200; i < 2000; i++) b[i] = (b[i] as number) * 3 + 100;
+    const va = run(createDetector({}, PERIOD), a).verdicts;
+    const vb = run(createDetector({}, PERIOD), b).verdicts;
+    expect(vb.slice(0, 1200)).toEqual(va.slice(0, 1200));
+    expect(vb.slice(1200)).not.toEqual(va.slice(1200));
+  });
+
+  it('state round-trips through JSON and continuing from the parsed copy gives identical verdicts', () => {
+    for (const seasonality of ['none', 'daily', 'weekly'] as const) {
+      const det = createDetector({ seasonality }, PERIOD);
+      const values = series(3000);
+      values[2500] = 500;
+      const whole = run(det, values).verdicts;
+      const first = run(det, values.slice(0, 1500));
+      const json = JSON.stringify(first.state);
+      const parsed: unknown = JSON.parse(json);
+      expect(JSON.stringify(parsed)).toBe(json);
+      expect(parsed).toEqual(first.state);
+      const st = parsed as object;
+      const rest = values.slice(1500).map((v, i) => det.update(st, ts(1500 + i), v));
+      expect([...first.verdicts, ...rest]).toEqual(whole);
+    }
+  });
+
+  it('keeps its state within 2 KB of JSON (weekly seasonality, after 20,000 points)', () => {
+    for (const seasonality of ['none', 'daily', 'weekly'] as const) {
+      const det = createDetector({ seasonality }, PERIOD);
+      const values = series(20_000).map((v, i) => (i % 997 === 0 ? v * 1e6 / 3 : v));
+      const { state } = run(det, values);
+      expect(JSON.stringify(state).length).toBeLessThanOrEqual(2048);
+    }
+  });
+
+  it('flags a large spike after warm-up, in the right direction, and scores stay in [0, 1]', () => {
+    const values = series(2000);
+    values[1500] = 200;
+    const { verdicts } = run(createDetector({}, PERIOD), values);
+    expect(verdicts[1500]!.anomalous).toBe(true);
+    expect(verdicts[1500]!.direction).toBe('up');
+    for (const v of verdicts) {
+      expect(v.score).toBeGreaterThanOrEqual(0);
+      expect(v.score).toBeLessThanOrEqual(1);
+    }
+    expect(verdicts.filter((v) => v.anomalous).length).toBeLessThan(10);
+  });
+
+  it('direction filter: "up" ignores a drop, "down" ignores a spike', () => {
+    const values = series(2000);
+    values[1500] = -100;
+    values[1800] = 200;
+    const up = run(createDetector({ direction: 'up' }, PERIOD), values).verdicts;
+    const down = run(createDetector({ direction: 'down' }, PERIOD), values).verdicts;
+    const both = run(createDetector({ direction: 'both' }, PERIOD), values).verdicts;
+    expect(both[1500]!.anomalous).toBe(true);
+    expect(up[1500]!.anomalous).toBe(false);
+    expect(up[1500]!.score).toBe(0);
+    expect(down[1500]!.anomalous).toBe(true);
+    expect(down[1500]!.direction).toBe('down');
+    expect(down[1800]!.anomalous).toBe(false);
+  });
+
+  it('warm-up: no anomalous verdicts and score 0 during the first `warmup` points', () => {
+    const values = series(400);
+    values[100] = 1000;
+    const v = run(createDetector({ warmup: 200 }, PERIOD), values).verdicts;
+    expect(v.slice(0, 200).every((x) => !x.anomalous && x.score === 0)).toBe(true);
+  });
+
+  it('missing data: ignore / notBreaching skip the point, breaching alarms, zero feeds 0', () => {
+    const values: (number | null)[] = series(1000);
+    values[900] = null;
+    const ignore = run(createDetector({ missing: 'ignore' }, PERIOD), values).verdicts;
+    expect(ignore[900]).toMatchObject({ score: 0, anomalous: false });
+    const ref = run(createDetector({}, PERIOD), values.filter((_, i) => i !== 900)).verdicts;
+    // Skipping the missing point leaves the following verdicts identical to the series without it.
+    expect(ignore.slice(901).map((v) => v.score)).toEqual(ref.slice(900).map((v) => v.score));
+    const breaching = run(createDetector({ missing: 'breaching' }, PERIOD), values).verdicts;
+    expect(breaching[900]).toMatchObject({ score: 1, anomalous: true });
+    const zero = run(createDetector({ missing: 'zero' }, PERIOD), values).verdicts;
+    expect(zero[900]!.anomalous).toBe(true);
+    expect(zero[900]!.direction).toBe('down');
+    const nb = run(createDetector({ missing: 'notBreaching', minDuration: 2 }, PERIOD), [...series(999), null]).verdicts;
+    expect(nb[999]).toMatchObject({ score: 0, anomalous: false });
+  });
+
+  it('minDuration: a 1-point spike does not alarm with minDuration 3; a 3-point excursion does', () => {
+    const values = series(2000);
+    values[1500] = 300;
+    for (let i = 1700; i < 1710; i++) values[i] = 300 + i;
+    const v1 = run(createDetector({}, PERIOD), values).verdicts;
+    const v3 = run(createDetector({ minDuration: 3, sensitivity: 1 }, PERIOD), values).verdicts;
+    expect(v1[1500]!.anomalous).toBe(true);
+    expect(v3[1500]!.anomalous).toBe(false);
+    const scores = v3.slice(1700, 1710);
+    // The alarm needs 3 consecutive points over the threshold; with suppression after a peak, verify the rule directly.
+    const thr = 0.9 - 0.4 * 1;
+    let run3 = 0;
+    scores.forEach((v) => {
+      run3 = v.score >= thr && v.score > 0 ? run3 + 1 : 0;
+      expect(v.anomalous).toBe(run3 >= 3);
+    });
+  });
+
+  const alarmsAfterProbation = (file: string): number => {
+    const d = loadDataFile(join(NAB_DATA, 'artificialNoAnomaly', `${file}.csv`));
+    const det = createDetector({}, PERIOD);
+    const st = det.init();
+    let alarms = 0;
+    const probation = Math.min(Math.floor(0.15 * d.values.length), 750);
+    for (let i = 0; i < d.values.length; i++) {
+      const v = det.update(st, epochMs(d.timestamps[i]!), d.values[i]!);
+      if (i >= probation && v.anomalous) alarms++;
+    }
+    return alarms;
+  };
+
+  it('artificialNoAnomaly (NAB): no anomalous verdict after probation on 4 of the 5 clean series', () => {
+    expect(listCorpus(NAB_DATA).filter((e) => e.category === 'artificialNoAnomaly').length).toBe(5);
+    for (const f of ['art_daily_no_noise', 'art_daily_small_noise', 'art_flatline', 'art_noisy']) {
+      expect(alarmsAfterProbation(f), f).toBe(0);
+    }
+  });
+
+  // KNOWN GAP (issue 4 not done): the periodic level shifts of the square wave still raise alarms with the default
+  // configuration. `it.fails` keeps this visible: it starts failing (and must be turned into `it`) once fixed.
+  it.fails('artificialNoAnomaly (NAB): no anomalous verdict on art_daily_perfect_square_wave', () => {
+    expect(alarmsAfterProbation('art_daily_perfect_square_wave')).toBe(0);
+  });
+});
+
+describe('config schema', () => {
+  it('applies the documented defaults and rejects unknown fields', () => {
+    expect(detectorConfigSchema.parse({})).toEqual({
+      direction: 'both', sensitivity: 0.5, minDuration: 1, warmup: 30, seasonality: 'none', missing: 'ignore', kind: 'adaptive',
+    });
+    expect(() => detectorConfigSchema.parse({ bogus: 1 })).toThrow();
+    expect(() => detectorConfigSchema.parse({ kind: 'static' })).toThrow();
+    expect(createDetector({}, PERIOD).name).not.toContain('_');
+  });
+});
