@@ -1,4 +1,4 @@
-import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { alignRange, bandVerdict, chunkQueries, CloudWatchMetricSource, type MetricIssue } from '../../../src/cloud/aws/cloudwatch-metrics.js';
