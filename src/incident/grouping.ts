@@ -60,6 +60,14 @@ export function groupEvents(open: readonly Incident[], events: readonly MetricEv
 
   for (const e of [...events].sort((a, b) => a.t - b.t)) {
     const inc = current.get(e.service);
+    const open = inc?.signals.find((s) => s.metricId === e.metricId && s.clearedAt === null);
+    if (inc && open && !e.anomalous && stillDeviating(open, e.value)) {
+      // Detectors report change, not state: a value still far from the pre-incident level keeps the signal.
+      const copy = touch(inc);
+      const sig = copy.signals.find((s) => s.metricId === e.metricId && s.clearedAt === null);
+      if (sig) sig.lastAnomalousAt = e.t;
+      continue;
+    }
     if (e.anomalous && e.direction) {
       if (inc && e.t - lastActivity(inc) <= cfg.groupIntervalMs) {
         const copy = touch(inc);
@@ -103,6 +111,16 @@ function newSignal(e: MetricEvent): Signal {
     peakValue: e.value,
     expected: e.expected,
   };
+}
+
+/**
+ * Whether a value is still away from where the metric was before the signal: more than 30 % of the
+ * peak excursion remains. Unknown (false) when the detector had no expected value yet.
+ */
+export function stillDeviating(sig: Signal, value: number): boolean {
+  const excursion = sig.peakValue - sig.expected;
+  if (!Number.isFinite(excursion) || excursion === 0) return false;
+  return (value - sig.expected) / excursion > 0.3;
 }
 
 /** All signals cleared: the anomaly went away by itself. */

@@ -1,11 +1,8 @@
+import { createDetector } from '../detect/config.js';
 import type { StreamingDetector } from '../detect/detector.js';
-import { rollingZScore } from '../detect/rolling-zscore.js';
 import type { WatchedMetric } from '../policy/compile.js';
 
-const THRESHOLD = { low: 6, medium: 4.5, high: 3.5 } as const;
-
-/** The detector for one watched metric, from its (merged) detector settings. */
+/** The detector for one watched metric, from its settings (policy `detection` merged with the metric's own). */
 export function detectorFor(m: WatchedMetric): StreamingDetector {
-  const d = m.detector;
-  return rollingZScore({ window: 60, threshold: THRESHOLD[d.sensitivity], direction: d.direction, warmup: Math.min(d.warmup, 60) }) as StreamingDetector;
+  return createDetector(m.detector, m.periodSec * 1000);
 }

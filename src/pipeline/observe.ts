@@ -18,9 +18,9 @@ const key = (id: string): string => `detector:${id}`;
 /**
  * Reads new datapoints for every watched metric, feeds them to each metric's detector in time order
  * (a missing datapoint is fed as null, not zero) and returns one event per datapoint. Detector state
- * is stored so a restart continues the baseline.
+ * is stored so a restart continues the baseline. Metrics in `frozen` are scored but do not learn.
  */
-export async function observe(deps: PipelineDeps, ctx: CycleContext): Promise<MetricEvent[]> {
+export async function observe(deps: PipelineDeps, ctx: CycleContext, frozen: ReadonlySet<string> = new Set()): Promise<MetricEvent[]> {
   const { policy, store } = deps;
   const cursors = await store.getValues<MetricCursor>(policy.metrics.map((m) => key(m.id)));
   const starts = policy.metrics.map((m) => {
@@ -37,7 +37,12 @@ export async function observe(deps: PipelineDeps, ctx: CycleContext): Promise<Me
     const s = byId.get(m.id);
     if (!s || s.points.length === 0) return;
     const cursor = cursors.get(key(m.id)) ?? { lastT: null, run: 0, state: deps.detectorFor(m).init() };
+    // While a metric is part of an open incident its baseline is frozen: scoring continues against the
+    // pre-incident state, so a regression is never learned as the new normal.
+    const learned = cursor.state;
+    if (frozen.has(m.id)) cursor.state = structuredClone(learned);
     events.push(...feed(deps, m, cursor, s, starts[i] ?? start));
+    if (frozen.has(m.id)) cursor.state = learned;
     save[key(m.id)] = cursor;
   });
   await store.setValues(save);

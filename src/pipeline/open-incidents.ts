@@ -40,7 +40,10 @@ export function newIncident(id: string, service: string, signals: readonly Signa
 export async function openIncidents(deps: PipelineDeps, ctx: CycleContext, events: readonly MetricEvent[]): Promise<void> {
   const { store, policy } = deps;
   const open = (await store.listIncidents({ states: [...OPEN_STATES] }));
-  const result = groupEvents(open, events, { groupIntervalMs: policy.groupIntervalMs, clearAfterMs: policy.clearAfterMs });
+  // History read on the first cycle (or after a long outage) teaches the detectors but opens nothing:
+  // an anomaly older than group_interval is no longer news.
+  const fresh = events.filter((e) => !e.anomalous || e.t >= ctx.now - policy.groupIntervalMs);
+  const result = groupEvents(open, fresh, { groupIntervalMs: policy.groupIntervalMs, clearAfterMs: policy.clearAfterMs });
   const now = ctx.now as EpochMs;
   for (const updated of result.updated) {
     const before = open.find((i) => i.id === updated.id);

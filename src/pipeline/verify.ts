@@ -1,5 +1,5 @@
 import type { EpochMs } from '../core/time.js';
-import type { MetricEvent } from '../incident/grouping.js';
+import { stillDeviating, type MetricEvent } from '../incident/grouping.js';
 import type { Incident } from '../incident/incident.js';
 import { announce } from './announce.js';
 import type { CycleContext, PipelineDeps } from './context.js';
@@ -11,7 +11,7 @@ export function cycleHealth(inc: Incident, events: readonly MetricEvent[]): bool
   const relevant = events.filter((e) => e.t > since && inc.signals.some((s) => s.metricId === e.metricId));
   if (relevant.length === 0) return null;
   // Going back towards normal is recovery, so only the direction that broke counts against it.
-  return !relevant.some((e) => e.anomalous && inc.signals.some((s) => s.metricId === e.metricId && s.direction === e.direction));
+  return !relevant.some((e) => inc.signals.some((s) => s.metricId === e.metricId && ((e.anomalous && s.direction === e.direction) || stillDeviating(s, e.value))));
 }
 
 /** Resolves an incident once its metrics stayed healthy for the runbook's number of polls, in time. */

@@ -4,6 +4,7 @@ import type { DecisionRequest } from '../approval/record-decision.js';
 import { recordDecision } from '../approval/record-decision.js';
 import type { Decision, Incident } from '../incident/incident.js';
 import { StoreConflictError } from '../store/store.js';
+import { OPEN_STATES } from '../incident/lifecycle.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 import { decideOne, type DecideOutcome } from './decide.js';
 import { executeOne } from './execute.js';
@@ -47,7 +48,9 @@ export class Watcher {
       const ctx = this.ctx();
       const log = this.deps.logger.child({ stage: 'cycle' });
       try {
-        const events = await observe(this.deps, ctx);
+        const open = await this.deps.store.listIncidents({ states: [...OPEN_STATES] });
+        const frozen = new Set(open.flatMap((i) => i.signals.filter((s) => s.clearedAt === null).map((s) => s.metricId)));
+        const events = await observe(this.deps, ctx, frozen);
         await openIncidents(this.deps, ctx, events);
         await proposeAll(this.deps, ctx);
         for (const inc of await this.deps.store.listIncidents({ states: ['awaiting_approval'] })) {

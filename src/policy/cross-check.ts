@@ -1,3 +1,4 @@
+import { validate as validCron } from 'node-cron';
 import type { PolicyDoc } from './schema.js';
 
 /** A problem found after the schema passed: where (a path into the document) and what. */
@@ -38,10 +39,6 @@ export function crossCheck(policy: PolicyDoc): PolicyProblem[] {
     }
     if (m.expression !== undefined && m.namespace !== undefined) {
       problems.push({ path: ['metrics', i, 'expression'], message: 'give either an expression or namespace/metricName, not both' });
-    }
-    const d = m.detector;
-    if (d?.kind === 'static' && d.threshold?.above === undefined && d.threshold?.below === undefined) {
-      problems.push({ path: ['metrics', i, 'detector', 'threshold'], message: 'a static detector needs threshold.above or threshold.below' });
     }
   });
 
@@ -101,8 +98,6 @@ export function crossCheck(policy: PolicyDoc): PolicyProblem[] {
       if (Date.parse(w.end) <= Date.parse(w.start)) problems.push({ path: [key, i, 'end'], message: 'end must be after start' });
     });
   }
-  if (policy.safety.maxActionsPerHour === 0 && !policy.safety.killSwitch) {
-    // allowed: a budget of zero is a read-only deployment; nothing to report.
-  }
+  if (!validCron(policy.schedule.cron)) problems.push({ path: ['schedule', 'cron'], message: `invalid cron expression "${policy.schedule.cron}"` });
   return problems;
 }

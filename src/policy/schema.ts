@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { detectorConfigSchema } from '../detect/config.js';
 
 /**
  * The policy file's schema: strict (unknown keys are errors), with documented defaults.
@@ -11,16 +12,6 @@ export const duration = z.string().regex(DURATION, 'expected a duration such as 
 const name = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a lowercase name (letters, digits, - and _)');
 const risk = z.enum(['low', 'medium', 'high']);
 
-export const detectorConfigSchema = z.strictObject({
-  kind: z.enum(['adaptive', 'static']).default('adaptive').describe('adaptive learns the baseline; static compares with `threshold`'),
-  direction: z.enum(['up', 'down', 'both']).default('both').describe('which way the metric may go wrong'),
-  sensitivity: z.enum(['low', 'medium', 'high']).default('medium').describe('high alarms on smaller deviations'),
-  minDuration: z.int().min(1).max(60).default(2).describe('consecutive anomalous datapoints before a signal opens'),
-  warmup: z.int().min(0).max(100_000).default(30).describe('datapoints learned before any verdict'),
-  seasonality: z.enum(['none', 'daily', 'weekly']).default('none'),
-  missing: z.enum(['ignore', 'zero', 'breaching', 'notBreaching']).default('ignore').describe('treatment of missing datapoints (CloudWatch TreatMissingData vocabulary)'),
-  threshold: z.strictObject({ above: z.number().optional(), below: z.number().optional() }).optional().describe('for kind: static'),
-});
 
 const metricSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-zA-Z0-9_]{0,254}$/, 'expected an id that starts with a lowercase letter (letters, digits, _), as CloudWatch requires'),
@@ -164,3 +155,4 @@ export const policySchema = z.strictObject({
 export type PolicyInput = z.input<typeof policySchema>;
 export type PolicyDoc = z.output<typeof policySchema>;
 export type DetectorConfig = z.output<typeof detectorConfigSchema>;
+export { detectorConfigSchema };

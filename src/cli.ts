@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { loadPolicyFile, PolicyInvalidError } from './policy/load.js';
+import { compilePolicy } from './policy/compile.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import { runUntilSignalled, demoToken } from './daemon.js';
+import { errorMessage } from './core/errors.js';
+import { policyJsonSchema } from './policy/json-schema.js';
+import { STATE_LABEL } from './server/render/html.js';
+import { join, resolve, isAbsolute } from 'node:path';
+
+/** The `cloudops` command. Everything except `run`, `validate`, `schema` and `audit` talks to the daemon over HTTP. */
+const program = new Command('cloudops')
+  .description('Watches CloudWatch, names the deployment that broke a service, and runs a fix only when people approve it.')
+  .showHelpAfterError();
+
+const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const fail = (message: string, code = 1): never => {
+  process.stderr.write(`cloudops: ${message}\n`);
+  process.exit(code);
+};
+const urlOption = (): Option => new Option('--url <url>', 'the daemon address').default(process.env['CLOUDOPS_URL'] ?? 'http://127.0.0.1:8080');
+
+async function api(base: string, path: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, base), { ...init, signal: AbortSignal.timeout(15_000) });
+  } catch (err) {
+    return fail(`cannot reach the daemon at ${base} (${errorMessage(err)}); is it running? (npm start)`);
+  }
+  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!res.ok) return fail(`${res.status}: ${String(body['error'] ?? res.statusText)}`);
+  return body;
+}
+
+program
+  .command('run')
+  .description('run the daemon')
+  .requiredOption('--policy <file>', 'policy YAML')
+  .option('--port <port>', 'HTTP port (overrides the policy)', (v) => Number(v))
+  .option('--data-dir <dir>', 'where state is kept (default: CLOUDOPS_DATA_DIR or the current directory)')
+  .option('--log-level <level>', 'pino log level', 'info')
+  .action(async (o: { policy: string; port?: number; dataDir?: string; logLevel: string }) => {
+    try {
+      await runUntilSignalled({ policyFile: o.policy, ...(o.port !== undefined ? { port: o.port } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}), logLevel: o.logLevel });
+    } catch (err) {
+      if (err instanceof PolicyInvalidError) fail(err.message, 2);
+      fail(errorMessage(err));
+    }
+  });
+
+program
+  .command('validate <file>')
+  .description('check a policy file; prints FILE:LINE:COL: path: message for each problem and exits 2')
+  .action((file: string) => {
+    try {
+      const { policy } = loadPolicyFile(file);
+      out(`${file}: valid (${Object.keys(policy.services).length} services, ${policy.metrics.length} metrics, ${Object.keys(policy.approvers).length} approvers)`);
+    } catch (err) {
+      if (err instanceof PolicyInvalidError) {
+        process.stderr.write(`${err.message}\n`);
+        process.exit(2);
+      }
+      fail(errorMessage(err));
+    }
+  });
+
+program
+  .command('schema')
+  .description('print the policy JSON Schema (config/policy.schema.json is generated from it)')
+  .action(() => out(JSON.stringify(policyJsonSchema(), null, 2)));
+
+program
+  .command('incidents')
+  .description('list incidents')
+  .option('--json', 'machine-readable output')
+  .addOption(urlOption())
+  .action(async (o: { json?: boolean; url: string }) => {
+    const body = await api(o.url, '/api/incidents');
+    if (o.json) return out(JSON.stringify(body, null, 2));
+    const rows = (body['incidents'] as Record<string, unknown>[]) ?? [];
+    if (rows.length === 0) return out('no incidents');
+    for (const r of rows) out(`${String(r['id']).padEnd(34)} ${String(r['service']).padEnd(14)} ${STATE_LABEL[String(r['state'])] ?? String(r['state'])}   actions run: ${String(r['executedActions'])}`);
+  });
+
+program
+  .command('show <id>')
+  .description('show one incident')
+  .option('--json', 'machine-readable output')
+  .addOption(urlOption())
+  .action(async (id: string, o: { json?: boolean; url: string }) => {
+    const body = await api(o.url, `/api/incidents/${encodeURIComponent(id)}`);
+    if (o.json) return out(JSON.stringify(body, null, 2));
+    const inc = body['incident'] as Record<string, any>;
+    out(`${inc['id']}  ${STATE_LABEL[inc['state']] ?? inc['state']}\n  ${inc['reason']}`);
+    const s = inc['correlation']?.suspect;
+    out(s ? `  suspect: ${s.deployment.pipeline} ${s.deployment.id}: ${(s.reasons as string[]).join('; ')}` : `  suspect: none${inc['correlation'] ? ` (${inc['correlation'].verdict})` : ''}`);
+    if (inc['runbook']) {
+      out(`  runbook: ${inc['runbook'].title} [${inc['runbook'].risk} risk] ${inc['runbook'].hash}`);
+      (inc['runbook'].steps as { action: string; description: string }[]).forEach((st, n) => out(`    ${n + 1}. ${st.action}: ${st.description}`));
+    }
+    const q = body['quorum'] as { approvedBy: string[]; needed: number } | null;
+    if (q && inc['state'] === 'awaiting_approval') out(`  approvals: ${q.approvedBy.length} of ${q.needed}; expires ${new Date(inc['approval'].expiresAt).toISOString()}`);
+    out(`  actions run: ${String(body['executedActions'])}`);
+  });
+
+const decide = (verdict: 'approve' | 'reject') => async (id: string, o: { as: string; url: string; reason?: string }): Promise<void> => {
+  const token = process.env['CLOUDOPS_TOKEN'] ?? demoToken(o.as);
+  const detail = await api(o.url, `/api/incidents/${encodeURIComponent(id)}`);
+  const inc = detail['incident'] as { runbook?: { hash: string; title: string } | null; state: string };
+  if (!inc.runbook) fail(`incident ${id} has no runbook to ${verdict}`);
+  const body = await api(o.url, `/api/incidents/${encodeURIComponent(id)}/${verdict}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ runbookHash: inc.runbook?.hash, as: o.as, ...(o.reason ? { reason: o.reason } : {}) }),
+  });
+  out(`${o.as}: ${verdict} recorded for "${inc.runbook?.title ?? ''}" (${String(body['outcome'])}); incident is now ${STATE_LABEL[String(body['state'])] ?? String(body['state'])}`);
+};
+
+program.command('approve <id>').description('approve the runbook of an incident').requiredOption('--as <name>', 'approver name').addOption(urlOption()).action(decide('approve'));
+program.command('reject <id>').description('reject the runbook of an incident').requiredOption('--as <name>', 'approver name').requiredOption('--reason <text>', 'why').addOption(urlOption()).action(decide('reject'));
+
+const audit = program.command('audit').description('the audit trail');
+audit
+  .command('verify')
+  .description('check the hash chain; exits 1 and names the first bad record when one was altered')
+  .option('--policy <file>', 'the policy whose store to check', 'config/demo.yaml')
+  .option('--db <file>', 'the SQLite file (instead of --policy)')
+  .option('--data-dir <dir>', 'as given to run')
+  .action(async (o: { policy: string; db?: string; dataDir?: string }) => {
+    let file = o.db;
+    if (!file) {
+      const p = compilePolicy(loadPolicyFile(o.policy).policy, o.policy);
+      if (!p.storePath) return fail('the policy does not use a SQLite store; pass --db');
+      const dir = resolve(o.dataDir ?? process.env['CLOUDOPS_DATA_DIR'] ?? '.');
+      file = isAbsolute(p.storePath) ? p.storePath : join(dir, p.storePath);
+    }
+    const store = new SqliteStore(file);
+    const v = await store.verifyAudit();
+    await store.close();
+    if (v.ok) return out(`audit chain intact: ${v.records} records (${file})`);
+    process.stderr.write(`audit chain BROKEN at record ${v.firstBadSeq}: ${v.problem} (${file})\n`);
+    process.exit(1);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => fail(errorMessage(err)));

@@ -1,0 +1,162 @@
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { schedule as cronSchedule, type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ConsoleNotifier } from './approval/channels/console-notifier.js';
+import type { Notifier } from './cloud/ports.js';
+import { buildSimWorld } from './compose.js';
+import { SystemClock } from './core/clock.js';
+import { errorMessage } from './core/errors.js';
+import { createLogger } from './core/logger.js';
+import { INCIDENT_STATES } from './incident/lifecycle.js';
+import { Watcher } from './pipeline/watcher.js';
+import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
+import { loadPolicyFile } from './policy/load.js';
+import { createHttpServer, listen } from './server/server.js';
+import type { PipelineDeps } from './pipeline/context.js';
+import type { Store } from './store/store.js';
+import { buildAwsDeps } from './compose-aws.js';
+
+export interface DaemonOptions {
+  readonly policyFile: string;
+  readonly port?: number;
+  readonly host?: string;
+  /** Where the store and the simulated cloud's state live (read-only root: /tmp or a volume). */
+  readonly dataDir?: string;
+  readonly logLevel?: string;
+  readonly logger?: Logger;
+}
+
+export interface Daemon {
+  readonly url: string;
+  readonly watcher: Watcher;
+  readonly store: Store;
+  readonly policy: CompiledPolicy;
+  stop(): Promise<void>;
+}
+
+/** Where the CLI finds the demo token for an approver when CLOUDOPS_TOKEN is unset (documented in config/demo.yaml). */
+export const demoToken = (approver: string): string => `demo-token-${approver}`;
+
+/** The composition root: policy → ports → pipeline → scheduler and HTTP server. */
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const logger = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info' });
+  const policy = compilePolicy(loadPolicyFile(opts.policyFile).policy, opts.policyFile);
+  const doc = policy.doc;
+  const host = opts.host ?? process.env['HOST'] ?? doc.server.host;
+  const port = opts.port ?? doc.server.port;
+  const dataDir = resolve(opts.dataDir ?? process.env['CLOUDOPS_DATA_DIR'] ?? '.');
+  const storePath = policy.storePath && !isAbsolute(policy.storePath) ? join(dataDir, policy.storePath) : (policy.storePath ?? join(dataDir, 'cloudops.db'));
+
+  let publicUrl = doc.server.publicUrl ?? '';
+  const approveCommand = (id: string): string => `npm run cloudops -- approve ${id} --as <approver>${publicUrl && !publicUrl.endsWith(':8080') ? ` --url ${publicUrl}` : ''}`;
+  const notifiers: Notifier[] = [];
+  if (doc.notify.console) notifiers.push(new ConsoleNotifier(approveCommand));
+
+  let deps: PipelineDeps;
+  if (doc.cloud.kind === 'sim') {
+    deps = buildSimWorld(policy, { dataDir: dirname(storePath), storePath, logger, notifiers, publicUrl: '' }).deps;
+  } else {
+    deps = await buildAwsDeps(policy, { storePath, logger, notifiers, publicUrl: '' });
+  }
+  const watcher = new Watcher({ ...deps, get publicUrl() { return publicUrl; } });
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const cycles = new Counter({ name: 'cloudops_cycles_total', help: 'Poll cycles run', labelNames: ['outcome'], registers: [registry] });
+  const cycleSeconds = new Histogram({ name: 'cloudops_cycle_seconds', help: 'Wall time of one poll cycle', buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [registry] });
+  new Gauge({
+    name: 'cloudops_incidents',
+    help: 'Incidents by state',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const all = await deps.store.listIncidents({ limit: 10_000 });
+      for (const s of INCIDENT_STATES) this.set({ state: s }, all.filter((i) => i.state === s).length);
+    },
+  });
+
+  let stopping = false;
+  let lastCycleWall = 0;
+  const runCycle = async (): Promise<void> => {
+    const end = cycleSeconds.startTimer();
+    await watcher.runCycle();
+    end();
+    lastCycleWall = Date.now();
+    cycles.inc({ outcome: watcher.lastError ? 'error' : 'ok' });
+  };
+
+  const server = createHttpServer({
+    store: deps.store,
+    policy,
+    clock: deps.clock,
+    watcher,
+    logger,
+    registry,
+    approveCommand,
+    ready: () => {
+      if (stopping) return { ok: false, why: 'shutting down' };
+      if (watcher.cycles === 0) return { ok: false, why: 'no poll cycle has finished yet' };
+      if (watcher.lastError) return { ok: false, why: `last cycle failed: ${watcher.lastError}` };
+      return { ok: true, why: `last cycle ${Math.round((Date.now() - lastCycleWall) / 1000)} s ago` };
+    },
+  });
+  const boundPort = await listen(server, port, host);
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  publicUrl = doc.server.publicUrl ?? `http://${shownHost}:${boundPort}`;
+  logger.info({ stage: 'start', url: publicUrl, cloud: doc.cloud.kind, policy: opts.policyFile }, 'cloudops-watcher started');
+
+  // The schedule: the simulated clock polls every `schedule.every` of virtual time; the real clock uses cron.
+  let loop: Promise<void> = Promise.resolve();
+  let task: ScheduledTask | null = null;
+  if (doc.cloud.kind === 'sim') {
+    loop = (async () => {
+      while (!stopping) {
+        await runCycle();
+        try {
+          await deps.clock.sleep(policy.pollEveryMs, watcher.signal);
+        } catch {
+          break;
+        }
+      }
+    })();
+  } else {
+    await runCycle();
+    task = cronSchedule(doc.schedule.cron, () => runCycle(), { noOverlap: true, name: 'poll' });
+  }
+
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ stage: 'shutdown' }, 'stopping: no new cycles, finishing the write in flight');
+    await task?.stop();
+    watcher.stop();
+    const grace = new Promise<void>((r) => setTimeout(r, 8_000).unref());
+    await Promise.race([Promise.all([loop, watcher.drain()]), grace]);
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await deps.store.close();
+    logger.info({ stage: 'shutdown' }, 'stopped');
+  };
+  return { url: publicUrl, watcher, store: deps.store, policy, stop };
+}
+
+/** Runs the daemon until SIGTERM or SIGINT, then shuts down cleanly and exits 0. The one owner of signals. */
+export async function runUntilSignalled(opts: DaemonOptions): Promise<void> {
+  const daemon = await startDaemon(opts);
+  process.stdout.write(`\ncloudops-watcher is watching. Incidents: ${daemon.url}/\n`);
+  process.stdout.write(`List them: npm run cloudops -- incidents${daemon.url.endsWith(':8080') ? '' : ` --url ${daemon.url}`}\n\n`);
+  const onSignal = (sig: string): void => {
+    daemon
+      .stop()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        process.stderr.write(`shutdown after ${sig} failed: ${errorMessage(err)}\n`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+}
+
+export { SystemClock };

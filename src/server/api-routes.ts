@@ -1,0 +1,65 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { approverForToken } from '../approval/approver-tokens.js';
+import { evaluateQuorum } from '../approval/quorum.js';
+import { approvalRules } from '../policy/compile.js';
+import { isIncidentState } from '../incident/lifecycle.js';
+import { bearerToken, HttpError, readJson, sendJson } from './http.js';
+import type { ServerDeps } from './server.js';
+
+const decisionBody = z.strictObject({
+  runbookHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected the runbook hash shown with the proposal (sha256:…)'),
+  as: z.string().max(100).optional(),
+  reason: z.string().max(1000).optional(),
+});
+
+/** Incident with what a client needs to decide: decisions and the quorum so far. */
+export async function incidentDetail(deps: ServerDeps, id: string): Promise<Record<string, unknown>> {
+  const inc = await deps.store.getIncident(id);
+  if (!inc) throw new HttpError(404, `no incident ${id}`);
+  const decisions = await deps.store.listDecisions(id);
+  const quorum = inc.approval && inc.runbook ? evaluateQuorum(inc.approval, decisions, approvalRules(deps.policy, inc.runbook.risk, inc.approval.escalated)) : null;
+  return {
+    incident: inc,
+    decisions,
+    quorum: quorum ? { approvedBy: quorum.approvedBy, needed: quorum.needed, met: quorum.met } : null,
+    executedActions: inc.steps.filter((s) => s.status !== 'handed_to_human').length,
+  };
+}
+
+export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean> {
+  if (req.method === 'GET' && path === '/api/incidents') {
+    const state = url.searchParams.get('state');
+    if (state !== null && !isIncidentState(state)) throw new HttpError(400, `unknown state "${state}"`);
+    const incidents = await deps.store.listIncidents(state ? { states: [state] } : {});
+    sendJson(res, 200, { incidents: incidents.map((i) => ({ id: i.id, service: i.service, state: i.state, reason: i.reason, onsetAt: i.onsetAt, openedAt: i.openedAt, expiresAt: i.approval?.expiresAt ?? null, suspect: i.correlation?.suspect?.deployment.id ?? null, runbookHash: i.runbook?.hash ?? null, executedActions: i.steps.length })) });
+    return true;
+  }
+  const m = /^\/api\/incidents\/([^/]+)(?:\/(approve|reject))?$/.exec(path);
+  if (!m) return false;
+  const id = decodeURIComponent(m[1] ?? '');
+  if (!m[2]) {
+    if (req.method !== 'GET') throw new HttpError(405, 'use GET');
+    sendJson(res, 200, await incidentDetail(deps, id));
+    return true;
+  }
+  if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+  const approver = approverForToken(deps.policy.doc.approvers, bearerToken(req));
+  if (!approver) throw new HttpError(401, 'unknown or missing approver token (Authorization: Bearer …)');
+  const parsed = decisionBody.safeParse(await readJson(req));
+  if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (parsed.data.as !== undefined && parsed.data.as !== approver) throw new HttpError(403, `this token belongs to ${approver}, not ${parsed.data.as}`);
+  const verdict = m[2] === 'approve' ? 'approve' : 'reject';
+  if (verdict === 'reject' && !parsed.data.reason) throw new HttpError(400, 'a reject needs a reason');
+  const out = await deps.watcher.decide({
+    incidentId: id,
+    approver,
+    verdict,
+    runbookHash: parsed.data.runbookHash,
+    channel: 'api',
+    identity: `token:${approver}`,
+    ...(parsed.data.reason !== undefined ? { reason: parsed.data.reason } : {}),
+  });
+  sendJson(res, 200, { decision: out.decision, outcome: out.outcome, state: out.incident?.state ?? null });
+  return true;
+}

@@ -1,0 +1,13 @@
+import type { Incident } from '../../incident/incident.js';
+import { esc, fmtRemaining, fmtTime, layout, STATE_LABEL } from './html.js';
+
+/** The incident list, newest first. Pure. */
+export function renderListPage(incidents: readonly Incident[], now: number): string {
+  const rows = incidents.map((i) => {
+    const left = i.state === 'awaiting_approval' && i.approval ? ` · ${fmtRemaining(i.approval.expiresAt - now)} left` : '';
+    const suspect = i.correlation?.suspect ? `${i.correlation.suspect.deployment.pipeline} ${i.correlation.suspect.deployment.id.slice(0, 8)}` : i.correlation ? 'no deployment' : '';
+    return `<tr><td><a href="/incidents/${encodeURIComponent(i.id)}">${esc(i.id)}</a></td><td>${esc(i.service)}</td><td><span class="state s-${esc(i.state)}">${esc(STATE_LABEL[i.state] ?? i.state)}</span>${esc(left)}</td><td>${esc(suspect)}</td><td>${esc(fmtTime(i.onsetAt))}</td></tr>`;
+  });
+  const body = `<h1>Incidents</h1><section>${rows.length ? `<table><tr><th>incident</th><th>service</th><th>state</th><th>suspect</th><th>onset</th></tr>${rows.join('')}</table>` : '<p>No incidents. The watcher is polling.</p>'}</section>`;
+  return layout('Incidents', body);
+}
