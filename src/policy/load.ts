@@ -86,6 +86,7 @@ function issueToErrors(
 }
 
 function friendlyMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key') return issue.issues[0]?.message ?? issue.message;
   if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return `required (${issue.expected})`;
   if (issue.code === 'invalid_value') return `${issue.message}`;
   return issue.message;
