@@ -40,9 +40,18 @@ program
   .option('--port <port>', 'HTTP port (overrides the policy)', (v) => Number(v))
   .option('--data-dir <dir>', 'where state is kept (default: CLOUDOPS_DATA_DIR or the current directory)')
   .option('--log-level <level>', 'pino log level', 'info')
-  .action(async (o: { policy: string; port?: number; dataDir?: string; logLevel: string }) => {
+  .option('--speed <n>', 'simulated cloud: virtual seconds per wall second (overrides the policy)', (v) => Number(v))
+  .action(async (o: { policy: string; port?: number; dataDir?: string; logLevel: string; speed?: number }) => {
     try {
-      await runUntilSignalled({ policyFile: o.policy, ...(o.port !== undefined ? { port: o.port } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}), logLevel: o.logLevel });
+      const latency = Number(process.env['CLOUDOPS_SIM_ACTION_LATENCY_MS'] ?? 0);
+      await runUntilSignalled({
+        policyFile: o.policy,
+        ...(o.port !== undefined ? { port: o.port } : {}),
+        ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+        ...(o.speed !== undefined ? { speed: o.speed } : {}),
+        ...(latency > 0 ? { simActionLatencyMs: latency } : {}),
+        logLevel: o.logLevel,
+      });
     } catch (err) {
       if (err instanceof PolicyInvalidError) fail(err.message, 2);
       fail(errorMessage(err));

@@ -25,6 +25,10 @@ export interface DaemonOptions {
   readonly dataDir?: string;
   readonly logLevel?: string;
   readonly logger?: Logger;
+  /** Simulated cloud only: virtual seconds per wall second (overrides the policy). */
+  readonly speed?: number;
+  /** Simulated cloud only: wall-clock latency of every action (crash tests). */
+  readonly simActionLatencyMs?: number;
 }
 
 export interface Daemon {
@@ -41,7 +45,9 @@ export const demoToken = (approver: string): string => `demo-token-${approver}`;
 /** The composition root: policy → ports → pipeline → scheduler and HTTP server. */
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const logger = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info' });
-  const policy = compilePolicy(loadPolicyFile(opts.policyFile).policy, opts.policyFile);
+  const loaded = loadPolicyFile(opts.policyFile).policy;
+  if (opts.speed !== undefined && loaded.cloud.kind === 'sim') loaded.cloud.speed = opts.speed;
+  const policy = compilePolicy(loaded, opts.policyFile);
   const doc = policy.doc;
   const host = opts.host ?? process.env['HOST'] ?? doc.server.host;
   const port = opts.port ?? doc.server.port;
@@ -55,7 +61,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   let deps: PipelineDeps;
   if (doc.cloud.kind === 'sim') {
-    deps = buildSimWorld(policy, { dataDir: dirname(storePath), storePath, logger, notifiers, publicUrl: '' }).deps;
+    const world = buildSimWorld(policy, { dataDir: dirname(storePath), storePath, logger, notifiers, publicUrl: '' });
+    world.sim.actionLatencyMs = opts.simActionLatencyMs ?? 0;
+    deps = world.deps;
   } else {
     deps = await buildAwsDeps(policy, { storePath, logger, notifiers, publicUrl: '' });
   }
