@@ -1,6 +1,6 @@
 import type { EpochMs } from '../core/time.js';
 import type { Incident, Signal } from './incident.js';
-import { OPEN_STATES } from './lifecycle.js';
+import { OPEN_STATES, type IncidentState } from './lifecycle.js';
 
 /** What the detector said about one metric's newest point. */
 export interface MetricEvent {
@@ -18,10 +18,22 @@ export interface MetricEvent {
 }
 
 export interface GroupingConfig {
-  /** A quiet open incident still takes new signals for this long after its last anomaly. */
+  /** A quiet open incident still takes new signals for this long after its last anomaly (group_interval). */
   readonly groupIntervalMs: number;
   /** A signal counts as cleared after this long without an anomalous point (hysteresis). */
   readonly clearAfterMs: number;
+  /**
+   * Points (anomalous, or still far from the old level) a new signal needs before it opens an incident:
+   * a one-point blip never does (minimum duration). Default 2.
+   */
+  readonly minPoints?: number;
+}
+
+/** A signal seen but not yet confirmed by `minPoints` points: it opens nothing yet. */
+export interface PendingSignal {
+  readonly service: string;
+  readonly signal: Signal;
+  readonly points: number;
 }
 
 export interface GroupingResult {
@@ -29,24 +41,46 @@ export interface GroupingResult {
   readonly updated: readonly Incident[];
   /** Signals that start a new incident, per service: the caller opens one per entry. */
   readonly newSignals: ReadonlyMap<string, readonly Signal[]>;
+  /** Signals still waiting for confirmation: the caller keeps them for the next cycle. */
+  readonly pending: readonly PendingSignal[];
 }
 
+/**
+ * Incidents that ended without anything fixed (handed to a person, expired, rejected) still own their
+ * problem while one of their signals is active: the same problem does not open a new incident every poll.
+ */
+export const ABSORBING_STATES: ReadonlySet<IncidentState> = new Set<IncidentState>(['needs_human', 'expired', 'rejected']);
+
+/** The states whose incidents `groupEvents` should be given: open ones, and the absorbing ones. */
+export const GROUPING_STATES: readonly IncidentState[] = [...OPEN_STATES, ...ABSORBING_STATES];
+
 const lastActivity = (i: Incident): number => Math.max(i.openedAt, ...i.signals.map((s) => s.lastAnomalousAt));
+const active = (i: Incident): boolean => i.signals.some((s) => s.clearedAt === null);
+
+/** Whether an incident takes this cycle's signals for its service. */
+function tracks(i: Incident): boolean {
+  return OPEN_STATES.has(i.state) || (ABSORBING_STATES.has(i.state) && active(i));
+}
 
 /**
  * Groups anomalies into incidents, one per service at a time (Alertmanager's group_by service):
- * an anomaly joins the open incident of its service if that incident saw an anomaly within
- * groupInterval; otherwise it starts a new one. Healthy points clear signals after clearAfter.
+ * - an anomaly joins its service's incident if that incident saw an anomaly within group_interval or
+ *   still has an active signal (later anomalies update the incident instead of opening another);
+ * - a new signal opens an incident only once it lasted `minPoints` points (a flapping blip opens nothing);
+ * - a healthy point clears a signal after clear_after without anomaly (hysteresis); a value still far
+ *   from the pre-incident level keeps it (detectors report change, not state).
  * Pure: returns copies; never reads a clock.
  */
-export function groupEvents(open: readonly Incident[], events: readonly MetricEvent[], cfg: GroupingConfig): GroupingResult {
+export function groupEvents(incidents: readonly Incident[], events: readonly MetricEvent[], cfg: GroupingConfig, pendingIn: readonly PendingSignal[] = []): GroupingResult {
+  const minPoints = cfg.minPoints ?? 2;
   const byId = new Map<string, Incident>();
   const current = new Map<string, Incident>();
-  for (const inc of open) {
-    if (!OPEN_STATES.has(inc.state)) continue;
+  for (const inc of incidents) {
+    if (!tracks(inc)) continue;
     const prev = current.get(inc.service);
     if (!prev || inc.openedAt > prev.openedAt) current.set(inc.service, inc);
   }
+  const pending = new Map<string, { service: string; signal: Signal; points: number }>(pendingIn.map((p) => [p.signal.metricId, { service: p.service, signal: structuredClone(p.signal), points: p.points }]));
   const fresh = new Map<string, Signal[]>();
   const touch = (inc: Incident): Incident => {
     let copy = byId.get(inc.id);
@@ -57,46 +91,68 @@ export function groupEvents(open: readonly Incident[], events: readonly MetricEv
     }
     return copy;
   };
+  const confirm = (service: string): void => {
+    const list = fresh.get(service) ?? [];
+    for (const [id, p] of pending) {
+      if (p.service !== service) continue;
+      if (!list.some((s) => s.metricId === id)) list.push(p.signal);
+      pending.delete(id);
+    }
+    fresh.set(service, list);
+  };
 
   for (const e of [...events].sort((a, b) => a.t - b.t)) {
     const inc = current.get(e.service);
-    const open = inc?.signals.find((s) => s.metricId === e.metricId && s.clearedAt === null);
-    if (inc && open && !e.anomalous && stillDeviating(open, e.value)) {
-      // Detectors report change, not state: a value still far from the pre-incident level keeps the signal.
-      const copy = touch(inc);
-      const sig = copy.signals.find((s) => s.metricId === e.metricId && s.clearedAt === null);
-      if (sig) sig.lastAnomalousAt = e.t;
+    const joinable = inc !== undefined && (active(inc) || e.t - lastActivity(inc) <= cfg.groupIntervalMs);
+    const sig = inc?.signals.find((s) => s.metricId === e.metricId && s.clearedAt === null);
+    if (inc && sig && !e.anomalous && stillDeviating(sig, e.value)) {
+      const s = touch(inc).signals.find((x) => x.metricId === e.metricId && x.clearedAt === null);
+      if (s) s.lastAnomalousAt = e.t;
       continue;
     }
     if (e.anomalous && e.direction) {
-      if (inc && e.t - lastActivity(inc) <= cfg.groupIntervalMs) {
-        const copy = touch(inc);
-        const sig = copy.signals.find((s) => s.metricId === e.metricId && s.clearedAt === null);
-        if (sig) {
-          sig.lastAnomalousAt = e.t;
-          if (e.score > sig.peakScore) Object.assign(sig, { peakScore: e.score, peakValue: e.value, expected: e.expected });
-        } else {
-          copy.signals.push(newSignal(e));
-        }
-        continue;
-      }
-      const list = fresh.get(e.service) ?? [];
-      const sig = list.find((s) => s.metricId === e.metricId);
-      if (sig) {
-        sig.lastAnomalousAt = e.t;
-        if (e.score > sig.peakScore) Object.assign(sig, { peakScore: e.score, peakValue: e.value, expected: e.expected });
-      } else list.push(newSignal(e));
-      fresh.set(e.service, list);
-    } else if (inc) {
-      const sig = inc.signals.find((s) => s.metricId === e.metricId && s.clearedAt === null);
-      if (sig && e.t - sig.lastAnomalousAt >= cfg.clearAfterMs) {
+      if (inc && joinable) {
         const copy = touch(inc);
         const s = copy.signals.find((x) => x.metricId === e.metricId && x.clearedAt === null);
-        if (s) s.clearedAt = e.t;
+        if (s) absorb(s, e);
+        else copy.signals.push(newSignal(e));
+        continue;
       }
+      const started = fresh.get(e.service)?.find((s) => s.metricId === e.metricId);
+      if (started) {
+        absorb(started, e);
+        continue;
+      }
+      const p = pending.get(e.metricId);
+      if (p) {
+        absorb(p.signal, e);
+        p.points++;
+      } else pending.set(e.metricId, { service: e.service, signal: newSignal(e), points: 1 });
+      if ((pending.get(e.metricId)?.points ?? 0) >= minPoints || fresh.has(e.service)) confirm(e.service);
+      continue;
+    }
+    const p = pending.get(e.metricId);
+    if (p) {
+      if (stillDeviating(p.signal, e.value)) {
+        p.signal.lastAnomalousAt = e.t;
+        if (++p.points >= minPoints) confirm(e.service);
+      } else pending.delete(e.metricId);
+      continue;
+    }
+    if (inc && sig && e.t - sig.lastAnomalousAt >= cfg.clearAfterMs) {
+      const s = touch(inc).signals.find((x) => x.metricId === e.metricId && x.clearedAt === null);
+      if (s) s.clearedAt = e.t;
     }
   }
-  return { updated: [...byId.values()], newSignals: fresh };
+  // A pending signal whose metric went quiet (a gap) for clear_after is forgotten.
+  const last = events.reduce((m, e) => Math.max(m, e.t), 0);
+  const keep = [...pending.values()].filter((p) => last - p.signal.lastAnomalousAt < cfg.clearAfterMs);
+  return { updated: [...byId.values()], newSignals: fresh, pending: keep };
+}
+
+function absorb(s: Signal, e: MetricEvent): void {
+  s.lastAnomalousAt = e.t;
+  if (e.score > s.peakScore) Object.assign(s, { peakScore: e.score, peakValue: e.value, expected: e.expected });
 }
 
 function newSignal(e: MetricEvent): Signal {

@@ -1,5 +1,5 @@
 import type { EpochMs } from '../core/time.js';
-import { groupEvents, type MetricEvent } from '../incident/grouping.js';
+import { groupEvents, GROUPING_STATES, type MetricEvent, type PendingSignal } from '../incident/grouping.js';
 import type { Incident, Signal } from '../incident/incident.js';
 import { OPEN_STATES } from '../incident/lifecycle.js';
 import { saveIncident } from './transitions.js';
@@ -36,14 +36,20 @@ export function newIncident(id: string, service: string, signals: readonly Signa
   };
 }
 
+/** Signals waiting for their minimum duration, kept between cycles. */
+const PENDING_KEY = 'grouping:pending';
+
 /** Groups this cycle's events into incidents: updates open ones, opens new ones. */
 export async function openIncidents(deps: PipelineDeps, ctx: CycleContext, events: readonly MetricEvent[]): Promise<void> {
   const { store, policy } = deps;
-  const open = (await store.listIncidents({ states: [...OPEN_STATES] }));
+  // Open incidents, and ended ones that still own an active problem (see ABSORBING_STATES).
+  const open = (await store.listIncidents({ states: GROUPING_STATES, limit: 500 }));
+  const pending = (await store.getValue<PendingSignal[]>(PENDING_KEY)) ?? [];
   // History read on the first cycle (or after a long outage) teaches the detectors but opens nothing:
   // an anomaly older than group_interval is no longer news.
   const fresh = events.filter((e) => !e.anomalous || e.t >= ctx.now - policy.groupIntervalMs);
-  const result = groupEvents(open, fresh, { groupIntervalMs: policy.groupIntervalMs, clearAfterMs: policy.clearAfterMs });
+  const result = groupEvents(open, fresh, { groupIntervalMs: policy.groupIntervalMs, clearAfterMs: policy.clearAfterMs }, pending);
+  await store.setValue(PENDING_KEY, result.pending);
   const now = ctx.now as EpochMs;
   for (const updated of result.updated) {
     const before = open.find((i) => i.id === updated.id);

@@ -1,7 +1,7 @@
 import type { Deployment } from '../cloud/ports.js';
 import { errorMessage } from '../core/errors.js';
 import type { EpochMs } from '../core/time.js';
-import { correlate } from '../incident/correlate.js';
+import { correlate, type CorrelationSeries } from '../incident/correlate.js';
 import type { Incident } from '../incident/incident.js';
 import { logEvidence } from '../incident/log-evidence.js';
 import { announce } from './announce.js';
@@ -31,6 +31,8 @@ async function propose(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Pr
     lookbackMs: policy.lookbackMs,
     deployments: await listDeployments(deps, ctx, inc),
     pipelineServices: pipelineServices(deps),
+    dependsOn: new Map(Object.entries(deps.policy.doc.services).map(([svc, s]) => [svc, s.dependsOn])),
+    series: await serviceSeries(deps, ctx, inc),
     otherOnsets: (await store.listIncidents({ limit: 200 }))
       .filter((o) => o.service !== inc.service && Math.abs(o.onsetAt - inc.onsetAt) < 30 * MINUTE)
       .map((o) => ({ service: o.service, onsetAt: o.onsetAt })),
@@ -101,6 +103,18 @@ async function listDeployments(deps: PipelineDeps, ctx: CycleContext, inc: Incid
   if (pipelines.length === 0) return [];
   // Twice the lookback, so the last good execution before a suspect is known (the rollback target).
   return deps.deployments.list(pipelines, { start: (inc.onsetAt - 2 * deps.policy.lookbackMs) as EpochMs, end: ctx.now as EpochMs }, ctx.signal);
+}
+
+/** The service's metrics over the lookback (and an hour before it): drift evidence for correlation. */
+async function serviceSeries(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Promise<CorrelationSeries[]> {
+  const metrics = deps.policy.metrics.filter((m) => m.service === inc.service);
+  if (metrics.length === 0) return [];
+  const range = { start: (inc.onsetAt - deps.policy.lookbackMs - 60 * MINUTE) as EpochMs, end: ctx.now as EpochMs };
+  const series = await deps.metrics.fetch(metrics, range, ctx.signal);
+  return series.flatMap((s) => {
+    const m = metrics.find((x) => x.id === s.id);
+    return m ? [{ metricName: m.metricName, direction: m.detector.direction, points: s.points }] : [];
+  });
 }
 
 async function gatherLogs(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Promise<Incident['evidence']> {
