@@ -1,10 +1,10 @@
 /**
- * The default detector: the adaptive core (robust level/scale, level-shift re-anchoring, surprise likelihood,
- * suppression after a peak) plus an optional seasonal baseline, behind the policy layer.
+ * The default detector: the novelty core (robust level/scale, raw novelty channels, anomaly likelihood, spatial
+ * novelty, suppression after a peak; novelty-core.ts) plus an optional seasonal baseline, behind the policy layer.
  */
 import type { EpochMs } from '../core/time.js';
 import type { PointVerdict, StreamingDetector } from './detector.js';
-import { coreUpdate, DEFAULT_CORE, initCore, type CoreOut, type CoreParams, type CoreState } from './adaptive-core.js';
+import { DEFAULT_NOVELTY, initNovelty, noveltyUpdate, type NoveltyOut, type NoveltyParams, type NoveltyState } from './novelty-core.js';
 import { quietVerdict, verdict, type PolicyState } from './policy.js';
 import { clamp } from './robust-stats.js';
 import { SEASON_ALPHA, seasonSlot, seasonSlots, type Seasonality } from './seasonal-baseline.js';
@@ -19,8 +19,8 @@ export interface AdaptiveConfig {
 }
 
 export interface AdaptiveState extends PolicyState {
-  v: 1;
-  core: CoreState;
+  v: 2;
+  core: NoveltyState;
   /** Seasonal slot offsets (empty when seasonality is 'none'). */
   seas: number[];
 }
@@ -28,18 +28,21 @@ export interface AdaptiveState extends PolicyState {
 /** Name used in NAB result files (no `_`). */
 export const ADAPTIVE_NAME = 'cloudops';
 
+/** Residuals are clipped to ±SEASON_CLIP·scale before they update a seasonal slot. */
+const SEASON_CLIP = 3;
+
 export function adaptiveDetector(
   c: AdaptiveConfig,
   _periodMs: number,
-  params: CoreParams = DEFAULT_CORE,
+  params: NoveltyParams = DEFAULT_NOVELTY,
 ): StreamingDetector<AdaptiveState> {
   const threshold = 0.9 - 0.4 * c.sensitivity; // = thresholdForSensitivity (config.ts)
   const opts = { direction: c.direction, threshold, minDuration: c.minDuration };
   const slots = seasonSlots(c.seasonality);
-  const out: CoreOut = { score: 0, raw: 0, z: 0, expected: NaN, scale: 0 };
+  const out: NoveltyOut = { score: 0, raw: 0, z: 0, expected: NaN, scale: 0 };
   return {
     name: ADAPTIVE_NAME,
-    init: () => ({ v: 1, dur: 0, core: initCore(), seas: new Array<number>(slots).fill(0) }),
+    init: () => ({ v: 2, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0) }),
     update(st: AdaptiveState, t: EpochMs, value: number | null): PointVerdict {
       const slot = slots > 0 ? seasonSlot(c.seasonality, t) : 0;
       const base = slots > 0 ? (st.seas[slot] ?? 0) : 0;
@@ -56,14 +59,15 @@ export function adaptiveDetector(
       }
       const lvlBefore = st.core.lvl;
       const first = st.core.n === 0;
-      coreUpdate(st.core, x, base, params, out);
+      noveltyUpdate(st.core, x - base, params, out);
       if (slots > 0 && !first && out.scale > 0) {
-        const lim = params.clip * out.scale;
+        const lim = SEASON_CLIP * out.scale;
         st.seas[slot] = base + SEASON_ALPHA * clamp(x - base - lvlBefore, -lim, lim);
       }
-      if (st.core.n <= c.warmup) return quietVerdict(out.expected);
+      const expected = out.expected + base;
+      if (st.core.n <= c.warmup) return quietVerdict(expected);
       const side = out.z > 0 ? 'up' : out.z < 0 ? 'down' : null;
-      return verdict(st, opts, out.score, side, out.expected);
+      return verdict(st, opts, out.score, side, expected);
     },
   };
 }

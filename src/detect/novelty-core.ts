@@ -1,0 +1,228 @@
+/**
+ * The adaptive scorer: raw novelty channels → anomaly likelihood → one score in [0, 1].
+ *
+ * Raw novelty per point, from a Huber-clipped EWMA level with an EW mean-absolute-deviation scale:
+ *   0. level:   the squared standardized residual against the level, squashed to [0, 1) (z² / (z² + h²));
+ *   1. step:    the same for the first difference against the usual step size (spikes, sudden jumps);
+ *   2. shift:   the signed residual, clipped (its short average measures a sustained shift of the mean);
+ *   3. value:   how rarely this value was seen before (value-histogram.ts): ~1 for a value never seen.
+ * Each channel goes through the anomaly-likelihood transform (likelihood.ts): the average of its last `short`
+ * points against the long-run distribution of such averages in this very series. A series whose raw novelty is
+ * routinely high (noise, a square wave's jumps, spiky traffic) learns that, so only an unusual stretch scores high.
+ * The score is the log-scaled tail probability of the most unusual channel (0.5 ≈ a 1-in-100,000 event).
+ * Spatial novelty, as in Numenta's NAB detector: a value beyond the whole range seen so far by more than
+ * `spatialTol` of that range scores 1.
+ *
+ * Suppression of repeated alarms is the policy's job (refractory period, policy.ts), since it depends on the threshold.
+ * O(1) per point (the histogram's occasional re-binning is O(bins)); the state is plain JSON of numbers.
+ */
+import { ewMoments, likelihoodZ, logLikelihoodScore, logNormalTail } from './likelihood.js';
+import { histObserve, histStart, initHist, type HistState } from './value-histogram.js';
+
+export interface NoveltyParams {
+  /** Memory (points) of the robust level. */
+  readonly levelMemory: number;
+  /** Memory (points) of the robust scale of the residuals. */
+  readonly scaleMemory: number;
+  /** Memory (points) of the typical step size. */
+  readonly diffMemory: number;
+  /** Residuals are clipped to ±clip·scale before they update level and scale (Huber). */
+  readonly clip: number;
+  /** The |z| that gives raw novelty 0.5 in the level and step channels. */
+  readonly rawHalf: number;
+  /** Clip of the signed residual (shift channel). */
+  readonly signedClip: number;
+  /** Points in the short average of each channel. */
+  readonly short: number;
+  /** Memory (points) of the long-run distribution of short averages. */
+  readonly longMemory: number;
+  /** Floors of that distribution (Numenta: mean 0.03, variance 0.0003). */
+  readonly minMean: number;
+  readonly minStd: number;
+  /** Decades of tail probability that map to score 1 (10: Numenta's log-likelihood). */
+  readonly decades: number;
+  /** Points learned before scores can be non-zero. */
+  readonly learn: number;
+  /** Spatial novelty tolerance, as a fraction of the range seen so far (0 disables). */
+  readonly spatialTol: number;
+  /** Value histogram: number of bins and half-life (points) of its counts. */
+  readonly bins: number;
+  readonly histHalfLife: number;
+  /** Value novelty = k / (k + fraction of past values in the bin). */
+  readonly valueK: number;
+  /** Bit mask of the channels in use (bit i = channel i above). */
+  readonly channels: number;
+  /** Relative floor of the scale: scale >= relFloor·|level| (+1e-9). */
+  readonly relFloor: number;
+  /** Half-life (points) of the suppression peak: a score is reported only when it beats the decayed previous peak. */
+  readonly suppressHalfLife: number;
+}
+
+export const DEFAULT_NOVELTY: NoveltyParams = {
+  levelMemory: 300,
+  scaleMemory: 200,
+  diffMemory: 200,
+  clip: 3,
+  rawHalf: 3,
+  signedClip: 4,
+  short: 10,
+  longMemory: 2000,
+  minMean: 0.03,
+  minStd: 0.0173,
+  decades: 10,
+  learn: 300,
+  spatialTol: 0.05,
+  bins: 32,
+  histHalfLife: 1000,
+  valueK: 0.02,
+  channels: 0b1111,
+  relFloor: 1e-3,
+  suppressHalfLife: 100,
+};
+
+/** Number of raw novelty channels. */
+export const CHANNELS = 4;
+
+export interface NoveltyState {
+  /** Points seen. */
+  n: number;
+  /** Robust level and mean absolute deviation of the residuals. */
+  lvl: number;
+  dev: number;
+  /** Previous value and mean absolute step. */
+  prev: number;
+  step: number;
+  /** Range seen so far. */
+  lo: number;
+  hi: number;
+  /** Raw novelty of the last `short` points per channel (channel-major ring), and the ring's write position. */
+  ring: number[];
+  ri: number;
+  /** Long-run mean and variance of each channel's short average. */
+  lm: number[];
+  lv: number[];
+  /** Value histogram. */
+  h: HistState;
+  /** Suppression peak (decays each point). */
+  pk: number;
+}
+
+export const initNovelty = (p: NoveltyParams = DEFAULT_NOVELTY): NoveltyState => ({
+  n: 0,
+  lvl: 0,
+  dev: 0,
+  prev: 0,
+  step: 0,
+  lo: 0,
+  hi: 0,
+  ring: new Array<number>(CHANNELS * p.short).fill(0),
+  ri: 0,
+  lm: new Array<number>(CHANNELS).fill(0),
+  lv: new Array<number>(CHANNELS).fill(0),
+  h: initHist(p.bins),
+  pk: 0,
+});
+
+export interface NoveltyOut {
+  /** Anomaly score in [0, 1], after suppression (0 unless it beats the decayed previous peak). */
+  score: number;
+  /** Anomaly score in [0, 1] before suppression. */
+  raw: number;
+  /** Signed robust z of the point against the level. */
+  z: number;
+  /** The level the point was compared with. */
+  expected: number;
+  /** The scale z was measured in. */
+  scale: number;
+}
+
+const MAD_TO_SIGMA = 1.2533141373155001; // sqrt(pi/2): mean |x - mu| -> sigma for a normal
+const FEATURE_ROUND = 1e4; // raw novelty is stored with 4 decimals (keeps the JSON state small)
+const feature = new Float64Array(CHANNELS);
+
+const alpha = (memory: number, n: number): number => Math.max(2 / (memory + 1), 1 / n);
+const clipTo = (r: number, lim: number): number => (r > lim ? lim : r < -lim ? -lim : r);
+
+/** Scores `x` against the state built from earlier points, then learns from it. Mutates `st` and `out`. */
+export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out: NoveltyOut): void {
+  const useValue = ((p.channels >> 3) & 1) === 1;
+  if (st.n === 0) {
+    st.n = 1;
+    st.lvl = x;
+    st.prev = x;
+    st.lo = x;
+    st.hi = x;
+    if (useValue) {
+      histStart(st.h, x);
+      histObserve(st.h, x, p.histHalfLife);
+    }
+    out.score = 0;
+    out.raw = 0;
+    out.z = 0;
+    out.expected = x;
+    out.scale = 0;
+    return;
+  }
+  const n = st.n;
+  const floor = p.relFloor * Math.abs(st.lvl) + 1e-9;
+  const scale = Math.max(st.dev * MAD_TO_SIGMA, floor);
+  const scaleStep = Math.max(st.step * MAD_TO_SIGMA, floor);
+  const r = x - st.lvl;
+  const dx = x - st.prev;
+  const z = r / scale;
+  const zd = dx / scaleStep;
+  out.z = z;
+  out.expected = st.lvl;
+  out.scale = scale;
+
+  // Raw novelty per channel.
+  const h2 = p.rawHalf * p.rawHalf;
+  feature[0] = (z * z) / (z * z + h2);
+  feature[1] = (zd * zd) / (zd * zd + h2);
+  feature[2] = clipTo(z, p.signedClip) / p.signedClip;
+  feature[3] = useValue ? p.valueK / (p.valueK + histObserve(st.h, x, p.histHalfLife)) : 0;
+
+  // Short averages → likelihood against the long-run distribution → score of the most unusual channel.
+  const short = p.short;
+  const slot = st.ri;
+  const count = n < short ? n : short;
+  let best = 0;
+  for (let c = 0; c < CHANNELS; c++) {
+    if (((p.channels >> c) & 1) === 0) continue;
+    const base = c * short;
+    st.ring[base + slot] = Math.round((feature[c] as number) * FEATURE_ROUND) / FEATURE_ROUND;
+    let sum = 0;
+    for (let i = 0; i < short; i++) sum += st.ring[base + i] as number;
+    const avg = c === 2 ? Math.abs(sum) / count : sum / count;
+    const m = st.lm[c] as number;
+    const v = st.lv[c] as number;
+    if (n > p.learn) {
+      const s = logLikelihoodScore(logNormalTail(likelihoodZ(avg, m, v, p)), p.decades);
+      if (s > best) best = s;
+    }
+    const [m2, v2] = ewMoments(m, v, avg, n, p.longMemory);
+    st.lm[c] = m2;
+    st.lv[c] = v2;
+  }
+  st.ri = slot + 1 >= short ? 0 : slot + 1;
+
+  // Spatial novelty: beyond the range seen so far.
+  if (p.spatialTol > 0 && n > p.learn && st.hi > st.lo) {
+    const tol = (st.hi - st.lo) * p.spatialTol;
+    if (x > st.hi + tol || x < st.lo - tol) best = 1;
+  }
+  if (x > st.hi) st.hi = x;
+  if (x < st.lo) st.lo = x;
+  out.raw = best;
+  const peak = st.pk * Math.pow(0.5, 1 / p.suppressHalfLife);
+  out.score = best > peak ? best : 0;
+  st.pk = best > peak ? best : peak;
+
+  // Learn level, scale and step size (Huber-clipped).
+  const rc = clipTo(r, p.clip * scale);
+  st.lvl += alpha(p.levelMemory, n + 1) * rc;
+  st.dev += alpha(p.scaleMemory, n + 1) * (Math.abs(rc) - st.dev);
+  st.step += alpha(p.diffMemory, n) * (Math.abs(clipTo(dx, p.clip * scaleStep)) - st.step);
+  st.prev = x;
+  st.n = n + 1;
+}
