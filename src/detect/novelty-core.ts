@@ -54,22 +54,26 @@ export interface NoveltyParams {
   readonly channels: number;
   /** Relative floor of the scale: scale >= relFloor·|level| (+1e-9). */
   readonly relFloor: number;
-  /** Half-life (points) of the suppression peak: a score is reported only when it beats the decayed previous peak. */
-  readonly suppressHalfLife: number;
+  /**
+   * Suppression of repeated alarms: after a score s is reported, the next `suppressHold` points report only a score
+   * above s + suppressJump·(1 − s) (which then resets the hold); the others report 0. One incident, one alarm.
+   */
+  readonly suppressHold: number;
+  readonly suppressJump: number;
 }
 
 export const DEFAULT_NOVELTY: NoveltyParams = {
-  levelMemory: 300,
-  scaleMemory: 200,
+  levelMemory: 1000,
+  scaleMemory: 1000,
   diffMemory: 200,
   clip: 3,
   rawHalf: 3,
   signedClip: 4,
   short: 10,
-  longMemory: 2000,
+  longMemory: 5000,
   minMean: 0.03,
   minStd: 0.0173,
-  decades: 10,
+  decades: 8,
   learn: 300,
   spatialTol: 0.05,
   bins: 32,
@@ -77,7 +81,8 @@ export const DEFAULT_NOVELTY: NoveltyParams = {
   valueK: 0.02,
   channels: 0b1111,
   relFloor: 1e-3,
-  suppressHalfLife: 100,
+  suppressHold: 200,
+  suppressJump: 0.3,
 };
 
 /** Number of raw novelty channels. */
@@ -103,8 +108,9 @@ export interface NoveltyState {
   lv: number[];
   /** Value histogram. */
   h: HistState;
-  /** Suppression peak (decays each point). */
+  /** Suppression: the score to beat, and points since the last reported score. */
   pk: number;
+  age: number;
 }
 
 export const initNovelty = (p: NoveltyParams = DEFAULT_NOVELTY): NoveltyState => ({
@@ -121,6 +127,7 @@ export const initNovelty = (p: NoveltyParams = DEFAULT_NOVELTY): NoveltyState =>
   lv: new Array<number>(CHANNELS).fill(0),
   h: initHist(p.bins),
   pk: 0,
+  age: 0,
 });
 
 export interface NoveltyOut {
@@ -214,9 +221,15 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
   if (x > st.hi) st.hi = x;
   if (x < st.lo) st.lo = x;
   out.raw = best;
-  const peak = st.pk * Math.pow(0.5, 1 / p.suppressHalfLife);
-  out.score = best > peak ? best : 0;
-  st.pk = best > peak ? best : peak;
+  const bar = st.age < p.suppressHold ? st.pk : 0;
+  if (best > bar) {
+    out.score = best;
+    st.pk = best + p.suppressJump * (1 - best);
+    st.age = 0;
+  } else {
+    out.score = 0;
+    st.age += 1;
+  }
 
   // Learn level, scale and step size (Huber-clipped).
   const rc = clipTo(r, p.clip * scale);
