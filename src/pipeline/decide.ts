@@ -1,7 +1,7 @@
 import { evaluateQuorum } from '../approval/quorum.js';
 import type { EpochMs } from '../core/time.js';
 import { allCleared } from '../incident/grouping.js';
-import type { Incident } from '../incident/incident.js';
+import type { Decision, Incident } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
 import { announce } from './announce.js';
 import type { CycleContext, PipelineDeps } from './context.js';
@@ -42,17 +42,40 @@ export async function decideOne(deps: PipelineDeps, ctx: CycleContext, inc: Inci
     await announce(deps, ctx, next, 'final', 'withdrawn: the anomaly cleared by itself');
     return 'withdrawn';
   }
+  await announceNewDecisions(deps, ctx, inc, decisions, q.approvedBy.length, q.needed);
   const due = policy.reminderMs.filter((r) => now >= req.requestedAt + r).length;
+  let current = inc;
   if (due > req.remindersSent) {
-    const next = await saveIncident(store, inc, now, 'watcher', 'approval.reminder', (n) => {
+    current = await saveIncident(store, current, now, 'watcher', 'approval.reminder', (n) => {
       if (n.approval) n.approval.remindersSent = due;
     });
-    await announce(deps, ctx, next, 'reminder', `reminder: approval needed, ${Math.ceil((req.expiresAt - now) / 60_000)} min left`);
-  } else if (policy.escalation && !req.escalated && now >= req.requestedAt + policy.escalation.afterMs) {
-    const next = await saveIncident(store, inc, now, 'watcher', 'approval.escalated', (n) => {
+    await announce(deps, ctx, current, 'reminder', `reminder: approval needed, ${q.approvedBy.length} of ${q.needed} so far, ${Math.ceil((req.expiresAt - now) / 60_000)} min left`);
+  }
+  if (policy.escalation && !req.escalated && now >= req.requestedAt + policy.escalation.afterMs) {
+    const to = [...policy.escalation.to];
+    current = await saveIncident(store, current, now, 'watcher', 'approval.escalated', (n) => {
       if (n.approval) n.approval.escalated = true;
-    }, { to: [...policy.escalation.to] });
-    await announce(deps, ctx, next, 'reminder', `escalated to ${[...policy.escalation.to].join(', ')}`);
+    }, { to });
+    await announce(deps, ctx, current, 'reminder', `escalated to ${to.join(', ')}: approval needed, ${Math.ceil((req.expiresAt - now) / 60_000)} min left`);
   }
   return 'waiting';
+}
+
+/** How many of an incident's decisions were announced already (so each is announced once, whatever channel it came by). */
+export const announcedDecisionsKey = (incidentId: string): string => `decide.announced.${incidentId}`;
+
+/**
+ * Announces decisions recorded since the last announcement (a Slack message shows each one as it
+ * arrives, also those given on the web page or the CLI). The count is stored after the announcement:
+ * after a crash in between, a decision is announced twice rather than never.
+ */
+async function announceNewDecisions(deps: PipelineDeps, ctx: CycleContext, inc: Incident, decisions: readonly Decision[], approvals: number, needed: number): Promise<void> {
+  if (decisions.length === 0) return;
+  const key = announcedDecisionsKey(inc.id);
+  const done = (await deps.store.getValue<number>(key)) ?? 0;
+  if (decisions.length <= done) return;
+  const fresh = [...decisions].sort((a, b) => a.at - b.at).slice(done);
+  const who = fresh.map((d) => `${d.approver} ${d.verdict === 'approve' ? 'approved' : 'rejected'}`).join(', ');
+  await announce(deps, ctx, inc, 'decision', `${who} (${approvals} of ${needed} approvals)`);
+  await deps.store.setValue(key, decisions.length);
 }

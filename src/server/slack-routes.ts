@@ -1,0 +1,211 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ApprovalError } from '../approval/errors.js';
+import { APPROVE_ACTION, REJECT_ACTION, parseButtonValue } from '../approval/channels/slack-blocks.js';
+import { verifySlackSignature } from '../approval/channels/slack-signature.js';
+import type { DecisionRequest } from '../approval/record-decision.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { DecideOutcome } from '../pipeline/decide.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import type { Store } from '../store/store.js';
+import { HttpError, readBody, sendJson } from './http.js';
+import type { ServerDeps } from './server.js';
+
+export type ExtraRoute = NonNullable<ServerDeps['extraRoutes']>[number];
+
+export const SLACK_ACTIONS_PATH = '/slack/actions';
+/** Slack sends small payloads; a block_actions payload with a large message is still well under this. */
+export const SLACK_MAX_BODY_BYTES = 128 * 1024;
+/** Slack wants the HTTP 200 within 3 s; we answer by this budget even if the decision is still queued. */
+export const SLACK_ACK_BUDGET_MS = 2_000;
+
+export interface SlackActionsOptions {
+  readonly signingSecret: string;
+  /** Records the decision and acts on it (the Watcher's `decide`). */
+  readonly decide: (req: DecisionRequest) => Promise<{ outcome: DecideOutcome }>;
+  readonly store: Store;
+  readonly policy: CompiledPolicy;
+  /** The pipeline's clock, for audit timestamps. */
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Tells the person who clicked what became of it (an ephemeral message). Best effort. */
+  readonly tell?: (channel: string, user: string, text: string) => Promise<void>;
+  /** Wall time for the replay window: Slack signs with real time even when the pipeline's clock is virtual. */
+  readonly wallNow?: () => number;
+  readonly ackBudgetMs?: number;
+}
+
+export interface SlackActions {
+  /** For ServerDeps.extraRoutes: handles POST /slack/actions. */
+  readonly route: ExtraRoute;
+  /** Resolves when every click received so far has been fully handled (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+/** The part of a block_actions payload we read; everything else Slack sends is dropped. */
+const payloadSchema = z.object({
+  type: z.string().max(64),
+  user: z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'not a Slack user id'), team_id: z.string().max(32).optional(), username: z.string().max(100).optional() }),
+  team: z.object({ id: z.string().max(32) }).nullish(),
+  channel: z.object({ id: z.string().max(32) }).nullish(),
+  actions: z
+    .array(z.object({ action_id: z.string().max(255), value: z.string().max(2000).optional(), action_ts: z.string().max(40).optional() }))
+    .min(1, 'no action in the payload')
+    .max(5),
+});
+type SlackPayload = z.infer<typeof payloadSchema>;
+
+type Result =
+  | { readonly status: number; readonly body: Record<string, unknown> }
+  | null;
+
+/**
+ * POST /slack/actions: the Approve and Reject buttons. In order: body size, signature over the raw body
+ * (v0, five-minute window, constant time), form and payload schema, the Slack user mapped to an
+ * approver by user id. A click we cannot attribute is refused and audited and decides nothing. The
+ * decision itself goes through the Watcher (which records it, then evaluates the quorum); Slack gets
+ * its 200 when that is done or after `ackBudgetMs`, whichever is first, and the person is told the
+ * outcome in an ephemeral message. A decision that could not be recorded answers 503: Slack shows the
+ * click failed, and nothing was decided.
+ */
+export function createSlackActions(o: SlackActionsOptions): SlackActions {
+  const pending = new Set<Promise<unknown>>();
+  const log = o.logger.child({ stage: 'slack' });
+  const budget = o.ackBudgetMs ?? SLACK_ACK_BUDGET_MS;
+  const wallNow = o.wallNow ?? (() => Date.now());
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p)).catch(() => undefined);
+    return p;
+  };
+
+  const approverFor = (slackUserId: string): string | null => {
+    for (const [name, a] of Object.entries(o.policy.doc.approvers)) if (a.slackUserId === slackUserId) return name;
+    return null;
+  };
+
+  const tell = async (p: SlackPayload, text: string): Promise<void> => {
+    if (!o.tell || !p.channel?.id) return;
+    try {
+      await o.tell(p.channel.id, p.user.id, text);
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'could not tell the Slack user the outcome');
+    }
+  };
+
+  const refuse = async (p: SlackPayload, incidentId: string, actor: string, data: Record<string, unknown>, why: string): Promise<Result> => {
+    const known = await o.store.getIncident(incidentId).catch(() => null);
+    try {
+      await o.store.appendAudit({
+        at: o.clock.now(),
+        incidentId: known ? incidentId : null,
+        kind: 'decision.refused',
+        actor,
+        data: { channel: 'slack', slackUserId: p.user.id, ...(known ? {} : { incidentId: incidentId.slice(0, 160) }), ...data, why: why.slice(0, 500) },
+      });
+    } catch (err) {
+      log.error({ incidentId, err: errorMessage(err) }, 'could not audit a refused Slack decision');
+    }
+    log.warn({ incidentId, slackUserId: p.user.id, why }, 'slack decision refused');
+    await tell(p, `:no_entry: Not recorded: ${why}`);
+    return { status: 200, body: { ok: false, error: why } };
+  };
+
+  /** Everything after the request was authenticated and parsed. */
+  const act = async (p: SlackPayload): Promise<Result> => {
+    const action = p.actions[0];
+    if (!action) return { status: 400, body: { error: 'no action in the payload' } };
+    if (action.action_id !== APPROVE_ACTION && action.action_id !== REJECT_ACTION) return { status: 200, body: { ok: true, ignored: action.action_id.slice(0, 64) } };
+    const verdict = action.action_id === APPROVE_ACTION ? 'approve' : 'reject';
+    const target = parseButtonValue(action.value);
+    if (!target) return { status: 400, body: { error: 'the button value is not an incident id and runbook hash' } };
+    const approver = approverFor(p.user.id);
+    if (!approver) {
+      return refuse(p, target.incidentId, `slack:${p.user.id}`, { verdict, runbookHash: target.runbookHash }, `Slack user ${p.user.id} is not an approver in the policy`);
+    }
+    const team = p.team?.id ?? p.user.team_id;
+    try {
+      const res = await o.decide({
+        incidentId: target.incidentId,
+        approver,
+        verdict,
+        runbookHash: target.runbookHash,
+        channel: 'slack',
+        identity: `slack:${team ? `${team}/` : ''}${p.user.id}`,
+        ...(verdict === 'reject' ? { reason: 'rejected in Slack' } : {}),
+      });
+      log.info({ incidentId: target.incidentId, approver, verdict, outcome: res.outcome }, 'slack decision recorded');
+      await tell(p, `${verdict === 'approve' ? ':white_check_mark: Your approval' : ':no_entry: Your rejection'} of ${target.incidentId} is recorded (${res.outcome}).`);
+      return { status: 200, body: { ok: true, outcome: res.outcome } };
+    } catch (err) {
+      if (err instanceof ApprovalError) return refuse(p, target.incidentId, approver, { verdict, runbookHash: target.runbookHash, status: err.status }, err.message);
+      log.error({ incidentId: target.incidentId, approver, err: errorMessage(err) }, 'slack decision could not be recorded');
+      await tell(p, ':warning: Your decision could not be recorded and nothing was decided. Please try again in a moment.');
+      return { status: 503, body: { error: 'the decision could not be recorded; nothing was decided — try again' } };
+    }
+  };
+
+  const route: ExtraRoute = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
+    if (path !== SLACK_ACTIONS_PATH) return false;
+    if (req.method !== 'POST') throw new HttpError(405, 'POST only');
+    const raw = await readBody(req, SLACK_MAX_BODY_BYTES);
+    const check = verifySlackSignature({
+      signingSecret: o.signingSecret,
+      timestamp: header(req, 'x-slack-request-timestamp'),
+      signature: header(req, 'x-slack-signature'),
+      rawBody: raw,
+      nowMs: wallNow(),
+    });
+    if (!check.ok) {
+      log.warn({ why: check.why, ip: req.socket.remoteAddress }, 'slack request refused');
+      throw new HttpError(401, `not a valid Slack request (${check.why})`);
+    }
+    const payload = parsePayload(req, raw);
+    if (payload.type !== 'block_actions') throw new HttpError(400, `unsupported interaction type ${JSON.stringify(payload.type.slice(0, 64))}`);
+
+    const work = track(act(payload).catch((err: unknown): Result => {
+      log.error({ err: errorMessage(err) }, 'slack action failed');
+      return { status: 500, body: { error: 'internal error' } };
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), budget)));
+    const done = await Promise.race([work, late]);
+    clearTimeout(timer);
+    if (done) sendJson(res, done.status, done.body);
+    else sendJson(res, 200, { ok: true, pending: true });
+    return true;
+  };
+
+  return {
+    route,
+    async idle() {
+      while (pending.size) await Promise.allSettled([...pending]);
+    },
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function parsePayload(req: IncomingMessage, raw: Buffer): SlackPayload {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.includes('application/x-www-form-urlencoded')) throw new HttpError(415, 'expected application/x-www-form-urlencoded with a payload field');
+  const text = new URLSearchParams(raw.toString('utf8')).get('payload');
+  if (text === null) throw new HttpError(400, 'no payload field in the form');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'the payload is not valid JSON');
+  }
+  const parsed = payloadSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new HttpError(400, `invalid payload at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
