@@ -4,7 +4,7 @@
  */
 import type { EpochMs } from '../core/time.js';
 import type { PointVerdict, StreamingDetector } from './detector.js';
-import { DEFAULT_NOVELTY, initNovelty, noveltyUpdate, type NoveltyOut, type NoveltyParams, type NoveltyState } from './novelty-core.js';
+import { CHANNELS, DEFAULT_NOVELTY, initNovelty, noveltyUpdate, type NoveltyOut, type NoveltyParams, type NoveltyState } from './novelty-core.js';
 import { quietVerdict, verdict, type PolicyState } from './policy.js';
 import { clamp } from './robust-stats.js';
 import { SEASON_ALPHA, seasonSlot, seasonSlots, type Seasonality } from './seasonal-baseline.js';
@@ -18,8 +18,11 @@ export interface AdaptiveConfig {
   readonly missing: 'ignore' | 'zero' | 'breaching' | 'notBreaching';
 }
 
+/** Version of the state layout; a state of another version (persisted by an older build) is re-initialized. */
+export const ADAPTIVE_STATE_VERSION = 3;
+
 export interface AdaptiveState extends PolicyState {
-  v: 2;
+  v: typeof ADAPTIVE_STATE_VERSION;
   core: NoveltyState;
   /** Seasonal slot offsets (empty when seasonality is 'none'). */
   seas: number[];
@@ -40,10 +43,17 @@ export function adaptiveDetector(
   const opts = { direction: c.direction, threshold, minDuration: c.minDuration };
   const slots = seasonSlots(c.seasonality);
   const out: NoveltyOut = { score: 0, raw: 0, z: 0, expected: NaN, scale: 0 };
+  const init = (): AdaptiveState => ({ v: ADAPTIVE_STATE_VERSION, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0) });
   return {
     name: ADAPTIVE_NAME,
-    init: () => ({ v: 2, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0) }),
+    init,
     update(st: AdaptiveState, t: EpochMs, value: number | null): PointVerdict {
+      if (st.v !== ADAPTIVE_STATE_VERSION || st.seas.length !== slots || st.core.ring.length !== CHANNELS * params.short) {
+        // A state from an older build or another configuration: start learning again rather than misread it.
+        const fresh = init();
+        for (const k of Object.keys(st)) delete (st as unknown as Record<string, unknown>)[k];
+        Object.assign(st, fresh);
+      }
       const slot = slots > 0 ? seasonSlot(c.seasonality, t) : 0;
       const base = slots > 0 ? (st.seas[slot] ?? 0) : 0;
       const expectedNow = st.core.n > 0 ? st.core.lvl + base : NaN;

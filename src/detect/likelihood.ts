@@ -50,15 +50,3 @@ export function likelihoodZ(short: number, m: number, v: number, f: LikelihoodFl
   const sd = Math.max(Math.sqrt(v > 0 ? v : 0), f.minStd);
   return (short - mean) / sd;
 }
-
-/**
- * One step of an exponentially weighted mean/variance with effective memory `memory` points, starting as an exact
- * running mean/variance (weight 1/n) so the first points are not biased towards 0. Returns [mean, variance].
- */
-export function ewMoments(m: number, v: number, x: number, n: number, memory: number): [number, number] {
-  const a = Math.max(2 / (memory + 1), 1 / n);
-  const d = x - m;
-  const m2 = m + a * d;
-  const v2 = (1 - a) * (v + a * d * d);
-  return [m2, v2];
-}

@@ -16,7 +16,7 @@
  * Suppression of repeated alarms is the policy's job (refractory period, policy.ts), since it depends on the threshold.
  * O(1) per point (the histogram's occasional re-binning is O(bins)); the state is plain JSON of numbers.
  */
-import { ewMoments, likelihoodZ, logLikelihoodScore, logNormalTail } from './likelihood.js';
+import { likelihoodZ, logLikelihoodScore, logNormalTail } from './likelihood.js';
 import { histObserve, histStart, initHist, type HistState } from './value-histogram.js';
 
 export interface NoveltyParams {
@@ -100,9 +100,11 @@ export interface NoveltyState {
   /** Range seen so far. */
   lo: number;
   hi: number;
-  /** Raw novelty of the last `short` points per channel (channel-major ring), and the ring's write position. */
+  /** Raw novelty of the last `short` points per channel (channel-major ring, integer units of 1e-4), its write position. */
   ring: number[];
   ri: number;
+  /** Sum of each channel's ring. */
+  sum: number[];
   /** Long-run mean and variance of each channel's short average. */
   lm: number[];
   lv: number[];
@@ -123,6 +125,7 @@ export const initNovelty = (p: NoveltyParams = DEFAULT_NOVELTY): NoveltyState =>
   hi: 0,
   ring: new Array<number>(CHANNELS * p.short).fill(0),
   ri: 0,
+  sum: new Array<number>(CHANNELS).fill(0),
   lm: new Array<number>(CHANNELS).fill(0),
   lv: new Array<number>(CHANNELS).fill(0),
   h: initHist(p.bins),
@@ -144,7 +147,7 @@ export interface NoveltyOut {
 }
 
 const MAD_TO_SIGMA = 1.2533141373155001; // sqrt(pi/2): mean |x - mu| -> sigma for a normal
-const FEATURE_ROUND = 1e4; // raw novelty is stored with 4 decimals (keeps the JSON state small)
+const FEATURE_SCALE = 1e4; // raw novelty is stored as integers in units of 1e-4 (small JSON state, exact sums)
 const feature = new Float64Array(CHANNELS);
 
 const alpha = (memory: number, n: number): number => Math.max(2 / (memory + 1), 1 / n);
@@ -190,28 +193,34 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
   feature[3] = useValue ? p.valueK / (p.valueK + histObserve(st.h, x, p.histHalfLife)) : 0;
 
   // Short averages → likelihood against the long-run distribution → score of the most unusual channel.
+  // The ring holds raw novelty in integer units of 1/FEATURE_SCALE, so the running sums stay exact.
   const short = p.short;
   const slot = st.ri;
   const count = n < short ? n : short;
-  let best = 0;
+  const warm = n > p.learn;
+  let bestZ = -Infinity;
   for (let c = 0; c < CHANNELS; c++) {
     if (((p.channels >> c) & 1) === 0) continue;
-    const base = c * short;
-    st.ring[base + slot] = Math.round((feature[c] as number) * FEATURE_ROUND) / FEATURE_ROUND;
-    let sum = 0;
-    for (let i = 0; i < short; i++) sum += st.ring[base + i] as number;
-    const avg = c === 2 ? Math.abs(sum) / count : sum / count;
+    const at = c * short + slot;
+    const q = Math.round((feature[c] as number) * FEATURE_SCALE);
+    const sum = (st.sum[c] as number) + q - (st.ring[at] as number);
+    st.ring[at] = q;
+    st.sum[c] = sum;
+    const avg = (c === 2 ? Math.abs(sum) : sum) / (count * FEATURE_SCALE);
     const m = st.lm[c] as number;
     const v = st.lv[c] as number;
-    if (n > p.learn) {
-      const s = logLikelihoodScore(logNormalTail(likelihoodZ(avg, m, v, p)), p.decades);
-      if (s > best) best = s;
+    if (warm) {
+      const lz = likelihoodZ(avg, m, v, p);
+      if (lz > bestZ) bestZ = lz;
     }
-    const [m2, v2] = ewMoments(m, v, avg, n, p.longMemory);
-    st.lm[c] = m2;
-    st.lv[c] = v2;
+    // Exponentially weighted mean and variance of the short average (exact running moments at first).
+    const a = alpha(p.longMemory, n);
+    const d = avg - m;
+    st.lm[c] = m + a * d;
+    st.lv[c] = (1 - a) * (v + a * d * d);
   }
   st.ri = slot + 1 >= short ? 0 : slot + 1;
+  let best = warm && bestZ > -Infinity ? logLikelihoodScore(logNormalTail(bestZ), p.decades) : 0;
 
   // Spatial novelty: beyond the range seen so far.
   if (p.spatialTol > 0 && n > p.learn && st.hi > st.lo) {

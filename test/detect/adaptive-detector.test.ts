@@ -57,6 +57,21 @@ describe('adaptive detector (default config)', () => {
     }
   });
 
+  it('a persisted state of an older layout is re-initialized, not misread (verdicts match a fresh state)', () => {
+    const det = createDetector({}, PERIOD);
+    const old = {
+      v: 1, dur: 0, seas: [],
+      core: { n: 5000, lvl: 50, dev: 1, fast: 50, run: 0, am: 0.1, av: 0.01, as: 0.1, peak: 0, rec: 0.5 },
+    };
+    const values = series(1000);
+    values[900] = 500;
+    const fromOld = run(det, values, old);
+    const fresh = run(det, values);
+    expect(fromOld.verdicts).toEqual(fresh.verdicts);
+    expect(fromOld.state).toEqual(fresh.state);
+    expect(fresh.verdicts[900]!.anomalous).toBe(true);
+  });
+
   it('keeps its state within 2 KB of JSON (weekly seasonality, after 20,000 points)', () => {
     for (const seasonality of ['none', 'daily', 'weekly'] as const) {
       const det = createDetector({ seasonality }, PERIOD);
