@@ -1,52 +1,85 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { approverForToken } from '../approval/approver-tokens.js';
 import { ApprovalError } from '../approval/errors.js';
 import { evaluateQuorum } from '../approval/quorum.js';
 import { approvalRules } from '../policy/compile.js';
 import { HttpError, parseCookies, readForm, sendHtml } from './http.js';
-import { renderIncidentPage } from './render/incident-page.js';
+import { IdentityResolver, type Identity } from './identity.js';
+import { renderIncidentPage, type DecisionForm, type QuorumView } from './render/incident-page.js';
 import { renderListPage } from './render/list-page.js';
 import { esc, layout } from './render/html.js';
 import type { ServerDeps } from './server.js';
 
+export type Route = (req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>;
+
+export interface WebOptions {
+  /** Who is deciding: ALB OIDC when configured, approver tokens otherwise. */
+  readonly identity?: IdentityResolver;
+}
+
 const CSRF_COOKIE = 'cloudops_csrf';
 
-function csrfFor(req: IncomingMessage): { token: string; setCookie: string | null } {
+/** The double-submit CSRF token: the cookie's value, or a new one (with its Set-Cookie). */
+export function csrfFor(req: IncomingMessage): { token: string; setCookie: string | null } {
   const existing = parseCookies(req)[CSRF_COOKIE];
   if (existing && /^[A-Za-z0-9_-]{32,64}$/.test(existing)) return { token: existing, setCookie: null };
   const token = randomBytes(24).toString('base64url');
   return { token, setCookie: `${CSRF_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict` };
 }
 
-function csrfOk(req: IncomingMessage, submitted: string | null): boolean {
+/** The form's CSRF field equals the cookie (constant-time). */
+export function csrfOk(req: IncomingMessage, submitted: string | null): boolean {
   const cookie = parseCookies(req)[CSRF_COOKIE];
   if (!cookie || !submitted || cookie.length !== submitted.length) return false;
   return timingSafeEqual(Buffer.from(cookie), Buffer.from(submitted));
 }
 
-async function renderIncident(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, id: string, notice?: string, status = 200): Promise<void> {
+export const CSRF_REFUSED = 'the form expired or did not come from this page (CSRF check failed); reload the page. Nothing was recorded';
+
+export interface RenderOptions {
+  readonly notice?: string;
+  readonly status?: number;
+  readonly form?: DecisionForm;
+  /** Show no decision form (e.g. after an email link was used). */
+  readonly hideForm?: boolean;
+}
+
+/** Renders the incident page from the store (read-only). */
+export async function renderIncident(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, id: string, o: RenderOptions = {}): Promise<void> {
   const inc = await deps.store.getIncident(id);
   if (!inc) throw new HttpError(404, `no incident ${id}`);
   const decisions = await deps.store.listDecisions(id);
   const audit = await deps.store.listAudit({ incidentId: id });
-  const q = inc.approval && inc.runbook ? evaluateQuorum(inc.approval, decisions, approvalRules(deps.policy, inc.runbook.risk, inc.approval.escalated)) : null;
+  let quorum: QuorumView | null = null;
+  if (inc.approval && inc.runbook) {
+    const rules = approvalRules(deps.policy, inc.runbook.risk, inc.approval.escalated);
+    const q = evaluateQuorum(inc.approval, decisions, rules);
+    quorum = { approvedBy: q.approvedBy, needed: q.needed, eligible: [...rules.eligible].sort(), ignored: q.ignored.map((x) => ({ approver: x.decision.approver, at: x.decision.at, why: x.why })) };
+  }
   const csrf = csrfFor(req);
   const html = renderIncidentPage({
     incident: inc,
     decisions,
     audit,
     now: deps.clock.now(),
-    quorum: q ? { approvedBy: q.approvedBy, needed: q.needed } : null,
-    csrf: inc.state === 'awaiting_approval' ? csrf.token : null,
-    approveCommand: inc.state === 'awaiting_approval' ? deps.approveCommand(inc.id) : null,
-    ...(notice !== undefined ? { notice } : {}),
+    quorum,
+    csrf: inc.state === 'awaiting_approval' && !o.hideForm ? csrf.token : null,
+    approveCommand: inc.state === 'awaiting_approval' && o.form?.kind !== 'email' ? deps.approveCommand(inc.id) : null,
+    ...(o.notice !== undefined ? { notice: o.notice } : {}),
+    ...(o.form ? { form: o.form } : {}),
   });
-  sendHtml(res, status, html, csrf.setCookie ? { 'set-cookie': csrf.setCookie } : {});
+  sendHtml(res, o.status ?? 200, html, csrf.setCookie ? { 'set-cookie': csrf.setCookie } : {});
 }
 
-/** The web pages. A GET never changes anything; a decision is a POST with a CSRF token and an approver token. */
-export async function handleWeb(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+function resolverFor(deps: ServerDeps, opts: WebOptions): IdentityResolver {
+  return opts.identity ?? new IdentityResolver(deps.policy.doc.approvers, null);
+}
+
+/**
+ * The web pages. A GET never changes anything; a decision is a POST with a CSRF token from an
+ * identified approver: the ALB's verified OIDC identity when present, an approver token otherwise.
+ */
+export async function handleWeb(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, path: string, opts: WebOptions = {}): Promise<boolean> {
   if (req.method === 'GET' && (path === '/' || path === '/incidents')) {
     sendHtml(res, 200, renderListPage(await deps.store.listIncidents({ limit: 200 }), deps.clock.now()));
     return true;
@@ -54,32 +87,40 @@ export async function handleWeb(deps: ServerDeps, req: IncomingMessage, res: Ser
   const m = /^\/incidents\/([^/]+)(\/decision)?$/.exec(path);
   if (!m) return false;
   const id = decodeURIComponent(m[1] ?? '');
+  const ids = resolverFor(deps, opts);
   if (!m[2]) {
     if (req.method !== 'GET') throw new HttpError(405, 'use GET');
-    await renderIncident(deps, req, res, id);
+    const viewer = await ids.fromAlb(req);
+    await renderIncident(deps, req, res, id, viewer ? { form: { kind: 'oidc', approver: viewer.approver, identity: viewer.identity } } : {});
     return true;
   }
   if (req.method !== 'POST') throw new HttpError(405, 'decisions are made with the form (POST)');
   const form = await readForm(req);
-  if (!csrfOk(req, form.get('csrf'))) throw new HttpError(403, 'the form expired or did not come from this page (CSRF check failed); reload the page');
-  const approver = approverForToken(deps.policy.doc.approvers, form.get('token'));
-  if (!approver) {
-    await renderIncident(deps, req, res, id, 'Unknown approver token: nothing was recorded.', 401);
+  if (!csrfOk(req, form.get('csrf'))) throw new HttpError(403, CSRF_REFUSED);
+  const who: Identity | null = (await ids.fromAlb(req)) ?? ids.fromToken(form.get('token'));
+  if (!who) {
+    await renderIncident(deps, req, res, id, { notice: 'Unknown approver token: nothing was recorded.', status: 401 });
     return true;
   }
   const verdict = form.get('verdict');
-  if (verdict !== 'approve' && verdict !== 'reject') throw new HttpError(400, 'verdict must be approve or reject');
+  if (verdict !== 'approve' && verdict !== 'reject') throw new HttpError(400, 'verdict must be approve or reject; nothing was recorded');
   const reason = form.get('reason')?.trim() || undefined;
+  const formKind: DecisionForm | undefined = who.via === 'alb-oidc' ? { kind: 'oidc', approver: who.approver, identity: who.identity } : undefined;
   try {
-    const out = await deps.watcher.decide({ incidentId: id, approver, verdict, runbookHash: form.get('runbookHash') ?? '', channel: 'web', identity: `token:${approver}`, ...(reason ? { reason } : {}) });
-    await renderIncident(deps, req, res, id, `${approver}: ${verdict} recorded (${out.outcome}).`);
+    const out = await deps.watcher.decide({ incidentId: id, approver: who.approver, verdict, runbookHash: form.get('runbookHash') ?? '', channel: 'web', identity: who.identity, ...(reason ? { reason } : {}) });
+    await renderIncident(deps, req, res, id, { notice: `${who.approver}: ${verdict} recorded (${out.outcome}).`, ...(formKind ? { form: formKind } : {}) });
   } catch (err) {
     if (!(err instanceof ApprovalError)) throw err;
-    await renderIncident(deps, req, res, id, `Not recorded: ${err.message}`, err.status);
+    await renderIncident(deps, req, res, id, { notice: `Not recorded: ${err.message}`, status: err.status, ...(formKind ? { form: formKind } : {}) });
   }
   return true;
 }
 
+/** The web pages as an extra route (server.ts tries extra routes first), with an identity resolver. */
+export function webRoutes(deps: ServerDeps, opts: WebOptions): Route {
+  return (req, res, path) => handleWeb(deps, req, res, path, opts);
+}
+
 export function errorPage(status: number, message: string): string {
-  return layout(`Error ${status}`, `<h1>Error ${status}</h1><section><p>${esc(message)}</p><p><a href="/">All incidents</a></p></section>`);
+  return layout(`Error ${status}`, `<h1>Error ${status}</h1><section><p id="error">${esc(message)}</p><p><a href="/">All incidents</a></p></section>`);
 }

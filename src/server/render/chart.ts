@@ -7,6 +7,8 @@ export interface ChartInput {
   readonly anomaly: { readonly start: number; readonly end: number } | null;
   readonly deployments: readonly { readonly id: string; readonly at: number }[];
   readonly expected?: number;
+  /** The suspect deployment: drawn in purple; other deployments in grey. */
+  readonly suspectId?: string | null;
 }
 
 /** An inline SVG line chart with the anomaly window shaded and deployments marked. Pure. */
@@ -33,7 +35,10 @@ export function renderChart(c: ChartInput, width = 960, height = 220): string {
   }
   for (const d of c.deployments) {
     if (d.at < t0 || d.at > t1) continue;
-    parts.push(`<g class="deployment"><line x1="${x(d.at).toFixed(1)}" x2="${x(d.at).toFixed(1)}" y1="${pad.t}" y2="${height - pad.b}" stroke="#6f42c1" stroke-width="2"/><text x="${(x(d.at) + 4).toFixed(1)}" y="${pad.t + 12}" font-size="11" fill="#6f42c1">deploy ${esc(d.id.slice(0, 8))}</text><title>deployment ${esc(d.id)} at ${esc(fmtTime(d.at))}</title></g>`);
+    const suspect = c.suspectId === undefined || c.suspectId === null ? true : d.id === c.suspectId;
+    const colour = suspect ? '#6f42c1' : '#8896a6';
+    const label = suspect && c.suspectId ? 'suspect deploy' : 'deploy';
+    parts.push(`<g class="deployment${suspect && c.suspectId ? ' suspect' : ''}" data-id="${esc(d.id)}"><line x1="${x(d.at).toFixed(1)}" x2="${x(d.at).toFixed(1)}" y1="${pad.t}" y2="${height - pad.b}" stroke="${colour}" stroke-width="2"/><text x="${(x(d.at) + 4).toFixed(1)}" y="${pad.t + 12}" font-size="11" fill="${colour}">${label} ${esc(d.id.slice(0, 8))}</text><title>deployment ${esc(d.id)} at ${esc(fmtTime(d.at))}</title></g>`);
   }
   const axis = `<text x="4" y="${pad.t + 10}" font-size="11" fill="#5f6b7a">${esc(fmtNum(hi))}</text><text x="4" y="${height - pad.b}" font-size="11" fill="#5f6b7a">${esc(fmtNum(lo))}</text><text x="${pad.l}" y="${height - 8}" font-size="11" fill="#5f6b7a">${esc(fmtTime(t0))}</text><text x="${width - pad.r}" y="${height - 8}" font-size="11" fill="#5f6b7a" text-anchor="end">${esc(fmtTime(t1))}</text>`;
   return `<svg role="img" aria-label="${esc(c.title)}" viewBox="0 0 ${width} ${height}" width="100%" xmlns="http://www.w3.org/2000/svg"><rect x="${pad.l}" y="${pad.t}" width="${width - pad.l - pad.r}" height="${height - pad.t - pad.b}" fill="#fbfcfd" stroke="#e3e6ea"/>${parts.join('')}<path d="${path}" fill="none" stroke="#1f6feb" stroke-width="1.6"/>${axis}</svg>`;

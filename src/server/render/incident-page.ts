@@ -3,17 +3,38 @@ import type { AuditRecord } from '../../store/store.js';
 import { renderChart } from './chart.js';
 import { esc, fmtRemaining, fmtTime, layout, STATE_LABEL } from './html.js';
 
+/** How the decision form identifies the person. */
+export type DecisionForm =
+  /** No identity yet: the form asks for an approver token. */
+  | { readonly kind: 'token' }
+  /** Signed in through the ALB (OIDC): no token needed. */
+  | { readonly kind: 'oidc'; readonly approver: string; readonly identity: string }
+  /** Opened from an email link: the signed token rides in the form; a checkbox confirms. */
+  | { readonly kind: 'email'; readonly token: string; readonly approver: string; readonly linkExpiresAt: number };
+
+export interface QuorumView {
+  /** Approvals that count so far. */
+  readonly approvedBy: readonly string[];
+  readonly needed: number;
+  /** Approvers whose approval would count (for this risk level, escalation included). */
+  readonly eligible?: readonly string[];
+  /** Decisions that do not count, with why. */
+  readonly ignored?: readonly { readonly approver: string; readonly at: number; readonly why: string }[];
+}
+
 export interface IncidentView {
   readonly incident: Incident;
   readonly decisions: readonly Decision[];
   readonly audit: readonly AuditRecord[];
   readonly now: number;
   /** Approvals that count so far and how many are still needed. */
-  readonly quorum: { readonly approvedBy: readonly string[]; readonly needed: number } | null;
+  readonly quorum: QuorumView | null;
   /** The CSRF token for the decision form (double-submit cookie); null hides the form. */
   readonly csrf: string | null;
   readonly approveCommand: string | null;
   readonly notice?: string;
+  /** Which decision form to show (default: approver token). */
+  readonly form?: DecisionForm;
 }
 
 /** The incident page: what happened, the suspect and why, the evidence, the runbook, decisions. Pure. */
@@ -30,7 +51,7 @@ export function renderIncidentPage(v: IncidentView): string {
     evidenceSection(i),
     runbookSection(i),
     stepsSection(i),
-    decisionsSection(v.decisions),
+    decisionsSection(v),
     auditSection(v.audit),
   ];
   return layout(i.id, parts.join('\n'));
@@ -40,24 +61,67 @@ function approvalBox(v: IncidentView): string {
   const i = v.incident;
   const a = i.approval;
   if (!a || !i.runbook) return '';
+  const q = v.quorum;
+  const approvedLine = q ? `<p class="muted" id="approved-by">Approved by: ${q.approvedBy.length ? esc(q.approvedBy.join(', ')) : 'nobody yet'}.</p>` : '';
   if (i.state !== 'awaiting_approval') {
-    return `<section><h2>Approval</h2><p class="big">${esc(STATE_LABEL[i.state] ?? i.state)}</p></section>`;
+    return `<section id="approval"><h2>Approval</h2><p class="big">${esc(STATE_LABEL[i.state] ?? i.state)}</p>${approvedLine}</section>`;
   }
   const left = a.expiresAt - v.now;
-  const q = v.quorum;
-  const form = v.csrf
-    ? `<form class="decide" method="post" action="/incidents/${encodeURIComponent(i.id)}/decision">
-<input type="hidden" name="csrf" value="${esc(v.csrf)}"><input type="hidden" name="runbookHash" value="${esc(i.runbook.hash)}">
-<label>Approver token<input type="password" name="token" autocomplete="off" required></label>
-<label>Reason (for a reject)<input type="text" name="reason" maxlength="500"></label>
-<button class="approve" name="verdict" value="approve" type="submit">Approve this runbook</button>
-<button class="reject" name="verdict" value="reject" type="submit">Reject</button></form>`
-    : '';
+  const still = q ? Math.max(0, q.needed - q.approvedBy.length) : null;
+  const decided = new Set(v.decisions.filter((d) => d.runbookHash === a.runbookHash).map((d) => d.approver));
+  const canStill = q?.eligible?.filter((n) => !decided.has(n) && !a.excludedApprovers.includes(n)) ?? [];
+  const form = v.csrf ? decisionForm(v, v.csrf) : '';
   return `<section id="approval"><h2>Approval needed</h2>
-<p class="big">${q ? `${q.approvedBy.length} of ${q.needed} approvals` : ''} · <span id="remaining">${esc(fmtRemaining(left))}</span> left (expires ${esc(fmtTime(a.expiresAt))}; if nobody decides, nothing runs)</p>
+<p class="big">${q ? `<span id="approvals-count">${esc(q.approvedBy.length)} of ${esc(q.needed)} approvals</span> · <strong id="still-needed">${esc(still)} more needed</strong> · ` : ''}<span id="remaining">${esc(fmtRemaining(left))}</span> left (expires ${esc(fmtTime(a.expiresAt))}; if nobody decides, nothing runs)</p>
+${approvedLine}${q?.eligible ? `<p class="muted" id="can-approve">Can still approve: ${canStill.length ? esc(canStill.join(', ')) : 'nobody (ask for escalation)'}.</p>` : ''}
 <p class="muted">Risk <span class="risk-${esc(i.runbook.risk)}">${esc(i.runbook.risk)}</span> · runbook <code>${esc(i.runbook.hash.slice(0, 19))}</code>${a.excludedApprovers.length ? ` · may not approve: ${esc(a.excludedApprovers.join(', '))} (triggered the suspect deployment)` : ''}</p>
+${actionPreview(i)}
 ${form}
 ${v.approveCommand ? `<p class="muted">Or from a terminal: <code>${esc(v.approveCommand)}</code></p>` : ''}</section>`;
+}
+
+function decisionForm(v: IncidentView, csrf: string): string {
+  const i = v.incident;
+  const hash = i.runbook?.hash ?? '';
+  const f = v.form ?? { kind: 'token' as const };
+  const buttons = `<label>Reason (for a reject)<input type="text" name="reason" maxlength="500"></label>
+<button class="approve" name="verdict" value="approve" type="submit">Approve this runbook</button>
+<button class="reject" name="verdict" value="reject" type="submit">Reject</button>`;
+  const hidden = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="runbookHash" value="${esc(hash)}">`;
+  if (f.kind === 'email') {
+    return `<p id="who">This link was sent to <strong>${esc(f.approver)}</strong> and is valid until ${esc(fmtTime(f.linkExpiresAt))}. Opening it decided nothing; only the buttons below do, once.</p>
+<form class="decide" method="post" action="/email/${encodeURIComponent(i.id)}">${hidden}<input type="hidden" name="t" value="${esc(f.token)}">
+<label class="confirm"><span><input type="checkbox" name="confirm" value="yes" required> I reviewed the actions above</span></label>
+${buttons}</form>`;
+  }
+  const who = f.kind === 'oidc' ? `<p id="who">Signed in as <strong>${esc(f.approver)}</strong> (${esc(f.identity)}).</p>` : '';
+  const token = f.kind === 'token' ? '<label>Approver token<input type="password" name="token" autocomplete="off" required></label>' : '';
+  return `${who}<form class="decide" method="post" action="/incidents/${encodeURIComponent(i.id)}/decision">${hidden}
+${token}
+${buttons}</form>`;
+}
+
+/** Where an action points, from its parameters, in plain words. */
+export function actionTarget(params: Readonly<Record<string, string | number | boolean>>): string {
+  const p = (k: string): string | null => (params[k] === undefined ? null : String(params[k]));
+  if (p('pipeline')) return `pipeline ${p('pipeline')}${p('stage') ? `, stage ${p('stage')}` : ''}`;
+  if (p('service')) return `service ${p('service')}${p('cluster') ? ` in cluster ${p('cluster')}` : ''}`;
+  for (const k of ['function', 'functionName', 'topicArn', 'documentName', 'name', 'id']) if (p(k)) return `${k} ${p(k)}`;
+  const first = Object.entries(params)[0];
+  return first ? `${first[0]} ${String(first[1])}` : '—';
+}
+
+/** What would run, step by step: action, target and every parameter. */
+function actionPreview(i: Incident): string {
+  const r = i.runbook;
+  if (!r) return '';
+  const rows = r.steps.map(
+    (s, n) =>
+      `<tr class="action"><td>${esc(n + 1)}</td><td><code class="action-name">${esc(s.action)}</code></td><td class="target">${esc(actionTarget(s.params))}</td><td><ul class="params">${Object.entries(s.params)
+        .map(([k, val]) => `<li><code>${esc(k)}</code> = <code>${esc(String(val))}</code></li>`)
+        .join('')}</ul></td><td class="risk-${esc(s.risk)}">${esc(s.risk)}</td><td>${esc(s.description)}</td></tr>`,
+  );
+  return `<div id="actions"><h2>What would run</h2><table><tr><th>#</th><th>action</th><th>target</th><th>parameters</th><th>risk</th><th>what it does</th></tr>${rows.join('')}</table></div>`;
 }
 
 function suspectSection(i: Incident): string {
@@ -81,8 +145,9 @@ function chartSection(i: Incident, now: number): string {
     points: i.chart.points,
     anomaly: sig ? { start: sig.startedAt, end: sig.clearedAt ?? now } : null,
     deployments: i.chart.deployments,
+    suspectId: i.correlation?.suspect?.deployment.id ?? null,
     ...(sig && Number.isFinite(sig.expected) ? { expected: sig.expected } : {}),
-  })}<p class="muted">Shaded: the anomaly. Purple line: the suspect deployment. Dashed: expected value.</p></section>`;
+  })}<p class="muted">Shaded: the anomaly window. Purple line: the suspect deployment; grey lines: other deployments. Dashed: expected value.</p></section>`;
 }
 
 function signalsSection(i: Incident): string {
@@ -102,7 +167,7 @@ function evidenceSection(i: Incident): string {
 function runbookSection(i: Incident): string {
   const r = i.runbook;
   if (!r) return '';
-  const steps = r.steps.map((s, n) => `<li><strong>${esc(s.action)}</strong> <span class="risk-${esc(s.risk)}">(${esc(s.risk)} risk)</span> — ${esc(s.description)}<br><code>${esc(JSON.stringify(s.params))}</code></li>`);
+  const steps = r.steps.map((s) => `<li><strong>${esc(s.action)}</strong> <span class="risk-${esc(s.risk)}">(${esc(s.risk)} risk)</span> — ${esc(s.description)}<br><code>${esc(JSON.stringify(s.params))}</code></li>`);
   return `<section id="runbook"><h2>Runbook: ${esc(r.title)}</h2><p class="muted">Drafted by ${esc(r.draftedBy)} from <code>${esc(r.templateId)}</code> · risk <span class="risk-${esc(r.risk)}">${esc(r.risk)}</span> · hash <code>${esc(r.hash)}</code></p><ol>${steps.join('')}</ol><p class="muted">Then: the service must stay healthy for ${esc(r.verify.healthyPolls)} polls within ${esc(Math.round(r.verify.withinMs / 60_000))} min.</p><pre>${esc(r.body)}</pre></section>`;
 }
 
@@ -112,9 +177,19 @@ function stepsSection(i: Incident): string {
   return `<section id="steps"><h2>What ran</h2><table><tr><th>#</th><th>action</th><th>status</th><th>started</th><th>result</th></tr>${rows.join('')}</table></section>`;
 }
 
-function decisionsSection(ds: readonly Decision[]): string {
-  const rows = ds.map((d) => `<tr><td>${esc(fmtTime(d.at))}</td><td>${esc(d.approver)}</td><td>${esc(d.verdict)}</td><td>${esc(d.channel)}</td><td>${esc(d.identity)}</td><td><code>${esc(d.runbookHash.slice(0, 19))}</code></td><td>${esc(d.reason ?? '')}</td></tr>`);
-  return `<section id="decisions"><h2>Decisions</h2>${ds.length ? `<table><tr><th>when</th><th>who</th><th>decision</th><th>channel</th><th>identity</th><th>runbook</th><th>reason</th></tr>${rows.join('')}</table>` : '<p class="muted">None yet.</p>'}</section>`;
+function decisionsSection(v: IncidentView): string {
+  const ds = v.decisions;
+  const ignored = v.quorum?.ignored ?? [];
+  const counts = (d: Decision): string => {
+    if (!v.quorum) return '';
+    const why = ignored.find((x) => x.approver === d.approver && x.at === d.at)?.why;
+    return why ? `not counted: ${why}` : 'counts';
+  };
+  const rows = ds.map(
+    (d) =>
+      `<tr class="decision"><td>${esc(fmtTime(d.at))}</td><td>${esc(d.approver)}</td><td class="verdict">${esc(d.verdict)}</td><td class="channel">${esc(d.channel)}</td><td class="identity">${esc(d.identity)}</td><td><code>${esc(d.runbookHash.slice(0, 19))}</code></td><td>${esc(counts(d))}</td><td>${esc(d.reason ?? '')}</td></tr>`,
+  );
+  return `<section id="decisions"><h2>Decisions</h2>${ds.length ? `<table><tr><th>when</th><th>who</th><th>decision</th><th>channel</th><th>identity</th><th>runbook</th><th>counts?</th><th>reason</th></tr>${rows.join('')}</table>` : '<p class="muted">None yet.</p>'}</section>`;
 }
 
 function auditSection(audit: readonly AuditRecord[]): string {

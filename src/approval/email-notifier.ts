@@ -1,0 +1,149 @@
+import { PublishCommand, type MessageAttributeValue, type SNSClient } from '@aws-sdk/client-sns';
+import type { Announcement, Notifier } from '../cloud/ports.js';
+import { awsCall } from '../cloud/aws/errors.js';
+import { fitMessage, MAX_MESSAGE_BYTES, snsSubject } from '../cloud/aws/sns-notifier.js';
+import type { Clock } from '../core/clock.js';
+import type { Incident } from '../incident/incident.js';
+import { approvalRules, type CompiledPolicy } from '../policy/compile.js';
+import type { Store } from '../store/store.js';
+import { emailLinkUrl, signEmailLinkToken } from './email-link.js';
+
+/** One email for one approver; published to SNS with the `approver` attribute so a subscription filter picks it. */
+export interface EmailMessage {
+  readonly approver: string;
+  readonly email: string;
+  readonly subject: string;
+  readonly text: string;
+  /** The signed link in the text, or null when this approver gets no decision link. */
+  readonly link: string | null;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface EmailLinkOptions {
+  readonly secret: string | Buffer;
+  /** Base address of the pages (the ALB's name when behind one). */
+  readonly publicUrl: string;
+  readonly now: number;
+  /** Fixed token ids for tests; otherwise random. */
+  readonly jti?: (approver: string) => string;
+}
+
+/** Announcements that ask for a decision carry per-approver links; the others are plain news. */
+const ASKS = new Set<Announcement['kind']>(['proposal', 'reminder']);
+
+/**
+ * The signed link for one approver on an incident awaiting approval, or null when there is nothing to
+ * decide. The token expires with the approval request and names the runbook hash shown.
+ */
+export function emailLinkFor(inc: Incident, approver: string, opts: EmailLinkOptions): string | null {
+  if (inc.state !== 'awaiting_approval' || !inc.approval || !inc.runbook) return null;
+  if (opts.now >= inc.approval.expiresAt) return null;
+  const token = signEmailLinkToken(opts.secret, { inc: inc.id, rh: inc.approval.runbookHash, ap: approver, exp: inc.approval.expiresAt, ...(opts.jti ? { jti: opts.jti(approver) } : {}) });
+  return emailLinkUrl(opts.publicUrl, inc.id, token);
+}
+
+const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
+const oneLine = (s: string): string => [...s.replace(/[\r\n\t]+/g, ' ')].map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? '?' : c)).join('');
+
+/** The plain-text email body: summary, suspect, the runbook's actions, the deadline, and the link. Pure. */
+export function emailText(a: Announcement, inc: Incident | null, link: string | null, note?: string): string {
+  const lines: string[] = [a.title, '', a.text];
+  if (inc) {
+    lines.push('', `Incident ${inc.id} · service ${inc.service} · state ${inc.state}`);
+    const s = inc.correlation?.suspect;
+    if (s) {
+      lines.push(`Suspect deployment: ${oneLine(s.deployment.pipeline)} execution ${s.deployment.id}${s.deployment.revisionSummary ? ` ("${clip(oneLine(s.deployment.revisionSummary), 200)}")` : ''}, triggered by ${oneLine(s.deployment.triggeredBy ?? 'unknown')}`);
+      for (const r of s.reasons.slice(0, 5)) lines.push(`  - ${clip(oneLine(r), 300)}`);
+    }
+    if (inc.runbook) {
+      lines.push('', `Runbook: ${oneLine(inc.runbook.title)} (risk ${inc.runbook.risk}, ${inc.runbook.hash})`);
+      inc.runbook.steps.forEach((st, n) => {
+        const params = Object.entries(st.params).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+        lines.push(`  ${n + 1}. ${st.action} ${params}`);
+      });
+    }
+    if (inc.approval && inc.state === 'awaiting_approval') {
+      lines.push('', `Approvals needed: ${inc.approval.requiredApprovals}. Expires ${new Date(inc.approval.expiresAt).toISOString()}; if nobody decides, nothing runs.`);
+    }
+  }
+  if (note) lines.push('', note);
+  if (link) {
+    lines.push('', 'Review and decide (opening this link decides nothing; you confirm on the page):', link, '', 'This link is yours alone and works once. Do not forward it.');
+  }
+  lines.push('', `Incident page: ${a.url}`);
+  return lines.join('\n');
+}
+
+/**
+ * The emails for one announcement: one per approver with an email address who may decide this
+ * incident (all approvers with an email when there is no runbook). Approvers who may not approve
+ * (self-approval forbidden) get the news without a link.
+ */
+export function emailMessagesFor(a: Announcement, inc: Incident | null, policy: CompiledPolicy, opts: EmailLinkOptions): EmailMessage[] {
+  const approvers = policy.doc.approvers;
+  let names = Object.keys(approvers);
+  if (inc?.runbook && inc.approval) {
+    const rules = approvalRules(policy, inc.runbook.risk, inc.approval.escalated);
+    names = names.filter((n) => rules.eligible.has(n));
+  }
+  const out: EmailMessage[] = [];
+  for (const name of names.sort()) {
+    const email = approvers[name]?.email;
+    if (!email) continue;
+    const excluded = !!inc?.approval && policy.doc.approval.selfApproval === 'forbidden' && inc.approval.excludedApprovers.includes(name);
+    const link = inc && ASKS.has(a.kind) && !excluded ? emailLinkFor(inc, name, opts) : null;
+    const note = excluded && ASKS.has(a.kind) ? 'You triggered the suspect deployment, so your approval does not count for this incident; no decision link is included.' : undefined;
+    out.push({
+      approver: name,
+      email,
+      subject: snsSubject(a.title),
+      text: emailText(a, inc, link, note),
+      link,
+      attributes: { kind: a.kind, incidentId: a.incidentId, state: a.state, approver: name, source: 'cloudops-watcher' },
+    });
+  }
+  return out;
+}
+
+export type EmailPublish = (m: EmailMessage, signal: AbortSignal) => Promise<void>;
+
+/** Publishes one email to a standard SNS topic; each approver's subscription filters on `approver`. */
+export function snsEmailPublisher(client: SNSClient, topicArn: string): EmailPublish {
+  return async (m, signal) => {
+    const attrs: Record<string, MessageAttributeValue> = {};
+    for (const [k, v] of Object.entries(m.attributes)) if (v !== '') attrs[k] = { DataType: 'String', StringValue: v.slice(0, 256) };
+    const Message = fitMessage(m.text, m.link ?? '', MAX_MESSAGE_BYTES - 4096);
+    await awsCall('sns.Publish', signal, () => client.send(new PublishCommand({ TopicArn: topicArn, Subject: m.subject, Message, MessageAttributes: attrs }), { abortSignal: signal }));
+  };
+}
+
+export interface EmailNotifierOptions {
+  readonly store: Store;
+  readonly policy: CompiledPolicy;
+  readonly clock: Clock;
+  readonly secret: string | Buffer;
+  /** Read at send time: the daemon learns its address after binding the port. */
+  readonly publicUrl: () => string;
+  readonly publish: EmailPublish;
+}
+
+/** Notifier that sends each approver their own email with their own signed link. */
+export class EmailNotifier implements Notifier {
+  readonly channel = 'email';
+
+  constructor(private readonly opts: EmailNotifierOptions) {}
+
+  async announce(a: Announcement, signal: AbortSignal): Promise<void> {
+    const inc = await this.opts.store.getIncident(a.incidentId);
+    const msgs = emailMessagesFor(a, inc, this.opts.policy, { secret: this.opts.secret, publicUrl: this.opts.publicUrl(), now: this.opts.clock.now() });
+    const failures: string[] = [];
+    for (const m of msgs) {
+      try {
+        await this.opts.publish(m, signal);
+      } catch (err) {
+        failures.push(`${m.approver}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (failures.length) throw new Error(`email to ${failures.length} of ${msgs.length} approvers failed: ${failures.join('; ')}`);
+  }
+}
