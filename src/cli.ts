@@ -129,6 +129,51 @@ const decide = (verdict: 'approve' | 'reject') => async (id: string, o: { as: st
 program.command('approve <id>').description('approve the runbook of an incident').requiredOption('--as <name>', 'approver name').addOption(urlOption()).action(decide('approve'));
 program.command('reject <id>').description('reject the runbook of an incident').requiredOption('--as <name>', 'approver name').requiredOption('--reason <text>', 'why').addOption(urlOption()).action(decide('reject'));
 
+const tokenFor = (as: string): string => process.env['CLOUDOPS_TOKEN'] ?? demoToken(as);
+const silence = program.command('silence').description('silences: keep an anomaly recorded but quiet (no proposal, no notification) for a while');
+silence
+  .command('add')
+  .description('silence a service (or one of its metrics) for a while')
+  .requiredOption('--service <name>', 'the service')
+  .option('--metric <metric>', 'only this metric (policy id or metric name)')
+  .requiredOption('--for <duration>', 'how long, e.g. 30m, 2h, 1d (at most 14d)')
+  .requiredOption('--reason <text>', 'why (shown on the incidents it mutes)')
+  .requiredOption('--as <name>', 'approver name (the token is CLOUDOPS_TOKEN, else the demo token)')
+  .addOption(urlOption())
+  .action(async (o: { service: string; metric?: string; for: string; reason: string; as: string; url: string }) => {
+    const body = await api(o.url, '/api/silences', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokenFor(o.as)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ service: o.service, ...(o.metric ? { metric: o.metric } : {}), for: o.for, reason: o.reason, as: o.as }),
+    });
+    const s = body['silence'] as { id: string; endsAt: number };
+    out(`${s.id}: ${o.service}${o.metric ? `/${o.metric}` : ''} silenced until ${new Date(s.endsAt).toISOString()} by ${o.as}`);
+  });
+silence
+  .command('list')
+  .description('list silences and the policy\'s maintenance and freeze windows')
+  .option('--json', 'machine-readable output')
+  .option('--all', 'include ended silences')
+  .addOption(urlOption())
+  .action(async (o: { json?: boolean; all?: boolean; url: string }) => {
+    const body = await api(o.url, `/api/silences${o.all ? '' : '?active=true'}`);
+    if (o.json) return out(JSON.stringify(body, null, 2));
+    const rows = (body['silences'] as { id: string; matchers: Record<string, string>; author: string; reason: string; endsAt: number; active: boolean }[]) ?? [];
+    const windows = (body['windows'] as { id: string; services: string[]; reason: string; startsAt: number; endsAt: number; active: boolean }[]) ?? [];
+    if (rows.length === 0) out(o.all ? 'no silences' : 'no active silences');
+    for (const r of rows) out(`${r.id.padEnd(16)} ${Object.entries(r.matchers).map(([k, v]) => `${k}=${v}`).join(',').padEnd(36)} ${r.active ? 'until' : 'ended'} ${new Date(r.endsAt).toISOString()}  by ${r.author}: ${r.reason}`);
+    for (const w of windows) out(`${w.id.padEnd(16)} ${(w.services.length ? w.services.join(',') : 'all services').padEnd(36)} ${new Date(w.startsAt).toISOString()} → ${new Date(w.endsAt).toISOString()}${w.active ? ' (now)' : ''}: ${w.reason}`);
+  });
+silence
+  .command('expire <id>')
+  .description('end a silence now')
+  .requiredOption('--as <name>', 'approver name')
+  .addOption(urlOption())
+  .action(async (id: string, o: { as: string; url: string }) => {
+    await api(o.url, `/api/silences/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { authorization: `Bearer ${tokenFor(o.as)}` } });
+    out(`${id}: expired by ${o.as}`);
+  });
+
 const audit = program.command('audit').description('the audit trail');
 audit
   .command('verify')

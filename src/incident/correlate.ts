@@ -1,5 +1,6 @@
 import type { Deployment, MetricPoint } from '../cloud/ports.js';
 import { MINUTE, type EpochMs } from '../core/time.js';
+import { freezeAt, type PolicyWindow } from '../mute/mutes.js';
 import type { Correlation, RankedDeployment, Suspect } from './incident.js';
 
 /** One of the affected service's metrics before the onset (drift evidence for slow regressions). */
@@ -24,6 +25,8 @@ export interface CorrelationInput {
   readonly otherOnsets: readonly { readonly service: string; readonly onsetAt: EpochMs }[];
   /** The affected service's metrics over the lookback window, when known. */
   readonly series?: readonly CorrelationSeries[];
+  /** Deployment freezes (policy `freezes`): a deploy that lands inside one was not expected. */
+  readonly freezes?: readonly PolicyWindow[];
 }
 
 /** Below this, no deployment is convincing enough to be named. */
@@ -40,6 +43,8 @@ const OWN_RELEASE_MS = 15 * MINUTE;
 const DRIFT_AFTER_MS = 20 * MINUTE;
 /** The weight of a release of a service this one depends on, against one of its own. */
 const DEPENDENCY_WEIGHT = 0.5;
+/** How much more suspicious a deploy is when it landed during a deployment freeze of its services. */
+const FREEZE_WEIGHT = 1.25;
 
 const minutes = (ms: number): string => {
   const m = Math.round(Math.abs(ms) / MINUTE);
@@ -131,6 +136,12 @@ function rank(d: Deployment, input: CorrelationInput): RankedDeployment | null {
     }
   }
   score *= timing;
+
+  const freeze = input.freezes ? services.map((svc) => freezeAt({ freezes: input.freezes ?? [] }, svc, at)).find((f) => f !== null) : undefined;
+  if (freeze) {
+    score *= FREEZE_WEIGHT;
+    reasons.push(`it was deployed during the deployment freeze ${freeze.id.slice('freeze:'.length)} (${freeze.reason}), when no release was expected`);
+  }
 
   if (d.status === 'Failed' || d.status === 'Stopped') reasons.push(`the execution ${d.status.toLowerCase()} after its deploy stage ran, so part of the change may be live`);
 

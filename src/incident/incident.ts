@@ -77,11 +77,20 @@ export interface StepRecord {
   summary: string;
 }
 
+/** A mute (silence, maintenance window) that kept an incident quiet: what it muted, whose, why, until when. */
 export interface MuteRecord {
+  /** The mute's id: `sil-…`, `maintenance:NAME`. */
+  readonly id: string;
+  /** Who created it: a person for a silence, "policy" for a window. */
   readonly by: string;
   readonly kind: 'silence' | 'maintenance' | 'freeze';
   readonly reason: string;
+  /** When the watcher first found it muting this incident. */
   readonly at: EpochMs;
+  /** When the mute ends (or ended). */
+  readonly until: EpochMs;
+  /** The metric ids of the incident it muted. */
+  readonly metrics: readonly string[];
 }
 
 /** The durable record that travels through the pipeline. */

@@ -1,7 +1,8 @@
 import type { EpochMs } from '../core/time.js';
 import { groupEvents, GROUPING_STATES, type MetricEvent, type PendingSignal } from '../incident/grouping.js';
 import type { Incident, Signal } from '../incident/incident.js';
-import { OPEN_STATES } from '../incident/lifecycle.js';
+import { describeMute, groupMutes, muteRecords } from '../mute/mutes.js';
+import { muteSources } from '../mute/silences.js';
 import { saveIncident } from './transitions.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 
@@ -59,14 +60,26 @@ export async function openIncidents(deps: PipelineDeps, ctx: CycleContext, event
       next.onsetAt = Math.min(...updated.signals.map((s) => s.startedAt)) as EpochMs;
     }, { signals: updated.signals.map((s) => ({ metric: s.metricId, cleared: s.clearedAt !== null })) });
   }
+  if (result.newSignals.size === 0) return;
   const all = await store.listIncidents({ limit: 10_000 });
   const ids = new Set(all.map((i) => i.id));
+  const sources = await muteSources(store, policy);
   for (const [service, signals] of result.newSignals) {
     const onset = Math.min(...signals.map((s) => s.startedAt));
     const id = incidentId(service, onset, (x) => ids.has(x));
     ids.add(id);
     const inc = newIncident(id, service, signals, now);
-    await store.createIncident(inc, { at: now, incidentId: id, kind: 'incident.opened', actor: 'watcher', data: { service, signals: signals.map((s) => ({ metric: s.metricId, direction: s.direction, startedAt: s.startedAt, value: s.peakValue, expected: s.expected })) } });
-    deps.logger.info({ incidentId: id, stage: 'group', service }, 'incident opened');
+    // A muted anomaly is still recorded (Alertmanager's silenced alerts): the incident opens with the
+    // mutes that muted it, and proposeAll holds it back — no proposal, no notification — while they last.
+    inc.mutes = muteRecords(groupMutes(sources, service, signals, now), now);
+    const mutedBy = inc.mutes.map((m) => ({ id: m.id, kind: m.kind, by: m.by, reason: m.reason, until: m.until, metrics: m.metrics }));
+    await store.createIncident(inc, {
+      at: now,
+      incidentId: id,
+      kind: 'incident.opened',
+      actor: 'watcher',
+      data: { service, signals: signals.map((s) => ({ metric: s.metricId, direction: s.direction, startedAt: s.startedAt, value: s.peakValue, expected: s.expected })), ...(mutedBy.length > 0 ? { mutedBy } : {}) },
+    });
+    deps.logger.info({ incidentId: id, stage: 'group', service, ...(mutedBy.length > 0 ? { muted: inc.mutes.map(describeMute) } : {}) }, mutedBy.length > 0 ? 'incident opened, muted' : 'incident opened');
   }
 }

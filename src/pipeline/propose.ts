@@ -6,17 +6,59 @@ import type { Incident } from '../incident/incident.js';
 import { logEvidence } from '../incident/log-evidence.js';
 import { announce } from './announce.js';
 import type { CycleContext, PipelineDeps } from './context.js';
-import { moveIncident } from './transitions.js';
+import { moveIncident, saveIncident } from './transitions.js';
+import { allCleared } from '../incident/grouping.js';
+import { describeMute, groupMutes, muteRecords, type MuteSources } from '../mute/mutes.js';
+import { muteSources } from '../mute/silences.js';
 
 const MINUTE = 60_000;
 
-/** Incidents that waited group_wait: correlate, gather evidence, draft a runbook, ask for approval. */
+/**
+ * Incidents that waited group_wait: correlate, gather evidence, draft a runbook, ask for approval.
+ * A muted incident (silence, maintenance window) waits instead, see `heldByMute`.
+ */
 export async function proposeAll(deps: PipelineDeps, ctx: CycleContext): Promise<void> {
   const detected = await deps.store.listIncidents({ states: ['detected'] });
+  let sources: MuteSources | null = null;
   for (const inc of detected) {
     if (ctx.now - inc.openedAt < deps.policy.groupWaitMs) continue;
+    sources ??= await muteSources(deps.store, deps.policy);
+    if (await heldByMute(deps, ctx, inc, sources)) continue;
     await propose(deps, ctx, inc);
   }
+}
+
+/**
+ * Alertmanager semantics for silences and maintenance windows: while every active signal of the
+ * incident is muted, nothing is proposed and nobody is notified; the incident records which mute
+ * muted what and why (`mutes`, audit `incident.muted`). When the mutes end with the problem still
+ * there, the incident is proposed as usual (audit `incident.unmuted`); when the problem cleared while
+ * muted, it is withdrawn quietly. Returns whether the incident is held back.
+ */
+async function heldByMute(deps: PipelineDeps, ctx: CycleContext, inc: Incident, sources: MuteSources): Promise<boolean> {
+  const now = ctx.now as EpochMs;
+  if (inc.mutes.length > 0 && allCleared(inc)) {
+    const by = inc.mutes.map(describeMute).join('; ');
+    await moveIncident(deps.store, inc, 'withdrawn', now, 'watcher', `the anomaly cleared while muted by ${by} — nothing proposed or notified`);
+    return true;
+  }
+  const active = inc.signals.filter((s) => s.clearedAt === null);
+  const found = groupMutes(sources, inc.service, active.length > 0 ? active : inc.signals, now);
+  if (found.length > 0) {
+    const known = new Set(inc.mutes.map((m) => `${m.id} ${m.metrics.join(',')} ${m.until}`));
+    const fresh = muteRecords(found, now).filter((m) => !known.has(`${m.id} ${m.metrics.join(',')} ${m.until}`));
+    if (fresh.length > 0) {
+      await saveIncident(deps.store, inc, now, 'watcher', 'incident.muted', (n) => {
+        n.mutes = [...n.mutes, ...fresh];
+        n.reason = `muted by ${fresh.map(describeMute).join('; ')} — recorded, not notified`;
+      }, { mutes: fresh.map((m) => ({ id: m.id, kind: m.kind, by: m.by, reason: m.reason, until: m.until, metrics: m.metrics })) });
+    }
+    return true;
+  }
+  if (inc.mutes.length > 0) {
+    await deps.store.appendAudit({ at: now, incidentId: inc.id, kind: 'incident.unmuted', actor: 'watcher', data: { ended: inc.mutes.map((m) => m.id) } });
+  }
+  return false;
 }
 
 async function propose(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Promise<void> {
@@ -36,6 +78,7 @@ async function propose(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Pr
     otherOnsets: (await store.listIncidents({ limit: 200 }))
       .filter((o) => o.service !== inc.service && Math.abs(o.onsetAt - inc.onsetAt) < 30 * MINUTE)
       .map((o) => ({ service: o.service, onsetAt: o.onsetAt })),
+    freezes: policy.doc.freezes,
   });
   const evidence = await gatherLogs(deps, ctx, inc).catch((err: unknown) => {
     log.warn({ err: errorMessage(err) }, 'log evidence unavailable');

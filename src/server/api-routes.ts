@@ -6,6 +6,8 @@ import { approvalRules } from '../policy/compile.js';
 import { isIncidentState } from '../incident/lifecycle.js';
 import { bearerToken, HttpError, readJson, sendJson } from './http.js';
 import type { ServerDeps } from './server.js';
+import { MuteError, windowBounds } from '../mute/mutes.js';
+import { addSilence, expireSilence, listSilences } from '../mute/silences.js';
 
 const decisionBody = z.strictObject({
   runbookHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected the runbook hash shown with the proposal (sha256:…)'),
@@ -27,7 +29,73 @@ export async function incidentDetail(deps: ServerDeps, id: string): Promise<Reco
   };
 }
 
+const silenceBody = z.strictObject({
+  service: z.string().min(1).max(100),
+  metric: z.string().min(1).max(255).optional(),
+  for: z.string().max(20).describe('a duration such as 30m, 2h, 1d'),
+  reason: z.string().max(500),
+  as: z.string().max(100).optional(),
+});
+
+/** The approver behind the request's bearer token; 401 without a known one. */
+function approverOf(deps: ServerDeps, req: IncomingMessage): string {
+  const approver = approverForToken(deps.policy.doc.approvers, bearerToken(req));
+  if (!approver) throw new HttpError(401, 'unknown or missing approver token (Authorization: Bearer …)');
+  return approver;
+}
+
+const muteHttp = async <T>(fn: () => Promise<T>): Promise<T> => {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof MuteError) throw new HttpError(err.status, err.message);
+    throw err;
+  }
+};
+
+/**
+ * Silences: GET lists them (and the policy's maintenance and freeze windows); POST adds one and
+ * DELETE /api/silences/ID ends one, both with an approver bearer token (the author is the token's
+ * approver). Reading is open, like GET /api/incidents.
+ */
+async function handleSilences(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean> {
+  const now = deps.clock.now();
+  if (path === '/api/silences') {
+    if (req.method === 'GET') {
+      const all = await listSilences(deps.store, now);
+      const active = url.searchParams.get('active');
+      const windows = (kind: 'maintenance' | 'freeze', list: typeof deps.policy.doc.maintenance) =>
+        list.map((w) => {
+          const b = windowBounds(w);
+          return { kind, id: `${kind}:${w.name}`, services: w.services, reason: w.reason, startsAt: b.start, endsAt: b.end, active: now >= b.start && now < b.end };
+        });
+      sendJson(res, 200, {
+        silences: active === 'true' ? all.filter((s) => s.active) : all,
+        windows: [...windows('maintenance', deps.policy.doc.maintenance), ...windows('freeze', deps.policy.doc.freezes)],
+      });
+      return true;
+    }
+    if (req.method !== 'POST') throw new HttpError(405, 'use GET or POST');
+    const author = approverOf(deps, req);
+    const parsed = silenceBody.safeParse(await readJson(req));
+    if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    if (parsed.data.as !== undefined && parsed.data.as !== author) throw new HttpError(403, `this token belongs to ${author}, not ${parsed.data.as}`);
+    const { service, metric, reason } = parsed.data;
+    const s = await muteHttp(() => addSilence(deps.store, deps.policy, { service, ...(metric !== undefined ? { metric } : {}), for: parsed.data.for, reason, author }, now));
+    sendJson(res, 201, { silence: s });
+    return true;
+  }
+  const m = /^\/api\/silences\/([^/]+)$/.exec(path);
+  if (!m) return false;
+  if (req.method !== 'DELETE') throw new HttpError(405, 'use DELETE');
+  const by = approverOf(deps, req);
+  const s = await muteHttp(() => expireSilence(deps.store, decodeURIComponent(m[1] ?? ''), by, now));
+  sendJson(res, 200, { silence: s });
+  return true;
+}
+
 export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean> {
+  if (path === '/api/silences' || path.startsWith('/api/silences/')) return handleSilences(deps, req, res, path, url);
   if (req.method === 'GET' && path === '/api/incidents') {
     const state = url.searchParams.get('state');
     if (state !== null && !isIncidentState(state)) throw new HttpError(400, `unknown state "${state}"`);
