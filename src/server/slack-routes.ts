@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ApprovalError } from '../approval/errors.js';
 import { APPROVE_ACTION, REJECT_ACTION, parseButtonValue } from '../approval/channels/slack-blocks.js';
+import { SlackNotifier, createSlackClient } from '../approval/channels/slack-notifier.js';
 import { verifySlackSignature } from '../approval/channels/slack-signature.js';
 import type { DecisionRequest } from '../approval/record-decision.js';
 import type { Clock } from '../core/clock.js';
@@ -208,4 +209,45 @@ function parsePayload(req: IncomingMessage, raw: Buffer): SlackPayload {
     throw new HttpError(400, `invalid payload at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
   }
   return parsed.data;
+}
+
+/** Slack, as the policy's `notify.slack` configures it: the notifier, and the route once a Watcher exists. */
+export interface SlackChannel {
+  readonly notifier: SlackNotifier;
+  /** The POST /slack/actions handler, deciding through `decide` (the Watcher's). */
+  actions(decide: SlackActionsOptions['decide']): SlackActions;
+}
+
+/**
+ * Builds Slack from the policy and the environment, or returns null when `notify.slack` is absent.
+ * Throws at startup, naming the variable, when the bot token or signing secret is missing; Socket Mode
+ * is refused (not implemented: interactions arrive at the Request URL /slack/actions).
+ */
+export function slackFromPolicy(
+  policy: CompiledPolicy,
+  deps: { readonly store: Store; readonly clock: Clock; readonly logger: Logger; readonly env?: NodeJS.ProcessEnv },
+): SlackChannel | null {
+  const cfg = policy.doc.notify.slack;
+  if (!cfg) return null;
+  const env = deps.env ?? process.env;
+  if (cfg.socketMode) throw new Error('notify.slack.socketMode: Socket Mode is not implemented; set the app\'s Interactivity Request URL to <publicUrl>/slack/actions');
+  const token = env[cfg.botTokenEnv];
+  const secret = env[cfg.signingSecretEnv];
+  if (!token) throw new Error(`notify.slack: the bot token variable ${cfg.botTokenEnv} is not set`);
+  if (!secret) throw new Error(`notify.slack: the signing secret variable ${cfg.signingSecretEnv} is not set`);
+  const client = createSlackClient(token, { ...(cfg.apiUrl ? { apiUrl: cfg.apiUrl } : {}), logger: deps.logger });
+  const notifier = new SlackNotifier({ client, channel: cfg.channel, store: deps.store, policy, clock: deps.clock, logger: deps.logger });
+  return {
+    notifier,
+    actions: (decide) =>
+      createSlackActions({
+        signingSecret: secret,
+        decide,
+        store: deps.store,
+        policy,
+        clock: deps.clock,
+        logger: deps.logger,
+        tell: (channel, user, text) => notifier.tell(channel, user, text),
+      }),
+  };
 }
