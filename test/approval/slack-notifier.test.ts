@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION, REJECT_ACTION, renderSlackMessage } from '../../src/approval/channels/slack-blocks.js';
+import type { Notifier } from '../../src/cloud/ports.js';
 import type { Incident } from '../../src/incident/incident.js';
+import { MAX_ANNOUNCE_ATTEMPTS, PENDING_ANNOUNCEMENTS_KEY, retryFailedAnnouncements } from '../../src/pipeline/announce.js';
 import { SLACK_IDS, click, slackWorld, type SlackCall, type SlackWorld } from '../helpers/slack-api-stub.js';
 
 const worlds: SlackWorld[] = [];
@@ -167,6 +169,45 @@ describe('Slack notifier (against a local stand-in for the Web API)', () => {
     await w.settle();
     expect(await w.h.store.getValue(`slack.message.${inc.id}`)).toEqual({ channel: 'C0APPROVE', ts: expect.any(String) });
     expect(shown(w.stub.callsOf('chat.postMessage').at(-1))).toMatch(/approved — executing/);
+  });
+
+  it('a final state that failed to reach Slack is retried on later cycles until it does (and given up, audited, after the last attempt)', async () => {
+    const w = await world();
+    const inc = await proposal(w);
+    const ctx = (): { now: number; signal: AbortSignal } => ({ now: w.h.clock.now(), signal: new AbortController().signal });
+    w.h.clock.set(inc.approval.expiresAt - 1);
+    w.stub.fail('chat.update', { error: 'internal_error' });
+    await cycles(w, 1);
+    expect((await w.h.store.getIncident(inc.id))?.state).toBe('expired');
+    expect(await w.h.store.getValue(PENDING_ANNOUNCEMENTS_KEY)).toEqual([{ incidentId: inc.id, channel: 'slack', title: 'expired — not executed', attempts: 1 }]);
+    expect(threadReplies(w)).toEqual([]);
+
+    w.stub.fail('chat.update', { error: 'internal_error' });
+    expect(await retryFailedAnnouncements(w.watcher.deps, ctx())).toBe(1);
+    expect(await retryFailedAnnouncements(w.watcher.deps, ctx())).toBe(0);
+    expect(shown(w.stub.callsOf('chat.update').at(-1))).toMatch(/expired — not executed/);
+    expect(threadReplies(w).at(-1)).toMatch(/expired — not executed/);
+    const kinds = (await w.h.store.listAudit({ incidentId: inc.id, limit: 1000 })).map((a) => a.kind);
+    expect(kinds.filter((k) => k === 'announce.failed')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'announce.retried')).toHaveLength(1);
+
+    // Slack down for good: given up after the last attempt, and audited.
+    await w.h.store.setValue(PENDING_ANNOUNCEMENTS_KEY, [{ incidentId: inc.id, channel: 'slack', title: 'expired — not executed', attempts: MAX_ANNOUNCE_ATTEMPTS - 1 }]);
+    w.stub.fail('chat.update', { error: 'account_inactive' });
+    expect(await retryFailedAnnouncements(w.watcher.deps, ctx())).toBe(0);
+    const abandoned = (await w.h.store.listAudit({ incidentId: inc.id, limit: 1000 })).filter((a) => a.kind === 'announce.abandoned');
+    expect(abandoned.map((a) => a.data)).toEqual([{ channel: 'slack', attempts: MAX_ANNOUNCE_ATTEMPTS, error: 'slack chat.update: account_inactive' }]);
+    expect(w.h.sim.executeCalls()).toBe(0);
+  });
+
+  it('a request that went to Slack, expiring after Slack was unconfigured, audits that the expiry could not reach it', async () => {
+    const w = await world();
+    const inc = await proposal(w);
+    const notifiers = w.watcher.deps.notifiers as Notifier[];
+    notifiers.splice(notifiers.indexOf(w.notifier), 1);
+    await w.runUntil((all) => all.some((i) => i.id === inc.id && i.state === 'expired'), 80);
+    const failed = (await w.h.store.listAudit({ incidentId: inc.id, limit: 1000 })).filter((a) => a.kind === 'announce.failed').map((a) => a.data);
+    expect(failed).toEqual([{ channel: 'slack', kind: 'final', error: 'no notifier is configured for this channel any more' }]);
   });
 
   it('untrusted text (a commit message) cannot mention people, link elsewhere or break out of its span', async () => {
