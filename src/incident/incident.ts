@@ -43,6 +43,8 @@ export interface LogTemplateEvidence {
   readonly onsetCount: number;
   readonly isNew: boolean;
   readonly samples: readonly string[];
+  /** Lines per minute after the onset over lines per minute before (with half a line of smoothing). */
+  readonly growth?: number;
 }
 
 export interface LogEvidence {
