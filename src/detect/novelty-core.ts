@@ -45,6 +45,8 @@ export interface NoveltyParams {
   readonly learn: number;
   /** Spatial novelty tolerance, as a fraction of the range seen so far (0 disables). */
   readonly spatialTol: number;
+  /** ... and by at least spatialZ robust standard deviations (a new record by less than that is not novel). */
+  readonly spatialZ: number;
   /** Value histogram: number of bins and half-life (points) of its counts. */
   readonly bins: number;
   readonly histHalfLife: number;
@@ -76,6 +78,7 @@ export const DEFAULT_NOVELTY: NoveltyParams = {
   decades: 8,
   learn: 300,
   spatialTol: 0.05,
+  spatialZ: 1,
   bins: 32,
   histHalfLife: 1000,
   valueK: 0.02,
@@ -224,7 +227,7 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
 
   // Spatial novelty: beyond the range seen so far.
   if (p.spatialTol > 0 && n > p.learn && st.hi > st.lo) {
-    const tol = (st.hi - st.lo) * p.spatialTol;
+    const tol = Math.max((st.hi - st.lo) * p.spatialTol, p.spatialZ * scale);
     if (x > st.hi + tol || x < st.lo - tol) best = 1;
   }
   if (x > st.hi) st.hi = x;

@@ -24,8 +24,12 @@ export interface HistState {
 
 export const initHist = (bins: number): HistState => ({ w: 0, off: 0, c: new Array<number>(bins).fill(0), tot: 0, age: 0 });
 
+/** 2^-w for every integer w a double's exponent allows (index w + 1100), so binOf does no Math.pow per point. */
+const INV_WIDTH = new Float64Array(2200).map((_, i) => Math.pow(2, 1100 - i));
+
 function binOf(x: number, w: number): number {
-  return Math.floor(x * Math.pow(2, -w));
+  const inv = w >= -1100 && w < 1100 ? (INV_WIDTH[w + 1100] as number) : Math.pow(2, -w);
+  return Math.floor(x * inv);
 }
 
 /** Makes bin index `k` (for width 2^h.w) fit, shifting or merging bins. Returns the bin's position in `c`. */
