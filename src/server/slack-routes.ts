@@ -17,8 +17,8 @@ import type { ServerDeps } from './server.js';
 export type ExtraRoute = NonNullable<ServerDeps['extraRoutes']>[number];
 
 export const SLACK_ACTIONS_PATH = '/slack/actions';
-/** Slack sends small payloads; a block_actions payload with a large message is still well under this. */
-export const SLACK_MAX_BODY_BYTES = 128 * 1024;
+/** A block_actions payload carries the whole message it came from, URL-encoded; ours stay well under this. */
+export const SLACK_MAX_BODY_BYTES = 256 * 1024;
 /** Slack wants the HTTP 200 within 3 s; we answer by this budget even if the decision is still queued. */
 export const SLACK_ACK_BUDGET_MS = 2_000;
 
@@ -36,6 +36,8 @@ export interface SlackActionsOptions {
   /** Wall time for the replay window: Slack signs with real time even when the pipeline's clock is virtual. */
   readonly wallNow?: () => number;
   readonly ackBudgetMs?: number;
+  /** When set, clicks from other Slack workspaces (team ids) are refused like unknown users. */
+  readonly teamIds?: readonly string[];
 }
 
 export interface SlackActions {
@@ -87,13 +89,20 @@ export function createSlackActions(o: SlackActionsOptions): SlackActions {
     return null;
   };
 
-  const tell = async (p: SlackPayload, text: string): Promise<void> => {
-    if (!o.tell || !p.channel?.id) return;
-    try {
-      await o.tell(p.channel.id, p.user.id, text);
-    } catch (err) {
-      log.warn({ err: errorMessage(err) }, 'could not tell the Slack user the outcome');
-    }
+  /** Tells the person in the background: the HTTP answer to Slack does not wait for another Slack call. */
+  const tell = (p: SlackPayload, text: string): void => {
+    const fn = o.tell;
+    const channel = p.channel?.id;
+    if (!fn || !channel) return;
+    void track(
+      (async () => {
+        try {
+          await fn(channel, p.user.id, text);
+        } catch (err) {
+          log.warn({ err: errorMessage(err) }, 'could not tell the Slack user the outcome');
+        }
+      })(),
+    );
   };
 
   const refuse = async (p: SlackPayload, incidentId: string, actor: string, data: Record<string, unknown>, why: string): Promise<Result> => {
@@ -110,7 +119,7 @@ export function createSlackActions(o: SlackActionsOptions): SlackActions {
       log.error({ incidentId, err: errorMessage(err) }, 'could not audit a refused Slack decision');
     }
     log.warn({ incidentId, slackUserId: p.user.id, why }, 'slack decision refused');
-    await tell(p, `:no_entry: Not recorded: ${why}`);
+    tell(p, `:no_entry: Not recorded: ${why}`);
     return { status: 200, body: { ok: false, error: why } };
   };
 
@@ -122,11 +131,14 @@ export function createSlackActions(o: SlackActionsOptions): SlackActions {
     const verdict = action.action_id === APPROVE_ACTION ? 'approve' : 'reject';
     const target = parseButtonValue(action.value);
     if (!target) return { status: 400, body: { error: 'the button value is not an incident id and runbook hash' } };
+    const team = p.team?.id ?? p.user.team_id;
+    if (o.teamIds && !(team && o.teamIds.includes(team))) {
+      return refuse(p, target.incidentId, `slack:${p.user.id}`, { verdict, runbookHash: target.runbookHash, team: team ?? null }, `Slack workspace ${team ?? '(none)'} is not allowed to decide`);
+    }
     const approver = approverFor(p.user.id);
     if (!approver) {
       return refuse(p, target.incidentId, `slack:${p.user.id}`, { verdict, runbookHash: target.runbookHash }, `Slack user ${p.user.id} is not an approver in the policy`);
     }
-    const team = p.team?.id ?? p.user.team_id;
     try {
       const res = await o.decide({
         incidentId: target.incidentId,
@@ -138,12 +150,12 @@ export function createSlackActions(o: SlackActionsOptions): SlackActions {
         ...(verdict === 'reject' ? { reason: 'rejected in Slack' } : {}),
       });
       log.info({ incidentId: target.incidentId, approver, verdict, outcome: res.outcome }, 'slack decision recorded');
-      await tell(p, `${verdict === 'approve' ? ':white_check_mark: Your approval' : ':no_entry: Your rejection'} of ${target.incidentId} is recorded (${res.outcome}).`);
+      tell(p, `${verdict === 'approve' ? ':white_check_mark: Your approval' : ':no_entry: Your rejection'} of ${target.incidentId} is recorded (${res.outcome}).`);
       return { status: 200, body: { ok: true, outcome: res.outcome } };
     } catch (err) {
       if (err instanceof ApprovalError) return refuse(p, target.incidentId, approver, { verdict, runbookHash: target.runbookHash, status: err.status }, err.message);
       log.error({ incidentId: target.incidentId, approver, err: errorMessage(err) }, 'slack decision could not be recorded');
-      await tell(p, ':warning: Your decision could not be recorded and nothing was decided. Please try again in a moment.');
+      tell(p, ':warning: Your decision could not be recorded and nothing was decided. Please try again in a moment.');
       return { status: 503, body: { error: 'the decision could not be recorded; nothing was decided — try again' } };
     }
   };

@@ -140,6 +140,7 @@ describe('adversarial Slack approvals end with nothing executed (or exactly once
     const during = await click(w1.baseUrl, { incidentId: inc.id, runbookHash: inc.runbook.hash, verdict: 'approve', userId: SLACK_IDS.alice });
     expect(during.status).toBe(503);
     expect(during.json['error']).toMatch(/could not be recorded; nothing was decided/);
+    await w1.slack.idle();
     expect(stub.callsOf('chat.postEphemeral').at(-1)?.args['text']).toMatch(/could not be recorded/);
     await w1.close();
 

@@ -83,9 +83,9 @@ describe('POST /slack/actions: bad input gets a clear error and changes nothing'
       expect({ body: body.slice(0, 80), status: res.status }).toEqual({ body: body.slice(0, 80), status });
       expect(String(res.json['error'])).toMatch(message);
     }
-    const huge = await postSigned(w.baseUrl, `payload=${'a'.repeat(200 * 1024)}`);
+    const huge = await postSigned(w.baseUrl, `payload=${'a'.repeat(300 * 1024)}`);
     expect(huge.status).toBe(413);
-    expect(huge.json['error']).toMatch(/request body over 131072 bytes/);
+    expect(huge.json['error']).toMatch(/request body over 262144 bytes/);
     // The good payload still works afterwards: nothing was consumed by the bad ones.
     await untouched(w, inc);
     expect((await postSigned(w.baseUrl, good)).json).toEqual({ ok: true, outcome: 'approved' });
@@ -146,6 +146,19 @@ describe('POST /slack/actions: bad input gets a clear error and changes nothing'
     expect(finished).toBe(true);
     expect(told).toEqual([`:white_check_mark: Your approval of ${inc.id} is recorded (approved).`]);
     expect((await w.h.store.listDecisions(inc.id)).map((d) => [d.approver, d.channel, d.identity])).toEqual([['alice', 'slack', `slack:T0TEST/${SLACK_IDS.alice}`]]);
+  });
+
+  it('with teamIds set, a click from another Slack workspace is refused and audited even for a known user id', async () => {
+    const { w, inc } = await proposed();
+    const slack = createSlackActions({ signingSecret: SIGNING_SECRET, decide: (req) => w.watcher.decide(req), store: w.h.store, policy: w.h.policy, clock: w.h.clock, logger: pino({ level: 'silent' }), teamIds: ['T0OURS'] });
+    const server = createHttpServer({ store: w.h.store, policy: w.h.policy, clock: w.h.clock, watcher: w.watcher, logger: pino({ level: 'silent' }), registry: new Registry(), ready: () => ({ ok: true, why: '' }), approveCommand: () => '', extraRoutes: [slack.route] });
+    servers.push(server);
+    const port = await listen(server, 0, '127.0.0.1');
+    const res = await click(`http://127.0.0.1:${port}`, { incidentId: inc.id, runbookHash: inc.runbook.hash, verdict: 'approve', userId: SLACK_IDS.alice });
+    expect(res.json).toEqual({ ok: false, error: 'Slack workspace T0TEST is not allowed to decide' });
+    await slack.idle();
+    await untouched(w, inc);
+    expect((await w.h.store.listAudit({ incidentId: inc.id, limit: 1000 })).filter((a) => a.kind === 'decision.refused').map((a) => a.data['team'])).toEqual(['T0TEST']);
   });
 });
 
