@@ -1,5 +1,8 @@
 /**
- * npm run bench:nab [-- --data DIR --labels FILE --out DIR]
+ * npm run bench:nab [-- --data DIR --labels FILE --out DIR --category NAME]
+ *
+ * --category restricts the run to one category (e.g. realAWSCloudwatch) while iterating; the corpus row then covers
+ * only that category.
  *
  * Runs the default detector (createDetector({}), one configuration for every series) over every file of a corpus in
  * NAB's layout, writes NAB-format result CSVs (<out>/<detector>/<category>/<detector>_<file>.csv), scores them with
@@ -21,8 +24,9 @@ import { rowWeights, PROFILES } from '../src/nab/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function parseArgs(argv: string[]): { data: string; labels: string; out: string } {
-  const opts = {
+function parseArgs(argv: string[]): { data: string; labels: string; out: string; category: string | undefined } {
+  const opts: { data: string; labels: string; out: string; category: string | undefined } = {
+    category: undefined,
     data: join(here, 'nab/data'),
     labels: join(here, 'nab/labels/combined_windows.json'),
     out: join(here, 'nab/out'),
@@ -33,8 +37,11 @@ function parseArgs(argv: string[]): { data: string; labels: string; out: string 
     if ((a === '--data' || a === '--labels' || a === '--out') && v !== undefined) {
       opts[a.slice(2) as 'data' | 'labels' | 'out'] = resolve(v);
       i++;
+    } else if (a === '--category' && v !== undefined) {
+      opts.category = v;
+      i++;
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench:nab -- [--data DIR] [--labels FILE] [--out DIR]');
+      console.log('usage: npm run bench:nab -- [--data DIR] [--labels FILE] [--out DIR] [--category NAME]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -77,8 +84,8 @@ const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const windows = loadWindows(args.labels);
-  const entries = listCorpus(args.data);
-  if (entries.length === 0) throw new Error(`no <category>/<file>.csv under ${args.data}`);
+  const entries = listCorpus(args.data).filter((e) => args.category === undefined || e.category === args.category);
+  if (entries.length === 0) throw new Error(`no <category>/<file>.csv under ${args.data}${args.category ? ` in category ${args.category}` : ''}`);
   const series: { e: (typeof entries)[number]; d: DataFile; period: number }[] = entries.map((e) => {
     const d = loadDataFile(e.path);
     return { e, d, period: medianPeriod(d.timestamps) };
