@@ -15,6 +15,8 @@ export interface MetricEvent {
   readonly score: number;
   readonly value: number;
   readonly expected: number;
+  /** Why this point was scored but not learned by the baseline (open incident, deploy window, maintenance). */
+  readonly baselineFrozen?: string;
 }
 
 export interface GroupingConfig {

@@ -1,6 +1,8 @@
-import type { MetricSeries } from '../cloud/ports.js';
-import type { EpochMs } from '../core/time.js';
+import type { Deployment, MetricSeries } from '../cloud/ports.js';
+import { errorMessage } from '../core/errors.js';
+import { MINUTE, type EpochMs } from '../core/time.js';
 import type { MetricEvent } from '../incident/grouping.js';
+import { windowBounds } from '../mute/mutes.js';
 import type { WatchedMetric } from '../policy/compile.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 
@@ -16,9 +18,53 @@ export interface MetricCursor {
 const key = (id: string): string => `detector:${id}`;
 
 /**
+ * How long after a deployment's deploy stage ends its service's metrics still do not teach the
+ * baseline: long enough for the minimum duration, group_wait and the first proposal, so a regression
+ * that starts at a deploy is still scored against the pre-deploy baseline when the incident opens.
+ */
+export const DEPLOY_SETTLE_MS = 15 * MINUTE;
+/** Deployments that started this long before the oldest unread point can still have an open window. */
+const DEPLOY_LOOKBACK_MS = 2 * 60 * MINUTE;
+
+/** A stretch of time during which a service's metrics are scored but not learned, and why. */
+export interface LearningFreeze {
+  readonly service: string;
+  readonly from: number;
+  readonly to: number;
+  /** e.g. "deploy 5a6b… of checkout-deploy", "maintenance edge-proxy-upgrade". */
+  readonly why: string;
+}
+
+/**
+ * The deployment windows of each service: from the deploy stage's start (else the execution's) to
+ * `settleMs` after its end; a deployment still running is open until `now + settleMs`. Pure.
+ */
+export function deployFreezes(deployments: readonly Deployment[], pipelineServices: ReadonlyMap<string, readonly string[]>, now: number, settleMs = DEPLOY_SETTLE_MS): LearningFreeze[] {
+  const out: LearningFreeze[] = [];
+  for (const d of deployments) {
+    const from = d.deployStartedAt ?? d.startedAt;
+    const end = d.deployEndedAt ?? d.endedAt ?? now;
+    for (const service of pipelineServices.get(d.pipeline) ?? []) out.push({ service, from, to: end + settleMs, why: `deploy ${d.id} of ${d.pipeline}` });
+  }
+  return out;
+}
+
+/** Why the point of `service` at `t` must not be learned, or null. */
+export function freezeReason(freezes: readonly LearningFreeze[], service: string, t: number): string | null {
+  return freezes.find((f) => f.service === service && t >= f.from && t < f.to)?.why ?? null;
+}
+
+/**
  * Reads new datapoints for every watched metric, feeds them to each metric's detector in time order
  * (a missing datapoint is fed as null, not zero) and returns one event per datapoint. Detector state
- * is stored so a restart continues the baseline. Metrics in `frozen` are scored but do not learn.
+ * is stored so a restart continues the baseline. Points are scored but not learned (the detector runs
+ * on a throwaway copy of its state) when:
+ * - the metric is in `frozen` (part of an open incident: a regression is never learned as normal);
+ * - they fall in a deployment window of the metric's service (deploy start to DEPLOY_SETTLE_MS after
+ *   its end), so a regression that starts at a deploy is not absorbed before the incident opens;
+ * - they fall in a maintenance window of the policy for the service (planned work is not normal).
+ * Deployments are read with one `list` call per cycle, for the pipelines of watched services, over the
+ * stretch of time being read; a failed call only costs the deploy windows of this cycle.
  */
 export async function observe(deps: PipelineDeps, ctx: CycleContext, frozen: ReadonlySet<string> = new Set()): Promise<MetricEvent[]> {
   const { policy, store } = deps;
@@ -31,25 +77,49 @@ export async function observe(deps: PipelineDeps, ctx: CycleContext, frozen: Rea
   const start = Math.min(...starts);
   const series = await deps.metrics.fetch(policy.metrics, { start: start as EpochMs, end: ctx.now as EpochMs }, ctx.signal);
   const byId = new Map<string, MetricSeries>(series.map((s) => [s.id, s]));
+  const freezes = [...(await deploymentFreezes(deps, ctx, start)), ...maintenanceFreezes(deps)];
   const events: MetricEvent[] = [];
   const save: Record<string, MetricCursor> = {};
   policy.metrics.forEach((m, i) => {
     const s = byId.get(m.id);
     if (!s || s.points.length === 0) return;
     const cursor = cursors.get(key(m.id)) ?? { lastT: null, run: 0, state: deps.detectorFor(m).init() };
-    // While a metric is part of an open incident its baseline is frozen: scoring continues against the
-    // pre-incident state, so a regression is never learned as the new normal.
-    const learned = cursor.state;
-    if (frozen.has(m.id)) cursor.state = structuredClone(learned);
-    events.push(...feed(deps, m, cursor, s, starts[i] ?? start));
-    if (frozen.has(m.id)) cursor.state = learned;
+    const why = (t: number): string | null => (frozen.has(m.id) ? 'open incident' : freezeReason(freezes, m.service, t));
+    events.push(...feed(deps, m, cursor, s, starts[i] ?? start, why));
     save[key(m.id)] = cursor;
   });
   await store.setValues(save);
   return events;
 }
 
-function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: MetricSeries, from: number): MetricEvent[] {
+async function deploymentFreezes(deps: PipelineDeps, ctx: CycleContext, start: number): Promise<LearningFreeze[]> {
+  const pipelineServices = new Map<string, string[]>();
+  const watched = new Set(deps.policy.metrics.map((m) => m.service));
+  for (const [svc, s] of Object.entries(deps.policy.doc.services)) {
+    if (!watched.has(svc)) continue;
+    for (const p of s.pipelines) pipelineServices.set(p, [...(pipelineServices.get(p) ?? []), svc]);
+  }
+  if (pipelineServices.size === 0) return [];
+  try {
+    const range = { start: (start - DEPLOY_LOOKBACK_MS) as EpochMs, end: ctx.now as EpochMs };
+    const deployments = await deps.deployments.list([...pipelineServices.keys()], range, ctx.signal);
+    return deployFreezes(deployments, pipelineServices, ctx.now);
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    deps.logger.warn({ stage: 'observe', err: errorMessage(err) }, 'deployments unavailable; baselines learn through deploy windows this cycle');
+    return [];
+  }
+}
+
+function maintenanceFreezes(deps: PipelineDeps): LearningFreeze[] {
+  const services = Object.keys(deps.policy.doc.services);
+  return deps.policy.doc.maintenance.flatMap((w) => {
+    const { start, end } = windowBounds(w);
+    return (w.services.length > 0 ? w.services : services).map((service) => ({ service, from: start, to: end, why: `maintenance ${w.name}` }));
+  });
+}
+
+function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: MetricSeries, from: number, frozenWhy: (t: number) => string | null): MetricEvent[] {
   const detector = deps.detectorFor(m);
   const period = m.periodSec * 1000;
   const values = new Map<number, number>(s.points.map((p) => [p.t, p.v]));
@@ -58,7 +128,9 @@ function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: Met
   for (let t = Math.ceil(from / period) * period; t <= last; t += period) {
     if (cursor.lastT !== null && t <= cursor.lastT) continue;
     const v = values.get(t);
-    const verdict = detector.update(cursor.state, t as EpochMs, v ?? null);
+    // A frozen point is scored on a copy of the state, which is then dropped: it teaches nothing.
+    const why = frozenWhy(t);
+    const verdict = detector.update(why === null ? cursor.state : structuredClone(cursor.state), t as EpochMs, v ?? null);
     cursor.lastT = t;
     cursor.run = verdict.anomalous ? cursor.run + 1 : 0;
     if (v === undefined) continue;
@@ -74,6 +146,7 @@ function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: Met
       score: verdict.score,
       value: v,
       expected: verdict.expected,
+      ...(why !== null ? { baselineFrozen: why } : {}),
     });
   }
   return out;
