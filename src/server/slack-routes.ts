@@ -223,11 +223,15 @@ function parsePayload(req: IncomingMessage, raw: Buffer): SlackPayload {
   return parsed.data;
 }
 
-/** Slack, as the policy's `notify.slack` configures it: the notifier, and the route once a Watcher exists. */
+/** Slack, as the policy's `notify.slack` configures it. */
 export interface SlackChannel {
+  /** Add to the notifiers before the pipeline is built. */
   readonly notifier: SlackNotifier;
-  /** The POST /slack/actions handler, deciding through `decide` (the Watcher's). */
-  actions(decide: SlackActionsOptions['decide']): SlackActions;
+  /**
+   * Once the store, clock and Watcher exist: attaches the notifier to the store and clock and returns
+   * the POST /slack/actions handler, deciding through `decide` (the Watcher's).
+   */
+  actions(deps: { readonly decide: SlackActionsOptions['decide']; readonly store: Store; readonly clock: Clock }): SlackActions;
 }
 
 /**
@@ -235,31 +239,30 @@ export interface SlackChannel {
  * Throws at startup, naming the variable, when the bot token or signing secret is missing; Socket Mode
  * is refused (not implemented: interactions arrive at the Request URL /slack/actions).
  */
-export function slackFromPolicy(
-  policy: CompiledPolicy,
-  deps: { readonly store: Store; readonly clock: Clock; readonly logger: Logger; readonly env?: NodeJS.ProcessEnv },
-): SlackChannel | null {
+export function slackFromPolicy(policy: CompiledPolicy, opts: { readonly logger: Logger; readonly env?: NodeJS.ProcessEnv }): SlackChannel | null {
   const cfg = policy.doc.notify.slack;
   if (!cfg) return null;
-  const env = deps.env ?? process.env;
-  if (cfg.socketMode) throw new Error('notify.slack.socketMode: Socket Mode is not implemented; set the app\'s Interactivity Request URL to <publicUrl>/slack/actions');
+  const env = opts.env ?? process.env;
+  if (cfg.socketMode) throw new Error("notify.slack.socketMode: Socket Mode is not implemented; set the app's Interactivity Request URL to <publicUrl>/slack/actions");
   const token = env[cfg.botTokenEnv];
   const secret = env[cfg.signingSecretEnv];
   if (!token) throw new Error(`notify.slack: the bot token variable ${cfg.botTokenEnv} is not set`);
   if (!secret) throw new Error(`notify.slack: the signing secret variable ${cfg.signingSecretEnv} is not set`);
-  const client = createSlackClient(token, { ...(cfg.apiUrl ? { apiUrl: cfg.apiUrl } : {}), logger: deps.logger });
-  const notifier = new SlackNotifier({ client, channel: cfg.channel, store: deps.store, policy, clock: deps.clock, logger: deps.logger });
+  const client = createSlackClient(token, { ...(cfg.apiUrl ? { apiUrl: cfg.apiUrl } : {}), logger: opts.logger });
+  const notifier = new SlackNotifier({ client, channel: cfg.channel, policy, logger: opts.logger });
   return {
     notifier,
-    actions: (decide) =>
-      createSlackActions({
+    actions: ({ decide, store, clock }) => {
+      notifier.attach(store, clock);
+      return createSlackActions({
         signingSecret: secret,
         decide,
-        store: deps.store,
+        store,
         policy,
-        clock: deps.clock,
-        logger: deps.logger,
+        clock,
+        logger: opts.logger,
         tell: (channel, user, text) => notifier.tell(channel, user, text),
-      }),
+      });
+    },
   };
 }

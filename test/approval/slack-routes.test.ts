@@ -163,10 +163,10 @@ describe('POST /slack/actions: bad input gets a clear error and changes nothing'
 });
 
 describe('slackFromPolicy', () => {
-  it('is null without notify.slack, names a missing variable, refuses Socket Mode, and builds the notifier and route otherwise', async () => {
+  it('is null without notify.slack, names a missing variable and refuses Socket Mode', async () => {
     const w = await slackWorld();
     worlds.push(w);
-    const deps = { store: w.h.store, clock: w.h.clock, logger: pino({ level: 'silent' }) };
+    const logger = pino({ level: 'silent' });
     const withSlack = (edit: (s: NonNullable<typeof w.h.policy.doc.notify.slack>) => void): ReturnType<typeof compilePolicy> => {
       const doc = structuredClone(w.h.policy.doc);
       if (doc.notify.slack) edit(doc.notify.slack);
@@ -174,13 +174,31 @@ describe('slackFromPolicy', () => {
     };
     const noSlack = structuredClone(w.h.policy.doc);
     delete noSlack.notify.slack;
-    expect(slackFromPolicy(compilePolicy(noSlack, w.h.policy.file), { ...deps, env: {} })).toBeNull();
-    expect(() => slackFromPolicy(w.h.policy, { ...deps, env: { SLACK_SIGNING_SECRET: 's' } })).toThrow('notify.slack: the bot token variable SLACK_BOT_TOKEN is not set');
-    expect(() => slackFromPolicy(w.h.policy, { ...deps, env: { SLACK_BOT_TOKEN: 'xoxb-1' } })).toThrow('notify.slack: the signing secret variable SLACK_SIGNING_SECRET is not set');
-    expect(() => slackFromPolicy(withSlack((s) => void (s.socketMode = true)), { ...deps, env: { SLACK_BOT_TOKEN: 'x', SLACK_SIGNING_SECRET: 's' } })).toThrow(/Socket Mode is not implemented/);
-    const ch = slackFromPolicy(w.h.policy, { ...deps, env: { SLACK_BOT_TOKEN: 'xoxb-from-env', SLACK_SIGNING_SECRET: SIGNING_SECRET } });
-    expect(ch?.notifier.channel).toBe('slack');
-    const actions = ch?.actions(async () => ({ outcome: 'waiting' as const }));
-    expect(typeof actions?.route).toBe('function');
+    expect(slackFromPolicy(compilePolicy(noSlack, w.h.policy.file), { logger, env: {} })).toBeNull();
+    expect(() => slackFromPolicy(w.h.policy, { logger, env: { SLACK_SIGNING_SECRET: 's' } })).toThrow('notify.slack: the bot token variable SLACK_BOT_TOKEN is not set');
+    expect(() => slackFromPolicy(w.h.policy, { logger, env: { SLACK_BOT_TOKEN: 'xoxb-1' } })).toThrow('notify.slack: the signing secret variable SLACK_SIGNING_SECRET is not set');
+    expect(() => slackFromPolicy(withSlack((s) => void (s.socketMode = true)), { logger, env: { SLACK_BOT_TOKEN: 'x', SLACK_SIGNING_SECRET: 's' } })).toThrow(/Socket Mode is not implemented/);
+    expect(() => slackFromPolicy(withSlack((s) => void (s.botTokenEnv = 'MY_TOKEN')), { logger, env: { SLACK_BOT_TOKEN: 'x', SLACK_SIGNING_SECRET: 's' } })).toThrow('the bot token variable MY_TOKEN is not set');
+  });
+
+  it('builds the notifier before the store exists and the route after, as the daemon does; the two work together', async () => {
+    const { w, inc } = await proposed();
+    const logger = pino({ level: 'silent' });
+    const ch = slackFromPolicy(w.h.policy, { logger, env: { SLACK_BOT_TOKEN: 'xoxb-from-env', SLACK_SIGNING_SECRET: 'secret-from-env' } });
+    if (!ch) throw new Error('no slack');
+    const a = { kind: 'proposal' as const, incidentId: inc.id, title: 't', text: '', url: 'http://x/incidents/1', state: inc.state };
+    await expect(ch.notifier.announce(a, new AbortController().signal)).rejects.toThrow('the Slack notifier was not attached to a store');
+    const actions = ch.actions({ decide: (req) => w.watcher.decide(req), store: w.h.store, clock: w.h.clock });
+    // The world's own notifier posted the proposal already; this one edits the same message with its token.
+    await ch.notifier.announce({ ...a, kind: 'decision' }, new AbortController().signal);
+    expect(w.stub.calls.at(-1)).toMatchObject({ method: 'chat.update', token: 'xoxb-from-env', args: { channel: 'C0APPROVE', ts: '1700000000.000001' } });
+    const server = createHttpServer({ store: w.h.store, policy: w.h.policy, clock: w.h.clock, watcher: w.watcher, logger, registry: new Registry(), ready: () => ({ ok: true, why: '' }), approveCommand: () => '', extraRoutes: [actions.route] });
+    servers.push(server);
+    const base = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
+    const c = { incidentId: inc.id, runbookHash: inc.runbook.hash, verdict: 'approve' as const, userId: SLACK_IDS.alice };
+    expect((await click(base, c)).status).toBe(401); // signed with the test secret, not the one from the environment
+    expect((await click(base, { ...c, secret: 'secret-from-env' })).json).toEqual({ ok: true, outcome: 'approved' });
+    await actions.idle();
+    expect(w.stub.callsOf('chat.postEphemeral').at(-1)).toMatchObject({ token: 'xoxb-from-env', args: { user: SLACK_IDS.alice } });
   });
 });

@@ -57,9 +57,10 @@ function sdkLogger(log: Logger): SlackLogger {
 export interface SlackNotifierOptions {
   readonly client: WebClient;
   readonly channel: string;
-  readonly store: Store;
+  /** The store and clock; may be given later with `attach` (the composition root builds them after the notifiers). */
+  readonly store?: Store;
+  readonly clock?: Clock;
   readonly policy: CompiledPolicy;
-  readonly clock: Clock;
   readonly logger: Logger;
 }
 
@@ -70,18 +71,36 @@ export interface SlackNotifierOptions {
  */
 export class SlackNotifier implements Notifier {
   readonly channel = 'slack';
+  private bound: { store: Store; clock: Clock } | null;
 
-  constructor(private readonly o: SlackNotifierOptions) {}
+  constructor(private readonly o: SlackNotifierOptions) {
+    this.bound = o.store && o.clock ? { store: o.store, clock: o.clock } : null;
+  }
+
+  /** Gives the notifier the store (message references, decisions) and the pipeline's clock. */
+  attach(store: Store, clock: Clock): void {
+    this.bound = { store, clock };
+  }
+
+  private get store(): Store {
+    if (!this.bound) throw new PermanentError('the Slack notifier was not attached to a store');
+    return this.bound.store;
+  }
+
+  private get clock(): Clock {
+    if (!this.bound) throw new PermanentError('the Slack notifier was not attached to a clock');
+    return this.bound.clock;
+  }
 
   async announce(a: Announcement, signal: AbortSignal): Promise<void> {
-    const inc = await this.o.store.getIncident(a.incidentId);
+    const inc = await this.store.getIncident(a.incidentId);
     if (!inc) return;
     const { msg, waitingOn } = await this.render(inc, a.url);
-    const ref = await this.o.store.getValue<SlackMessageRef>(slackMessageKey(inc.id));
+    const ref = await this.store.getValue<SlackMessageRef>(slackMessageKey(inc.id));
     if (!ref) {
       const posted = await this.call('chat.postMessage', signal, () => this.o.client.chat.postMessage({ channel: this.o.channel, text: msg.text, blocks: msg.blocks, unfurl_links: false, unfurl_media: false }));
       if (!posted.ts || !posted.channel) throw new PermanentError('slack chat.postMessage returned no ts');
-      await this.o.store.setValue(slackMessageKey(inc.id), { channel: posted.channel, ts: posted.ts } satisfies SlackMessageRef);
+      await this.store.setValue(slackMessageKey(inc.id), { channel: posted.channel, ts: posted.ts } satisfies SlackMessageRef);
       return;
     }
     await this.call('chat.update', signal, () => this.o.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }));
@@ -99,7 +118,7 @@ export class SlackNotifier implements Notifier {
 
   /** The message, and the Slack users a reminder should notify: eligible, allowed, not yet decided. */
   private async render(inc: Incident, url: string): Promise<{ msg: SlackMessage; waitingOn: string[] }> {
-    const decisions = await this.o.store.listDecisions(inc.id);
+    const decisions = await this.store.listDecisions(inc.id);
     const rules = inc.runbook && inc.approval ? approvalRules(this.o.policy, inc.runbook.risk, inc.approval.escalated) : null;
     const q = rules && inc.approval ? evaluateQuorum(inc.approval, decisions, rules) : null;
     const msg = renderSlackMessage({
@@ -108,7 +127,7 @@ export class SlackNotifier implements Notifier {
       quorum: q ? { approvedBy: q.approvedBy, needed: q.needed } : null,
       eligible: rules ? [...rules.eligible] : [],
       url,
-      now: this.o.clock.now(),
+      now: this.clock.now(),
     });
     const decided = new Set(decisions.filter((d) => d.runbookHash === inc.approval?.runbookHash).map((d) => d.approver));
     const waitingOn = inc.state === 'awaiting_approval' && rules && inc.approval
