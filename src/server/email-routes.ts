@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EmailLinkError, EmailLinkUses, expectRunbook, verifyEmailLinkToken, type EmailLinkClaims } from '../approval/email-link.js';
+import type { JwksCache } from 'aws-jwt-verify/jwk';
+import { checkLinkSecret, EmailLinkError, EmailLinkUses, expectRunbook, verifyEmailLinkToken, type EmailLinkClaims } from '../approval/email-link.js';
 import { ApprovalError } from '../approval/errors.js';
 import { HttpError, readForm } from './http.js';
-import type { IdentityResolver } from './identity.js';
-import { csrfOk, CSRF_REFUSED, renderIncident, type Route } from './web-routes.js';
+import { albOidcVerifier, IdentityResolver, type AlbOidcSettings } from './identity.js';
+import { csrfOk, CSRF_REFUSED, renderIncident, webRoutes, type Route } from './web-routes.js';
 import type { ServerDeps } from './server.js';
 
 export interface EmailRouteOptions {
@@ -110,4 +111,25 @@ export function emailRoutes(deps: ServerDeps, opts: EmailRouteOptions): Route {
       await renderIncident(deps, req, res, id, { notice: `Not recorded: ${err.message} (this link is now used)`, status: err.status, hideForm: true });
     }
   }
+}
+
+export interface ApprovalWebOptions {
+  /** The email-link signing secret; null or undefined: no /email routes. */
+  readonly linkSecret?: string | Buffer | null;
+  /** ALB OIDC settings; null or undefined: approver tokens (and email links) identify. */
+  readonly alb?: AlbOidcSettings | null;
+  /** Tests: serves the ALB public key locally instead of fetching it. */
+  readonly jwksCache?: JwksCache;
+}
+
+/**
+ * The extra routes for `createHttpServer({ ..., extraRoutes })`: email links (when a secret is given) and
+ * the web pages with ALB OIDC identity (when configured). Throws at startup on a secret under 32 bytes.
+ */
+export function approvalWebRoutes(deps: ServerDeps, o: ApprovalWebOptions): Route[] {
+  const identity = new IdentityResolver(deps.policy.doc.approvers, o.alb ? albOidcVerifier(o.alb, o.jwksCache) : null);
+  const routes: Route[] = [];
+  if (o.linkSecret !== undefined && o.linkSecret !== null) routes.push(emailRoutes(deps, { secret: checkLinkSecret(o.linkSecret), identity }));
+  routes.push(webRoutes(deps, { identity }));
+  return routes;
 }

@@ -5,10 +5,9 @@ import { Registry } from 'prom-client';
 import { emailLinkFor } from '../../src/approval/email-notifier.js';
 import type { Incident } from '../../src/incident/incident.js';
 import type { CompiledPolicy } from '../../src/policy/compile.js';
-import { emailRoutes } from '../../src/server/email-routes.js';
-import { albOidcVerifier, IdentityResolver, type AlbOidcSettings } from '../../src/server/identity.js';
+import { approvalWebRoutes } from '../../src/server/email-routes.js';
+import type { AlbOidcSettings } from '../../src/server/identity.js';
 import { createHttpServer, listen, type ServerDeps } from '../../src/server/server.js';
-import { webRoutes } from '../../src/server/web-routes.js';
 import { rollingZScore } from '../../src/detect/rolling-zscore.js';
 import { Watcher } from '../../src/pipeline/watcher.js';
 import { simHarness, type Harness } from '../helpers/sim-harness.js';
@@ -105,7 +104,6 @@ export async function approvalServer(o: { withAlb?: boolean; edit?: (p: Compiled
     }
     throw new Error(`condition not reached after ${maxCycles} cycles; incidents: ${JSON.stringify((await h.store.listIncidents()).map((i) => [i.id, i.state, i.reason]))}`);
   };
-  const identity = new IdentityResolver(h.policy.doc.approvers, alb ? albOidcVerifier(ALB, alb.jwksCache) : null);
   const base = {
     store: h.store,
     policy: h.policy,
@@ -116,7 +114,7 @@ export async function approvalServer(o: { withAlb?: boolean; edit?: (p: Compiled
     ready: () => ({ ok: true, why: 'test' }),
     approveCommand: (id: string) => `npm run cloudops -- approve ${id} --as <approver>`,
   };
-  const deps: ServerDeps = { ...base, extraRoutes: [emailRoutes(base, { secret: LINK_SECRET, identity }), webRoutes(base, { identity })] };
+  const deps: ServerDeps = { ...base, extraRoutes: approvalWebRoutes(base, { linkSecret: LINK_SECRET, alb: alb ? ALB : null, ...(alb ? { jwksCache: alb.jwksCache } : {}) }) };
   const server: Server = createHttpServer(deps);
   const port = await listen(server, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { approvalWebRoutes } from '../../src/server/email-routes.js';
 import { OIDC_DATA_HEADER } from '../../src/server/identity.js';
 import { albJwt, albKey, approvalServer, cookieFrom, csrfField, type ApprovalServer } from './approval-server.js';
 
@@ -57,5 +58,10 @@ describe('web decisions behind an ALB with OIDC', () => {
     const r = await fetch(`${s.url}/email/nope?t=abc`);
     expect(r.status).toBe(400);
     expect(await r.text()).toMatch(/malformed/);
+    expect(() => approvalWebRoutes(s!.deps, { linkSecret: 'short' })).toThrow(/at least 32 bytes/);
+    // Without a secret there are no /email routes at all: nothing answers there.
+    const noEmail = approvalWebRoutes(s.deps, {});
+    expect(noEmail).toHaveLength(1);
+    expect(await noEmail[0]!({ method: 'GET', headers: {} } as never, {} as never, '/email/x', new URL('http://x/email/x'))).toBe(false);
   });
 });
