@@ -4,6 +4,7 @@ import type { EpochMs } from '../core/time.js';
 import { correlate, type CorrelationSeries } from '../incident/correlate.js';
 import type { Incident } from '../incident/incident.js';
 import { logEvidence } from '../incident/log-evidence.js';
+import { proposalSummary } from '../incident/summary.js';
 import { announce } from './announce.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 import { moveIncident, saveIncident } from './transitions.js';
@@ -89,7 +90,7 @@ async function propose(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Pr
 
   const plan = await deps.planner.draft(withFacts, ctx.signal);
   if (plan.kind === 'none') {
-    const next = await moveIncident(store, drafting, 'needs_human', now, 'planner', plan.reason, (n) => Object.assign(n, { correlation, evidence, chart }), { suspect: correlation.suspect?.deployment.id ?? null });
+    const next = await moveIncident(store, drafting, 'needs_human', now, 'planner', [plan.reason, proposalSummary(correlation, evidence)].filter(Boolean).join(' — '), (n) => Object.assign(n, { correlation, evidence, chart }), { suspect: correlation.suspect?.deployment.id ?? null });
     await announce(deps, ctx, next, 'final', `needs a person: ${plan.reason}`);
     return;
   }
@@ -103,7 +104,7 @@ async function propose(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Pr
     'awaiting_approval',
     now,
     'planner',
-    `runbook "${rb.title}" awaits ${policy.quorum[rb.risk].approvals} approval(s)`,
+    [`runbook "${rb.title}" awaits ${policy.quorum[rb.risk].approvals} approval(s)`, proposalSummary(correlation, evidence)].filter(Boolean).join(' — '),
     (n) => {
       Object.assign(n, { correlation, evidence, chart, runbook: rb });
       n.approval = {

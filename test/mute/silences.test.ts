@@ -126,6 +126,11 @@ describe('silences over HTTP and in the pipeline', () => {
     const after = await h.store.getIncident(inc?.id ?? '');
     expect(after?.state).toBe('awaiting_approval');
     expect(after?.correlation?.suspect?.deployment.id).toBe('5a6b7c8d-cccc-4d2e-9f3a-4b5c6d7e0003');
+    // What approvers see: the suspect with reasons and the new log pattern, on the record and in the text.
+    expect(after?.correlation?.suspect?.reasons).toContain('pipeline checkout-deploy deploys checkout');
+    expect(after?.evidence?.templates[0]).toMatchObject({ isNew: true, template: 'ERROR PaymentClientV2 timeout after <NUM> calling payments order=<NUM>' });
+    expect(after?.reason).toMatch(/^runbook ".*" awaits 1 approval\(s\) — suspect checkout-deploy 5a6b7c8d "Switch the payment client to the v2 API": pipeline checkout-deploy deploys checkout; .* — logs: new "ERROR PaymentClientV2 timeout after <NUM> calling payments order=<NUM>" \(0 → \d+\)$/);
+    expect(h.notifier.sent.find((a) => a.kind === 'proposal')?.text).toBe(after?.reason);
     expect(h.notifier.sent.some((a) => a.incidentId === inc?.id)).toBe(true);
     expect((await h.store.listAudit({ incidentId: inc?.id ?? '' })).map((a) => a.kind)).toContain('incident.unmuted');
   });
