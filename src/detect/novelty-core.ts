@@ -79,7 +79,7 @@ export const DEFAULT_NOVELTY: NoveltyParams = {
   learn: 300,
   spatialTol: 0.05,
   spatialZ: 1,
-  bins: 32,
+  bins: 16,
   histHalfLife: 1000,
   valueK: 0.02,
   channels: 0b1111,

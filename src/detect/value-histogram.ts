@@ -32,21 +32,25 @@ function binOf(x: number, w: number): number {
   return Math.floor(x * inv);
 }
 
-/** Makes bin index `k` (for width 2^h.w) fit, shifting or merging bins. Returns the bin's position in `c`. */
+/**
+ * Makes x's bin fit: shifts the window when the occupied bins and x's bin span at most `bins`, otherwise doubles the
+ * width (bin k becomes bin ⌊k/2⌋; every count is kept) and tries again. Returns the bin's position in `c`.
+ */
 function fit(h: HistState, x: number): number {
   const B = h.c.length;
   let k = binOf(x, h.w);
   for (;;) {
     if (k >= h.off && k < h.off + B) return k - h.off;
-    const lo = Math.min(h.off, k);
-    const hi = Math.max(h.off + B - 1, k);
+    let first = 0;
+    while (first < B && h.c[first] === 0) first++;
+    let last = B - 1;
+    while (last > first && h.c[last] === 0) last--;
+    const lo = first < B ? Math.min(h.off + first, k) : k;
+    const hi = first < B ? Math.max(h.off + last, k) : k;
     const c = new Array<number>(B).fill(0);
     if (hi - lo + 1 <= B) {
       const off = k < h.off ? k : k - B + 1;
-      for (let j = 0; j < B; j++) {
-        const t = h.off + j - off;
-        if (t >= 0 && t < B) c[t] = h.c[j] as number;
-      }
+      for (let j = first; j <= last && first < B; j++) c[h.off + j - off] = h.c[j] as number;
       h.c = c;
       h.off = off;
       return k - off;

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { logLikelihoodScore, logNormalTail, normalTailProb } from '../../src/detect/likelihood.js';
+import { histObserve, histStart, initHist } from '../../src/detect/value-histogram.js';
+import { DEFAULT_NOVELTY, initNovelty, noveltyUpdate, type NoveltyOut } from '../../src/detect/novelty-core.js';
+import { createDetector } from '../../src/detect/config.js';
+import { epochMs } from '../../src/core/time.js';
+
+const PERIOD = 300_000;
+const ts = (i: number) => epochMs(Date.UTC(2024, 0, 1) + i * PERIOD);
+
+/** Deterministic uniform(0, 1) stream. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
+}
+
+describe('likelihood', () => {
+  it('logNormalTail matches the standard normal upper tail, far into both tails', () => {
+    const cases: [number, number][] = [
+      [0, 0.5],
+      [1, 0.15865525393145707],
+      [3, 0.0013498980316301035],
+      [-2, 0.9772498680518208],
+      [6, 9.865876450376946e-10],
+    ];
+    for (const [z, q] of cases) expect(Math.abs(normalTailProb(z) - q) / q, `z=${z}`).toBeLessThan(1e-6);
+    // Q(20) = 2.7536241186061556e-89: far below what exp/1-Φ could represent without the log form.
+    expect(logNormalTail(20)).toBeCloseTo(Math.log(2.7536241186061556e-89), 4);
+  });
+
+  it('logLikelihoodScore maps a tail of 10^-k to k/decades, clamped to [0, 1]', () => {
+    expect(logLikelihoodScore(Math.log(1e-4), 8)).toBeCloseTo(0.5, 12);
+    expect(logLikelihoodScore(Math.log(1e-12), 8)).toBe(1);
+    expect(logLikelihoodScore(0, 8)).toBe(0);
+  });
+});
+
+describe('value histogram', () => {
+  it('keeps every count while its bins shift and merge to cover a growing range, and knows frequent from novel values', () => {
+    const h = initHist(32);
+    histStart(h, 100);
+    const r = rng(3);
+    let added = 0;
+    for (let i = 0; i < 900; i++) {
+      histObserve(h, 100 + (r() - 0.5) * 2, 1e9); // a narrow band around 100
+      added++;
+    }
+    expect(h.c.reduce((a, b) => a + b, 0)).toBe(added);
+    expect(histObserve(h, 100, 1e9)).toBeGreaterThan(0.02); // the usual value
+    expect(histObserve(h, 5000, 1e9)).toBe(0); // never seen: forces the bins to merge
+    added += 2;
+    expect(h.c.reduce((a, b) => a + b, 0)).toBe(added);
+    expect(h.tot).toBe(added);
+    // Below zero while the window starts at bin 0: the window shifts (an older version merged bins forever here).
+    const w = h.w;
+    expect(histObserve(h, -3000, 1e9)).toBe(0);
+    expect(h.w).toBe(w);
+    expect(h.c.reduce((a, b) => a + b, 0)).toBe(added + 1);
+    expect(histObserve(h, 100, 1e9)).toBeGreaterThan(0.9); // 100 still has its own bin, apart from -3000 and 5000
+  });
+
+  it('halves its counts every halfLife points, so old habits fade', () => {
+    const h = initHist(16);
+    histStart(h, 10);
+    for (let i = 0; i < 99; i++) histObserve(h, 10, 100);
+    expect(h.tot).toBe(99);
+    histObserve(h, 10, 100);
+    expect(h.tot).toBe(50);
+  });
+});
+
+describe('novelty core', () => {
+  const feed = (values: number[]) => {
+    const st = initNovelty();
+    const out: NoveltyOut = { score: 0, raw: 0, z: 0, expected: NaN, scale: 0 };
+    const raw: number[] = [];
+    const score: number[] = [];
+    for (const v of values) {
+      noveltyUpdate(st, v, DEFAULT_NOVELTY, out);
+      raw.push(out.raw);
+      score.push(out.score);
+    }
+    return { raw, score, st };
+  };
+  const noise = (n: number, seed = 11) => {
+    const r = rng(seed);
+    return Array.from({ length: n }, () => 50 + (r() - 0.5) * 4);
+  };
+
+  it('reports one score per incident: after a spike, the following points within the hold report 0 unless much higher', () => {
+    const v = noise(3000);
+    v[1500] = 150;
+    v[1501] = 150;
+    v[1502] = 150;
+    const { raw, score } = feed(v);
+    expect(score[1500]).toBeGreaterThan(0.9);
+    expect(raw[1501]).toBeGreaterThan(0.3); // the raw novelty is still high...
+    expect(score.slice(1501, 1500 + DEFAULT_NOVELTY.suppressHold).every((s) => s === 0)).toBe(true); // ...but suppressed
+  });
+
+  it('reports a later incident again once the hold has passed', () => {
+    const v = noise(4000);
+    v[1500] = 150;
+    v[1500 + DEFAULT_NOVELTY.suppressHold + 300] = 160;
+    const { score } = feed(v);
+    expect(score[1500]).toBeGreaterThan(0.9);
+    expect(score[1500 + DEFAULT_NOVELTY.suppressHold + 300]).toBeGreaterThan(0.9);
+  });
+
+  it('scores nothing while learning (the first `learn` points)', () => {
+    const v = noise(400);
+    v[100] = 1000;
+    const { raw } = feed(v);
+    expect(raw.slice(0, DEFAULT_NOVELTY.learn + 1).every((s) => s === 0)).toBe(true);
+  });
+
+  it('a sparse counter (mostly 0, occasional small counts) keeps finite scores and a finite state', () => {
+    const r = rng(5);
+    const v = Array.from({ length: 5000 }, () => (r() < 0.9 ? 0 : 1 + Math.floor(r() * 3)));
+    const { raw, st } = feed(v);
+    expect(raw.every((s) => Number.isFinite(s) && s >= 0 && s <= 1)).toBe(true);
+    const flat = JSON.stringify(st);
+    expect(flat).not.toContain('null'); // NaN and Infinity serialize as null
+  });
+});
+
+describe('default detector on typical series', () => {
+  const alarms = (f: (i: number, r: () => number) => number, n = 8000) => {
+    const det = createDetector({}, PERIOD);
+    const st = det.init();
+    const r = rng(17);
+    const at: number[] = [];
+    for (let i = 0; i < n; i++) if (det.update(st, ts(i), f(i, r)).anomalous) at.push(i);
+    return at;
+  };
+
+  it('a permanent level shift raises one alarm at the shift, not a stream of alarms while it adapts', () => {
+    for (const f of [
+      (i: number, r: () => number) => 50 + (r() - 0.5) * 4 + (i >= 3000 ? 12 : 0),
+      (i: number, r: () => number) => (50 + (r() - 0.5) * 4) * (i >= 3000 ? 0.5 : 1),
+    ]) {
+      const at = alarms(f);
+      expect(at).toEqual([3000]);
+    }
+  });
+
+  it('no alarm on stationary noise or a clean daily cycle', () => {
+    expect(alarms((_, r) => 50 + (r() - 0.5) * 4)).toEqual([]);
+    expect(alarms((i, r) => 50 + 10 * Math.sin((2 * Math.PI * i) / 288) + (r() - 0.5) * 4)).toEqual([]);
+  });
+});
