@@ -5,7 +5,10 @@ export type Direction = 'up' | 'down' | 'both';
 
 /** What one point told the detector. */
 export interface PointVerdict {
-  /** Anomaly likelihood in [0, 1]; 0 for points inside warm-up or missing. */
+  /**
+   * Anomaly likelihood in [0, 1]; 0 for points inside warm-up or missing, and (adaptive detector) for points whose
+   * score does not beat the previous alarm of the same incident (suppression: one incident, one alarm).
+   */
   readonly score: number;
   /** score crossed the detector's threshold in an allowed direction. */
   readonly anomalous: boolean;

@@ -1,5 +1,5 @@
 /**
- * The adaptive scorer: raw novelty channels → anomaly likelihood → one score in [0, 1].
+ * The adaptive scorer: raw novelty channels → anomaly likelihood → one score in [0, 1] → suppression.
  *
  * Raw novelty per point, from a Huber-clipped EWMA level with an EW mean-absolute-deviation scale:
  *   0. level:   the squared standardized residual against the level, squashed to [0, 1) (z² / (z² + h²));
@@ -9,12 +9,17 @@
  * Each channel goes through the anomaly-likelihood transform (likelihood.ts): the average of its last `short`
  * points against the long-run distribution of such averages in this very series. A series whose raw novelty is
  * routinely high (noise, a square wave's jumps, spiky traffic) learns that, so only an unusual stretch scores high.
- * The score is the log-scaled tail probability of the most unusual channel (0.5 ≈ a 1-in-100,000 event).
- * Spatial novelty, as in Numenta's NAB detector: a value beyond the whole range seen so far by more than
- * `spatialTol` of that range scores 1.
+ * The score is the log-scaled tail probability of the most unusual channel (with 8 decades, 0.5 ≈ a 1-in-10,000
+ * event and 1 ≈ 1-in-10^8). Spatial novelty, as in Numenta's NAB detector: a value beyond the whole range seen so far
+ * by more than `spatialTol` of that range (and more than `spatialZ` robust sds) scores 1.
  *
- * Suppression of repeated alarms is the policy's job (refractory period, policy.ts), since it depends on the threshold.
- * O(1) per point (the histogram's occasional re-binning is O(bins)); the state is plain JSON of numbers.
+ * Suppression (one incident, one alarm): after a score s is reported, the next `suppressHold` points report 0 unless
+ * their score beats s + suppressJump·(1 − s). NAB counts only the first detection in a window and charges every
+ * detection outside one; an operator wants the same. The bar does not depend on the policy's threshold.
+ *
+ * The defaults are one setting for every series (no per-series tuning), chosen on NAB realAWSCloudwatch, where the
+ * score is flat over a wide range of memories (level 300–3000, likelihood 2000–5000 points).
+ * O(1) per point (the histogram's occasional re-binning is O(bins)); the state is plain JSON of numbers (< 1 KB).
  */
 import { likelihoodZ, logLikelihoodScore, logNormalTail } from './likelihood.js';
 import { histObserve, histStart, initHist, type HistState } from './value-histogram.js';

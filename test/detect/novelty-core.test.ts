@@ -151,4 +151,24 @@ describe('default detector on typical series', () => {
     expect(alarms((_, r) => 50 + (r() - 0.5) * 4)).toEqual([]);
     expect(alarms((i, r) => 50 + 10 * Math.sin((2 * Math.PI * i) / 288) + (r() - 0.5) * 4)).toEqual([]);
   });
+
+  it("seasonality 'daily' flags a value that is normal at noon but not at night; 'none' cannot tell", () => {
+    const run = (seasonality: 'none' | 'daily') => {
+      const det = createDetector({ seasonality }, PERIOD);
+      const st = det.init();
+      const r = rng(3);
+      const at: number[] = [];
+      const target = 288 * 25 + 216; // 18:00 UTC on day 25, the trough of the cycle
+      for (let i = 0; i < 288 * 30; i++) {
+        const hour = (i * PERIOD) / 3_600_000;
+        let v = 100 + 80 * Math.sin((2 * Math.PI * hour) / 24) + (r() - 0.5) * 6;
+        if (i >= target && i < target + 12) v = 100; // the daily mean, at the hour it is usually 20
+        if (det.update(st, ts(i), v).anomalous) at.push(i);
+      }
+      return { at, target };
+    };
+    const daily = run('daily');
+    expect(daily.at).toEqual([daily.target]);
+    expect(run('none').at).toEqual([]);
+  });
 });
