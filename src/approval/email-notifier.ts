@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { Incident } from '../incident/incident.js';
 import { approvalRules, type CompiledPolicy } from '../policy/compile.js';
 import type { Store } from '../store/store.js';
-import { emailLinkUrl, signEmailLinkToken } from './email-link.js';
+import { checkLinkSecret, emailLinkUrl, signEmailLinkToken } from './email-link.js';
 
 /** One email for one approver; published to SNS with the `approver` attribute so a subscription filter picks it. */
 export interface EmailMessage {
@@ -118,24 +118,38 @@ export function snsEmailPublisher(client: SNSClient, topicArn: string): EmailPub
 }
 
 export interface EmailNotifierOptions {
-  readonly store: Store;
   readonly policy: CompiledPolicy;
-  readonly clock: Clock;
   readonly secret: string | Buffer;
   /** Read at send time: the daemon learns its address after binding the port. */
   readonly publicUrl: () => string;
   readonly publish: EmailPublish;
+  /** Given here or later with `attach` (the daemon builds notifiers before the store exists). */
+  readonly store?: Store;
+  readonly clock?: Clock;
 }
 
 /** Notifier that sends each approver their own email with their own signed link. */
 export class EmailNotifier implements Notifier {
   readonly channel = 'email';
+  private store: Store | null;
+  private clock: Clock | null;
 
-  constructor(private readonly opts: EmailNotifierOptions) {}
+  constructor(private readonly opts: EmailNotifierOptions) {
+    checkLinkSecret(opts.secret);
+    this.store = opts.store ?? null;
+    this.clock = opts.clock ?? null;
+  }
+
+  /** Connects the store and clock once they exist. */
+  attach(store: Store, clock: Clock): void {
+    this.store = store;
+    this.clock = clock;
+  }
 
   async announce(a: Announcement, signal: AbortSignal): Promise<void> {
-    const inc = await this.opts.store.getIncident(a.incidentId);
-    const msgs = emailMessagesFor(a, inc, this.opts.policy, { secret: this.opts.secret, publicUrl: this.opts.publicUrl(), now: this.opts.clock.now() });
+    if (!this.store || !this.clock) throw new Error('the email notifier is not attached to a store and clock yet');
+    const inc = await this.store.getIncident(a.incidentId);
+    const msgs = emailMessagesFor(a, inc, this.opts.policy, { secret: this.opts.secret, publicUrl: this.opts.publicUrl(), now: this.clock.now() });
     const failures: string[] = [];
     for (const m of msgs) {
       try {

@@ -78,9 +78,7 @@ describe('approval emails', () => {
     const sent: EmailMessage[] = [];
     let fail = false;
     const n = new EmailNotifier({
-      store: s.h.store,
       policy: s.h.policy,
-      clock: s.h.clock,
       secret: LINK_SECRET,
       publicUrl: () => 'https://ops.example.com',
       publish: async (m) => {
@@ -88,11 +86,15 @@ describe('approval emails', () => {
         sent.push(m);
       },
     });
+    // Built before the store exists (as the daemon does), it refuses to send until attached.
+    await expect(n.announce(proposal(inc), AbortSignal.timeout(5000))).rejects.toThrow(/not attached/);
+    n.attach(s.h.store, s.h.clock);
     await n.announce(proposal(inc), AbortSignal.timeout(5000));
     expect(sent.map((m) => m.approver)).toEqual(['alice', 'bob', 'carol']);
     fail = true;
     await expect(n.announce(proposal(inc), AbortSignal.timeout(5000))).rejects.toThrow(/email to 1 of 3 approvers failed: bob: throttled/);
     expect(sent).toHaveLength(5);
+    expect(() => new EmailNotifier({ policy: s.h.policy, secret: 'short', publicUrl: () => '', publish: async () => undefined })).toThrow(/at least 32 bytes/);
   });
 
   it('snsEmailPublisher sends Subject, text and the approver attribute a subscription filter policy matches', async () => {
