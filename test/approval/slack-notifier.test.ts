@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION, REJECT_ACTION, renderSlackMessage } from '../../src/approval/channels/slack-blocks.js';
 import type { Notifier } from '../../src/cloud/ports.js';
 import type { Incident } from '../../src/incident/incident.js';
+import { decideOne } from '../../src/pipeline/decide.js';
 import { MAX_ANNOUNCE_ATTEMPTS, PENDING_ANNOUNCEMENTS_KEY, retryFailedAnnouncements } from '../../src/pipeline/announce.js';
 import { SLACK_IDS, click, slackWorld, type SlackCall, type SlackWorld } from '../helpers/slack-api-stub.js';
 
@@ -175,9 +176,12 @@ describe('Slack notifier (against a local stand-in for the Web API)', () => {
     const w = await world();
     const inc = await proposal(w);
     const ctx = (): { now: number; signal: AbortSignal } => ({ now: w.h.clock.now(), signal: new AbortController().signal });
-    w.h.clock.set(inc.approval.expiresAt - 1);
+    // The deadline passes; decideOne (as a cycle would run it, without the cycle's own retry) expires it.
+    w.h.clock.set(inc.approval.expiresAt);
     w.stub.fail('chat.update', { error: 'internal_error' });
-    await cycles(w, 1);
+    const current = await w.h.store.getIncident(inc.id);
+    if (!current) throw new Error('gone');
+    expect(await decideOne(w.watcher.deps, ctx(), current)).toBe('expired');
     expect((await w.h.store.getIncident(inc.id))?.state).toBe('expired');
     expect(await w.h.store.getValue(PENDING_ANNOUNCEMENTS_KEY)).toEqual([{ incidentId: inc.id, channel: 'slack', title: 'expired — not executed', attempts: 1 }]);
     expect(threadReplies(w)).toEqual([]);
