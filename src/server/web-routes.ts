@@ -24,7 +24,9 @@ export function csrfFor(req: IncomingMessage): { token: string; setCookie: strin
   const existing = parseCookies(req)[CSRF_COOKIE];
   if (existing && /^[A-Za-z0-9_-]{32,64}$/.test(existing)) return { token: existing, setCookie: null };
   const token = randomBytes(24).toString('base64url');
-  return { token, setCookie: `${CSRF_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict` };
+  // Behind an ALB terminating TLS the request says so; the cookie then only travels over HTTPS.
+  const secure = req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
+  return { token, setCookie: `${CSRF_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict${secure}` };
 }
 
 /** The form's CSRF field equals the cookie (constant-time). */
