@@ -100,7 +100,7 @@ export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: Ser
     const state = url.searchParams.get('state');
     if (state !== null && !isIncidentState(state)) throw new HttpError(400, `unknown state "${state}"`);
     const incidents = await deps.store.listIncidents(state ? { states: [state] } : {});
-    sendJson(res, 200, { incidents: incidents.map((i) => ({ id: i.id, service: i.service, state: i.state, reason: i.reason, onsetAt: i.onsetAt, openedAt: i.openedAt, expiresAt: i.approval?.expiresAt ?? null, suspect: i.correlation?.suspect?.deployment.id ?? null, runbookHash: i.runbook?.hash ?? null, executedActions: i.steps.length })) });
+    sendJson(res, 200, { incidents: incidents.map((i) => ({ id: i.id, service: i.service, state: i.state, reason: i.reason, onsetAt: i.onsetAt, openedAt: i.openedAt, expiresAt: i.approval?.expiresAt ?? null, suspect: i.correlation?.suspect?.deployment.id ?? null, runbookHash: i.runbook?.hash ?? null, executedActions: i.steps.length, mutedBy: i.mutes.map((m) => m.id) })) });
     return true;
   }
   const m = /^\/api\/incidents\/([^/]+)(?:\/(approve|reject))?$/.exec(path);

@@ -119,6 +119,7 @@ describe('silences over HTTP and in the pipeline', () => {
     expect(inc?.mutes).toEqual([expect.objectContaining({ id: sil.id, kind: 'silence', by: 'alice', reason: 'payments provider failover drill', until: sil.endsAt })]);
     expect(inc?.mutes[0]?.metrics).toContain('checkout5xx');
     expect(h.notifier.sent).toEqual([]);
+    expect((await call('GET', '/api/incidents', undefined, null)).body['incidents'][0]).toMatchObject({ id: inc?.id, state: 'detected', mutedBy: [sil.id] });
     const opened = (await h.store.listAudit({ incidentId: inc?.id ?? '' })).find((a) => a.kind === 'incident.opened');
     expect(opened?.data['mutedBy']).toEqual([expect.objectContaining({ id: sil.id, by: 'alice' })]);
     // The silence ends at 20m; the problem is still there, so the incident goes on as usual.
