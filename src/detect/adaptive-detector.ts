@@ -77,7 +77,12 @@ export function adaptiveDetector(
       const expected = out.expected + base;
       if (st.core.n <= c.warmup) return quietVerdict(expected);
       const side = out.z > 0 ? 'up' : out.z < 0 ? 'down' : null;
-      return verdict(st, opts, out.score, side, expected);
+      // minDuration 1: the suppressed score (one incident, one alarm). minDuration > 1 needs every point of the run,
+      // so suppression cannot apply: a point counts when its unsuppressed score crosses the threshold and the point
+      // itself is off the level (|z| beyond the Huber clip), so the points after a lone spike (whose short averages
+      // still remember it) do not extend the run.
+      const score = c.minDuration > 1 ? (Math.abs(out.z) >= params.clip ? out.raw : 0) : out.score;
+      return verdict(st, opts, score, side, expected);
     },
   };
 }

@@ -133,22 +133,37 @@ describe('adaptive detector (default config)', () => {
     expect(nb[999]).toMatchObject({ score: 0, anomalous: false });
   });
 
-  it('minDuration: a 1-point spike does not alarm with minDuration 3; a 3-point excursion does', () => {
+  it('minDuration: a 1-point spike does not alarm with minDuration 3; a 10-point excursion does, from its 3rd point on', () => {
     const values = series(2000);
     values[1500] = 300;
-    for (let i = 1700; i < 1710; i++) values[i] = 300 + i;
+    for (let i = 1800; i < 1810; i++) values[i] = 300 + i;
     const v1 = run(createDetector({}, PERIOD), values).verdicts;
-    const v3 = run(createDetector({ minDuration: 3, sensitivity: 1 }, PERIOD), values).verdicts;
-    expect(v1[1500]!.anomalous).toBe(true);
-    expect(v3[1500]!.anomalous).toBe(false);
-    const scores = v3.slice(1700, 1710);
-    // The alarm needs 3 consecutive points over the threshold; with suppression after a peak, verify the rule directly.
-    const thr = 0.9 - 0.4 * 1;
-    let run3 = 0;
-    scores.forEach((v) => {
-      run3 = v.score >= thr && v.score > 0 ? run3 + 1 : 0;
-      expect(v.anomalous).toBe(run3 >= 3);
-    });
+    const v3 = run(createDetector({ minDuration: 3 }, PERIOD), values).verdicts;
+    const at = (v: PointVerdict[]) => v.flatMap((x, i) => (x.anomalous ? [i] : []));
+    // minDuration 1: one alarm per incident (suppression), at the first point of each.
+    expect(at(v1)).toEqual([1500, 1800]);
+    // minDuration 3: the spike is gone after one point; the excursion alarms once it has lasted 3 points, and stays
+    // anomalous while it lasts (every point of the run counts, so suppression does not apply).
+    const a3 = at(v3);
+    expect(a3.length).toBeGreaterThan(0);
+    expect(a3[0]).toBeGreaterThanOrEqual(1802);
+    expect(a3.every((i) => i >= 1802 && i < 1810)).toBe(true);
+    expect(a3).toEqual(Array.from({ length: 1810 - (a3[0] as number) }, (_, k) => (a3[0] as number) + k));
+    for (const i of a3) expect(v3[i]!.direction).toBe('up');
+  });
+
+  it('minDuration: a sustained level shift alarms after minDuration points; a lone spike never does', () => {
+    const values = series(3000);
+    values[1200] = 400;
+    for (let i = 2000; i < 3000; i++) values[i] = (values[i] as number) - 60;
+    for (const minDuration of [2, 5]) {
+      const v = run(createDetector({ minDuration }, PERIOD), values).verdicts;
+      const first = v.findIndex((x) => x.anomalous);
+      expect(first).toBeGreaterThanOrEqual(2000 + minDuration - 1);
+      expect(first).toBeLessThan(2000 + minDuration + 5);
+      expect(v[first]!.direction).toBe('down');
+      expect(v.slice(1190, 1300).some((x) => x.anomalous)).toBe(false);
+    }
   });
 
   const alarmsAfterProbation = (file: string): number => {
