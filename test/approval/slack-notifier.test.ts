@@ -100,6 +100,19 @@ describe('Slack notifier (against a local stand-in for the Web API)', () => {
     expect(w.h.sim.executeCalls()).toBe(1);
   });
 
+  it('a step that fails updates the message to failed — a person must take over — and says so in the thread', async () => {
+    const w = await world({ actions: (sim) => ({ execute: async () => ({ ok: false, summary: 'AccessDeniedException: not authorized' }), check: (c, k, sig) => sim.check(c, k, sig) }) });
+    const inc = await proposal(w);
+    expect((await click(w.baseUrl, { incidentId: inc.id, runbookHash: inc.runbook.hash, verdict: 'approve', userId: SLACK_IDS.alice })).json['outcome']).toBe('approved');
+    await w.runUntil((all) => all.some((i) => i.id === inc.id && i.state === 'needs_human'), 10);
+    await w.settle();
+    const last = w.stub.callsOf('chat.update').at(-1);
+    expect(shown(last)).toMatch(/\*State\* :sos: needs a person — automation stopped/);
+    expect(shown(last)).toMatch(/step 1 failed: AccessDeniedException: not authorized/);
+    expect(buttons(last).map((b) => b.action_id)).toEqual(['cloudops_open']);
+    expect(threadReplies(w).at(-1)).toMatch(/failed at step 1/);
+  });
+
   it('reminders are thread replies mentioning who may still approve; at the configured time the request escalates to the second group, who can then approve', async () => {
     // Medium risk needs one approval from on-call only; escalation after 40m adds the leads (carol).
     const w = await world({ edit: (doc) => void (doc.approval.quorum.medium.from = ['oncall']) });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { slackSignature } from '../../src/approval/channels/slack-signature.js';
 import { APPROVE_ACTION, REJECT_ACTION, buttonValue } from '../../src/approval/channels/slack-blocks.js';
 import { SlackNotifier, createSlackClient } from '../../src/approval/channels/slack-notifier.js';
-import type { Notifier } from '../../src/cloud/ports.js';
+import type { ActionTarget, Notifier } from '../../src/cloud/ports.js';
 import { compilePolicy } from '../../src/policy/compile.js';
 import type { PolicyDoc } from '../../src/policy/schema.js';
 import { createHttpServer, listen } from '../../src/server/server.js';
@@ -187,6 +187,8 @@ export interface SlackWorldOptions {
   readonly stub?: SlackApiStub;
   readonly ackBudgetMs?: number;
   readonly edit?: (doc: PolicyDoc) => void;
+  /** Wraps the simulated cloud's actions (e.g. to make a step fail). */
+  readonly actions?: (sim: ActionTarget) => ActionTarget;
 }
 
 /**
@@ -211,7 +213,7 @@ export async function slackWorld(o: SlackWorldOptions = {}): Promise<SlackWorld>
   const notifier = new SlackNotifier({ client: createSlackClient('xoxb-test-token', { apiUrl: stub.url, logger }), channel: 'C0APPROVE', store: h.store, policy: h.policy, clock: h.clock, logger });
   (h.deps.notifiers as Notifier[]).push(notifier);
   // A fixed, simple detector: these tests are about approvals, not about detection quality.
-  const watcher = new Watcher({ ...h.deps, detectorFor: (m) => rollingZScore({ window: 60, threshold: 4.5, direction: m.detector.direction, warmup: 30 }) });
+  const watcher = new Watcher({ ...h.deps, ...(o.actions ? { actions: o.actions(h.deps.actions) } : {}), detectorFor: (m) => rollingZScore({ window: 60, threshold: 4.5, direction: m.detector.direction, warmup: 30 }) });
   const slack = createSlackActions({
     signingSecret: SIGNING_SECRET,
     decide: (req) => watcher.decide(req),
