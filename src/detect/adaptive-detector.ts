@@ -42,6 +42,7 @@ export function adaptiveDetector(
   const threshold = 0.9 - 0.4 * c.sensitivity; // = thresholdForSensitivity (config.ts)
   const opts = { direction: c.direction, threshold, minDuration: c.minDuration };
   const slots = seasonSlots(c.seasonality);
+  const sides = c.direction === 'up' ? 1 : c.direction === 'down' ? -1 : 0;
   const out: NoveltyOut = { score: 0, raw: 0, z: 0, expected: NaN, scale: 0 };
   const init = (): AdaptiveState => ({ v: ADAPTIVE_STATE_VERSION, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0) });
   return {
@@ -69,7 +70,7 @@ export function adaptiveDetector(
       }
       const lvlBefore = st.core.lvl;
       const first = st.core.n === 0;
-      noveltyUpdate(st.core, x - base, params, out);
+      noveltyUpdate(st.core, x - base, params, out, sides);
       if (slots > 0 && !first && out.scale > 0) {
         const lim = SEASON_CLIP * out.scale;
         st.seas[slot] = base + SEASON_ALPHA * clamp(x - base - lvlBefore, -lim, lim);

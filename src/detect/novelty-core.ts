@@ -161,8 +161,12 @@ const feature = new Float64Array(CHANNELS);
 const alpha = (memory: number, n: number): number => Math.max(2 / (memory + 1), 1 / n);
 const clipTo = (r: number, lim: number): number => (r > lim ? lim : r < -lim ? -lim : r);
 
-/** Scores `x` against the state built from earlier points, then learns from it. Mutates `st` and `out`. */
-export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out: NoveltyOut): void {
+/**
+ * Scores `x` against the state built from earlier points, then learns from it. Mutates `st` and `out`.
+ * `sides` restricts which deviations are reported and set the suppression bar (0 both, 1 above only, −1 below only),
+ * so a deviation the caller ignores does not mask a later one it watches.
+ */
+export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out: NoveltyOut, sides = 0): void {
   const useValue = ((p.channels >> 3) & 1) === 1;
   if (st.n === 0) {
     st.n = 1;
@@ -239,7 +243,8 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
   if (x < st.lo) st.lo = x;
   out.raw = best;
   const bar = st.age < p.suppressHold ? st.pk : 0;
-  if (best > bar) {
+  const allowed = sides === 0 || (sides > 0 ? z > 0 : z < 0);
+  if (allowed && best > bar) {
     out.score = best;
     st.pk = best + p.suppressJump * (1 - best);
     st.age = 0;

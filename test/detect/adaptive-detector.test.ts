@@ -109,6 +109,18 @@ describe('adaptive detector (default config)', () => {
     expect(down[1800]!.anomalous).toBe(false);
   });
 
+  it('direction "up": an ignored drop does not suppress a spike that follows it', () => {
+    const values = series(2000);
+    values[1500] = -100;
+    values[1550] = 200;
+    const up = run(createDetector({ direction: 'up' }, PERIOD), values).verdicts;
+    expect(up[1500]!.anomalous).toBe(false);
+    expect(up[1550]!.anomalous).toBe(true);
+    const both = run(createDetector({ direction: 'both' }, PERIOD), values).verdicts;
+    expect(both[1500]!.anomalous).toBe(true); // with both sides watched, the spike belongs to the same incident
+    expect(both[1550]!.anomalous).toBe(false);
+  });
+
   it('warm-up: no anomalous verdicts and score 0 during the first `warmup` points', () => {
     const values = series(400);
     values[100] = 1000;
