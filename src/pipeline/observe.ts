@@ -13,6 +13,8 @@ export interface MetricCursor {
   /** Consecutive anomalous points so far (minimum-duration filter). */
   run: number;
   state: unknown;
+  /** Datapoints the baseline learned (absent in cursors stored before it existed: counted as warm). */
+  learned?: number;
 }
 
 const key = (id: string): string => `detector:${id}`;
@@ -62,7 +64,8 @@ export function freezeReason(freezes: readonly LearningFreeze[], service: string
  * - the metric is in `frozen` (part of an open incident: a regression is never learned as normal);
  * - they fall in a deployment window of the metric's service (deploy start to DEPLOY_SETTLE_MS after
  *   its end), so a regression that starts at a deploy is not absorbed before the incident opens;
- * - they fall in a maintenance window of the policy for the service (planned work is not normal).
+ * - they fall in a maintenance window of the policy for the service (planned work is not normal);
+ * the last two only once the baseline learned `warmup` points.
  * Deployments are read with one `list` call per cycle, for the pipelines of watched services, over the
  * stretch of time being read; a failed call only costs the deploy windows of this cycle.
  */
@@ -83,8 +86,11 @@ export async function observe(deps: PipelineDeps, ctx: CycleContext, frozen: Rea
   policy.metrics.forEach((m, i) => {
     const s = byId.get(m.id);
     if (!s || s.points.length === 0) return;
-    const cursor = cursors.get(key(m.id)) ?? { lastT: null, run: 0, state: deps.detectorFor(m).init() };
-    const why = (t: number): string | null => (frozen.has(m.id) ? 'open incident' : freezeReason(freezes, m.service, t));
+    const cursor = cursors.get(key(m.id)) ?? { lastT: null, run: 0, state: deps.detectorFor(m).init(), learned: 0 };
+    // Deploy and maintenance windows protect a warm baseline; a baseline still warming up (the first
+    // cycle reads hours of history) learns through them, or it might never warm up.
+    const why = (t: number): string | null =>
+      frozen.has(m.id) ? 'open incident' : (cursor.learned ?? Infinity) < m.detector.warmup ? null : freezeReason(freezes, m.service, t);
     events.push(...feed(deps, m, cursor, s, starts[i] ?? start, why));
     save[key(m.id)] = cursor;
   });
@@ -133,6 +139,7 @@ function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: Met
     const verdict = detector.update(why === null ? cursor.state : structuredClone(cursor.state), t as EpochMs, v ?? null);
     cursor.lastT = t;
     cursor.run = verdict.anomalous ? cursor.run + 1 : 0;
+    if (why === null && v !== undefined && cursor.learned !== undefined) cursor.learned++;
     if (v === undefined) continue;
     const anomalous = verdict.anomalous && cursor.run >= m.detector.minDuration;
     out.push({

@@ -85,6 +85,18 @@ describe('deployment-aware baselines on the simulated cloud', () => {
     expect(run.every((e) => e.baselineFrozen === undefined)).toBe(true);
   });
 
+  it('a baseline still warming up learns through deploy windows (it would never warm up otherwise)', async () => {
+    const h = simHarness('config/demo.yaml', (p) => ({ ...p, scenarioFile: SCENARIO, metrics: p.metrics.map((m) => ({ ...m, detector: { ...m.detector, warmup: 1000 } })) }));
+    const deps: PipelineDeps = { ...h.deps, ...fastLearner };
+    const events: MetricEvent[] = [];
+    for (let i = 0; i < 10; i++) {
+      h.clock.advance(MINUTE);
+      events.push(...(await observe(deps, { now: h.clock.now(), signal: new AbortController().signal })));
+    }
+    expect(events.filter((e) => e.metricId === 'checkout5xx' && e.t >= at(5))).toHaveLength(5);
+    expect(events.every((e) => e.baselineFrozen === undefined)).toBe(true);
+  });
+
   it('deployments that cannot be read cost only the windows of that cycle, not the cycle', async () => {
     const { errors } = await play(() => ({ list: async () => { throw new Error('ThrottlingException: Rate exceeded'); } }), 8);
     expect(errors.length).toBe(3);
