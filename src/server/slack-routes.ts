@@ -60,9 +60,11 @@ const payloadSchema = z.object({
 });
 type SlackPayload = z.infer<typeof payloadSchema>;
 
-type Result =
-  | { readonly status: number; readonly body: Record<string, unknown> }
-  | null;
+/** The HTTP answer to a click. */
+interface Result {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
 
 /**
  * POST /slack/actions: the Approve and Reject buttons. In order: body size, signature over the raw body
@@ -184,7 +186,7 @@ export function createSlackActions(o: SlackActionsOptions): SlackActions {
     }));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), budget)));
-    const done = await Promise.race([work, late]);
+    const done: Result | null = await Promise.race([work, late]);
     clearTimeout(timer);
     if (done) sendJson(res, done.status, done.body);
     else sendJson(res, 200, { ok: true, pending: true });
