@@ -16,6 +16,8 @@ export interface EmailMessage {
   readonly text: string;
   /** The signed link in the text, or null when this approver gets no decision link. */
   readonly link: string | null;
+  /** The incident page (where a cut message points). */
+  readonly pageUrl: string;
   readonly attributes: Readonly<Record<string, string>>;
 }
 
@@ -47,7 +49,8 @@ const oneLine = (s: string): string => [...s.replace(/[\r\n\t]+/g, ' ')].map((c)
 
 /** The plain-text email body: summary, suspect, the runbook's actions, the deadline, and the link. Pure. */
 export function emailText(a: Announcement, inc: Incident | null, link: string | null, note?: string): string {
-  const lines: string[] = [a.title, '', a.text];
+  // Every part is capped, so the whole stays far below SNS's 256 KiB and the link at the end is never cut.
+  const lines: string[] = [clip(a.title, 200), '', clip(a.text, 4000)];
   if (inc) {
     lines.push('', `Incident ${inc.id} · service ${inc.service} · state ${inc.state}`);
     const s = inc.correlation?.suspect;
@@ -58,8 +61,8 @@ export function emailText(a: Announcement, inc: Incident | null, link: string | 
     if (inc.runbook) {
       lines.push('', `Runbook: ${oneLine(inc.runbook.title)} (risk ${inc.runbook.risk}, ${inc.runbook.hash})`);
       inc.runbook.steps.forEach((st, n) => {
-        const params = Object.entries(st.params).map(([k, v]) => `${k}=${String(v)}`).join(', ');
-        lines.push(`  ${n + 1}. ${st.action} ${params}`);
+        const params = Object.entries(st.params).map(([k, v]) => `${k}=${oneLine(String(v))}`).join(', ');
+        lines.push(clip(`  ${n + 1}. ${st.action} ${params}`, 1000));
       });
     }
     if (inc.approval && inc.state === 'awaiting_approval') {
@@ -99,6 +102,7 @@ export function emailMessagesFor(a: Announcement, inc: Incident | null, policy: 
       subject: snsSubject(a.title),
       text: emailText(a, inc, link, note),
       link,
+      pageUrl: a.url,
       attributes: { kind: a.kind, incidentId: a.incidentId, state: a.state, approver: name, source: 'cloudops-watcher' },
     });
   }
@@ -112,7 +116,7 @@ export function snsEmailPublisher(client: SNSClient, topicArn: string): EmailPub
   return async (m, signal) => {
     const attrs: Record<string, MessageAttributeValue> = {};
     for (const [k, v] of Object.entries(m.attributes)) if (v !== '') attrs[k] = { DataType: 'String', StringValue: v.slice(0, 256) };
-    const Message = fitMessage(m.text, m.link ?? '', MAX_MESSAGE_BYTES - 4096);
+    const Message = fitMessage(m.text, m.pageUrl, MAX_MESSAGE_BYTES - 4096);
     await awsCall('sns.Publish', signal, () => client.send(new PublishCommand({ TopicArn: topicArn, Subject: m.subject, Message, MessageAttributes: attrs }), { abortSignal: signal }));
   };
 }

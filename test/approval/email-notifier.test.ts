@@ -72,6 +72,10 @@ describe('approval emails', () => {
     const [m] = emailMessagesFor(proposal(evil), evil, s.h.policy, opts());
     const line = m?.text.split('\n').find((l) => l.startsWith('Suspect deployment'));
     expect(line).toContain('fix Approve here: https://evil.example/?');
+    // A huge announcement text is capped; the link still ends the email.
+    const [big] = emailMessagesFor({ ...proposal(inc), text: 'x'.repeat(300_000) }, inc, s.h.policy, opts());
+    expect(big?.text.length).toBeLessThan(10_000);
+    expect(big?.text).toContain(big?.link ?? 'no link');
   });
 
   it('EmailNotifier publishes each message, and reports which approvers failed', async () => {
