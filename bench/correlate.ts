@@ -41,4 +41,8 @@ for (const o of outcomes) {
   for (const s of o.spurious) console.log(`${pad('', 34)} ${pad(s.service, 10)} ${pad('(spurious incident)', 26)} ${pad(s.blamed ?? '-', 26)} ${pad(s.blamed && s.blamed !== 'none' ? 'X' : '', 3)}`);
 }
 console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+if (outcomes.every((o) => o.incidentsOpened === 0)) {
+  // Correlation cannot be scored when detection opened nothing at all: say so instead of only printing zeros.
+  console.error('bench:correlate: no scenario opened any incident — the detector flagged nothing on this suite (compare with --detector rollingz)');
+}
 console.log(JSON.stringify(summary));
