@@ -72,7 +72,7 @@ export interface NoveltyParams {
 export const DEFAULT_NOVELTY: NoveltyParams = {
   levelMemory: 1000,
   scaleMemory: 1000,
-  diffMemory: 200,
+  diffMemory: 1000,
   clip: 3,
   rawHalf: 3,
   signedClip: 4,
