@@ -86,10 +86,8 @@ export function createSlackActions(o: SlackActionsOptions): SlackActions {
     return p;
   };
 
-  const approverFor = (slackUserId: string): string | null => {
-    for (const [name, a] of Object.entries(o.policy.doc.approvers)) if (a.slackUserId === slackUserId) return name;
-    return null;
-  };
+  /** Approvers with this Slack user id: one person must not count as two approvers. */
+  const approversFor = (slackUserId: string): string[] => Object.entries(o.policy.doc.approvers).filter(([, a]) => a.slackUserId === slackUserId).map(([name]) => name);
 
   /** Tells the person in the background: the HTTP answer to Slack does not wait for another Slack call. */
   const tell = (p: SlackPayload, text: string): void => {
@@ -137,9 +135,12 @@ export function createSlackActions(o: SlackActionsOptions): SlackActions {
     if (o.teamIds && !(team && o.teamIds.includes(team))) {
       return refuse(p, target.incidentId, `slack:${p.user.id}`, { verdict, runbookHash: target.runbookHash, team: team ?? null }, `Slack workspace ${team ?? '(none)'} is not allowed to decide`);
     }
-    const approver = approverFor(p.user.id);
+    const [approver, ...others] = approversFor(p.user.id);
     if (!approver) {
       return refuse(p, target.incidentId, `slack:${p.user.id}`, { verdict, runbookHash: target.runbookHash }, `Slack user ${p.user.id} is not an approver in the policy`);
+    }
+    if (others.length) {
+      return refuse(p, target.incidentId, `slack:${p.user.id}`, { verdict, runbookHash: target.runbookHash }, `Slack user ${p.user.id} is several approvers in the policy (${[approver, ...others].join(', ')}); fix the policy`);
     }
     try {
       const res = await o.decide({

@@ -148,6 +148,13 @@ describe('POST /slack/actions: bad input gets a clear error and changes nothing'
     expect((await w.h.store.listDecisions(inc.id)).map((d) => [d.approver, d.channel, d.identity])).toEqual([['alice', 'slack', `slack:T0TEST/${SLACK_IDS.alice}`]]);
   });
 
+  it('a Slack user id that the policy gives to two approvers is refused: one person never counts twice', async () => {
+    const { w, inc } = await proposed({ quorum: 2, edit: (doc) => void (doc.approvers['bob'] = { ...doc.approvers['bob'], slackUserId: SLACK_IDS.alice }) });
+    const res = await click(w.baseUrl, { incidentId: inc.id, runbookHash: inc.runbook.hash, verdict: 'approve', userId: SLACK_IDS.alice });
+    expect(res.json).toEqual({ ok: false, error: `Slack user ${SLACK_IDS.alice} is several approvers in the policy (alice, bob); fix the policy` });
+    await untouched(w, inc);
+  });
+
   it('with teamIds set, a click from another Slack workspace is refused and audited even for a known user id', async () => {
     const { w, inc } = await proposed();
     const slack = createSlackActions({ signingSecret: SIGNING_SECRET, decide: (req) => w.watcher.decide(req), store: w.h.store, policy: w.h.policy, clock: w.h.clock, logger: pino({ level: 'silent' }), teamIds: ['T0OURS'] });
