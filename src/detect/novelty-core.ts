@@ -46,7 +46,10 @@ export interface NoveltyParams {
   readonly minStd: number;
   /** Decades of tail probability that map to score 1 (10: Numenta's log-likelihood). */
   readonly decades: number;
-  /** Points learned before scores can be non-zero. */
+  /**
+   * Points learned before scores can be non-zero. 150: NAB ignores the first 15% of a file, so on its shortest files
+   * (about 1,000 points) a detector must speak from point 150 on; the likelihood is usable by then.
+   */
   readonly learn: number;
   /** Spatial novelty tolerance, as a fraction of the range seen so far (0 disables). */
   readonly spatialTol: number;
@@ -81,7 +84,7 @@ export const DEFAULT_NOVELTY: NoveltyParams = {
   minMean: 0.03,
   minStd: 0.0173,
   decades: 8,
-  learn: 300,
+  learn: 150,
   spatialTol: 0.05,
   spatialZ: 1,
   bins: 16,
