@@ -15,7 +15,7 @@ import { loadPolicyFile } from './policy/load.js';
 import { createHttpServer, listen } from './server/server.js';
 import type { PipelineDeps } from './pipeline/context.js';
 import type { Store } from './store/store.js';
-import { buildAwsDeps } from './compose-aws.js';
+import { buildAwsWorld } from './compose-aws.js';
 
 export interface DaemonOptions {
   readonly policyFile: string;
@@ -60,12 +60,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   if (doc.notify.console) notifiers.push(new ConsoleNotifier(approveCommand));
 
   let deps: PipelineDeps;
+  let release = (): void => undefined;
   if (doc.cloud.kind === 'sim') {
     const world = buildSimWorld(policy, { dataDir: dirname(storePath), storePath, logger, notifiers, publicUrl: '' });
     world.sim.actionLatencyMs = opts.simActionLatencyMs ?? 0;
     deps = world.deps;
   } else {
-    deps = await buildAwsDeps(policy, { storePath, logger, notifiers, publicUrl: '' });
+    const world = buildAwsWorld(policy, { storePath, logger, notifiers, publicUrl: '' });
+    release = () => world.ports.clients.destroy();
+    deps = world.deps;
   }
   const watcher = new Watcher({ ...deps, get publicUrl() { return publicUrl; } });
 
@@ -144,6 +147,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     await deps.store.close();
+    release();
     logger.info({ stage: 'shutdown' }, 'stopped');
   };
   return { url: publicUrl, watcher, store: deps.store, policy, stop };

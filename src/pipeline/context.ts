@@ -13,6 +13,11 @@ export interface PipelineDeps {
   readonly clock: Clock;
   readonly store: Store;
   readonly metrics: MetricSource;
+  /**
+   * What the poll cycle reads new datapoints through, when it differs from `metrics` (on AWS: adaptive
+   * polling, which returns only the metrics due this cycle). Range reads for evidence use `metrics`.
+   */
+  readonly observeMetrics?: MetricSource;
   readonly logs: LogSource;
   readonly deployments: DeploymentSource;
   readonly actions: ActionTarget;

@@ -3,6 +3,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 /**
@@ -45,6 +46,7 @@ export interface AwsClients {
   readonly codepipeline: CodePipelineClient;
   readonly sns: SNSClient;
   readonly ecs: ECSClient;
+  readonly ssm: SSMClient;
   /** Closes every client's sockets. */
   destroy(): void;
 }
@@ -101,14 +103,16 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   const codepipeline = new CodePipelineClient(common);
   const sns = new SNSClient(common);
   const ecs = new ECSClient(common);
+  const ssm = new SSMClient(common);
   return {
     cloudwatch,
     logs,
     codepipeline,
     sns,
     ecs,
+    ssm,
     destroy() {
-      for (const c of [cloudwatch, logs, codepipeline, sns, ecs]) c.destroy();
+      for (const c of [cloudwatch, logs, codepipeline, sns, ecs, ssm]) c.destroy();
     },
   };
 }
