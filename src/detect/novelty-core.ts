@@ -163,6 +163,11 @@ const feature = new Float64Array(CHANNELS);
 
 const alpha = (memory: number, n: number): number => Math.max(2 / (memory + 1), 1 / n);
 const clipTo = (r: number, lim: number): number => (r > lim ? lim : r < -lim ? -lim : r);
+/** z² / (z² + h2), and 1 when z² overflows (a huge value against a collapsed scale must not give NaN). */
+const squash = (z: number, h2: number): number => {
+  const z2 = z * z;
+  return z2 === Infinity ? 1 : z2 / (z2 + h2);
+};
 
 /**
  * Scores `x` against the state built from earlier points, then learns from it. Mutates `st` and `out`.
@@ -202,8 +207,8 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
 
   // Raw novelty per channel.
   const h2 = p.rawHalf * p.rawHalf;
-  feature[0] = (z * z) / (z * z + h2);
-  feature[1] = (zd * zd) / (zd * zd + h2);
+  feature[0] = squash(z, h2);
+  feature[1] = squash(zd, h2);
   feature[2] = clipTo(z, p.signedClip) / p.signedClip;
   feature[3] = useValue ? p.valueK / (p.valueK + histObserve(st.h, x, p.histHalfLife)) : 0;
 

@@ -117,6 +117,14 @@ describe('novelty core', () => {
     expect(raw.slice(0, DEFAULT_NOVELTY.learn + 1).every((s) => s === 0)).toBe(true);
   });
 
+  it('absurdly large values (z² overflows against a collapsed scale) leave the scores and the state finite', () => {
+    const v = Array.from({ length: 1000 }, (_, i) => (i === 600 ? 1e200 : i === 700 ? -1e200 : 0));
+    const { raw, st } = feed(v);
+    expect(raw.every((s) => Number.isFinite(s) && s >= 0 && s <= 1)).toBe(true);
+    expect(raw[600]).toBeGreaterThan(0.5);
+    expect(JSON.stringify(st)).not.toContain('null');
+  });
+
   it('a sparse counter (mostly 0, occasional small counts) keeps finite scores and a finite state', () => {
     const r = rng(5);
     const v = Array.from({ length: 5000 }, () => (r() < 0.9 ? 0 : 1 + Math.floor(r() * 3)));
