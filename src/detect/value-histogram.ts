@@ -33,12 +33,13 @@ function binOf(x: number, w: number): number {
 }
 
 /**
- * Makes x's bin fit: shifts the window when the occupied bins and x's bin span at most `bins`, otherwise doubles the
+ * Makes x's bin fit (−1 when x·2^−w overflows): shifts the window when the occupied bins and x's bin span at most `bins`, otherwise doubles the
  * width (bin k becomes bin ⌊k/2⌋; every count is kept) and tries again. Returns the bin's position in `c`.
  */
 function fit(h: HistState, x: number): number {
   const B = h.c.length;
   let k = binOf(x, h.w);
+  if (!Number.isFinite(k)) return -1; // beyond what the bins can address: unseen, and not recorded
   for (;;) {
     if (k >= h.off && k < h.off + B) return k - h.off;
     let first = 0;
@@ -79,6 +80,7 @@ export function histStart(h: HistState, x: number): void {
  */
 export function histObserve(h: HistState, x: number, halfLife: number): number {
   const j = fit(h, x);
+  if (j < 0) return 0;
   const cj = h.c[j] as number;
   const frac = h.tot > 0 ? cj / h.tot : 1;
   h.c[j] = cj + 1;

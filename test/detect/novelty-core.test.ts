@@ -62,6 +62,16 @@ describe('value histogram', () => {
     expect(histObserve(h, 100, 1e9)).toBeGreaterThan(0.9); // 100 still has its own bin, apart from -3000 and 5000
   });
 
+  it('a value too large for the bins to address is unseen and not recorded (no runaway re-binning)', () => {
+    const h = initHist(16);
+    histStart(h, 1e-6);
+    for (let i = 0; i < 10; i++) histObserve(h, 1e-6, 1e9);
+    const w = h.w;
+    expect(histObserve(h, 1.7e308, 1e9)).toBe(0);
+    expect(h.w).toBe(w);
+    expect(h.tot).toBe(10);
+  });
+
   it('halves its counts every halfLife points, so old habits fade', () => {
     const h = initHist(16);
     histStart(h, 10);
