@@ -12,10 +12,14 @@ import { INCIDENT_STATES } from './incident/lifecycle.js';
 import { Watcher } from './pipeline/watcher.js';
 import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
 import { loadPolicyFile } from './policy/load.js';
-import { createHttpServer, listen } from './server/server.js';
+import { createHttpServer, listen, type ServerDeps } from './server/server.js';
 import type { PipelineDeps } from './pipeline/context.js';
 import type { Store } from './store/store.js';
 import { buildAwsWorld } from './compose-aws.js';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { EmailNotifier, snsEmailPublisher } from './approval/email-notifier.js';
+import { approvalWebRoutes } from './server/email-routes.js';
+import { slackFromPolicy } from './server/slack-routes.js';
 
 export interface DaemonOptions {
   readonly policyFile: string;
@@ -58,6 +62,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const approveCommand = (id: string): string => `npm run cloudops -- approve ${id} --as <approver>${publicUrl && !publicUrl.endsWith(':8080') ? ` --url ${publicUrl}` : ''}`;
   const notifiers: Notifier[] = [];
   if (doc.notify.console) notifiers.push(new ConsoleNotifier(approveCommand));
+  // Channels are built before the ports (the AWS composition copies this list) and attached to the
+  // store and clock once those exist. A missing secret stops the start with the variable's name.
+  const slack = slackFromPolicy(policy, { logger });
+  if (slack) notifiers.push(slack.notifier);
+  const emailCfg = doc.notify.email;
+  const linkSecret = emailCfg ? process.env[emailCfg.linkSecretEnv] : undefined;
+  if (emailCfg && !linkSecret) throw new Error(`notify.email: the link secret variable ${emailCfg.linkSecretEnv} is not set`);
+  let sns: SNSClient | null = null;
+  let email: EmailNotifier | null = null;
+  if (emailCfg && linkSecret) {
+    sns = new SNSClient({ region: doc.account.region, maxAttempts: 3, ...(process.env['AWS_ENDPOINT_URL'] ? { endpoint: process.env['AWS_ENDPOINT_URL'] } : {}) });
+    email = new EmailNotifier({ policy, secret: linkSecret, publicUrl: () => publicUrl, publish: snsEmailPublisher(sns, emailCfg.topicArn) });
+    notifiers.push(email);
+  }
 
   let deps: PipelineDeps;
   let release = (): void => undefined;
@@ -71,6 +89,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     deps = world.deps;
   }
   const watcher = new Watcher({ ...deps, get publicUrl() { return publicUrl; } });
+  email?.attach(deps.store, deps.clock);
+  const slackActions = slack?.actions({ decide: (req) => watcher.decide(req), store: deps.store, clock: deps.clock }) ?? null;
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -97,7 +117,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     cycles.inc({ outcome: watcher.lastError ? 'error' : 'ok' });
   };
 
-  const server = createHttpServer({
+  const serverDeps: ServerDeps = {
     store: deps.store,
     policy,
     clock: deps.clock,
@@ -111,6 +131,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       if (watcher.lastError) return { ok: false, why: `last cycle failed: ${watcher.lastError}` };
       return { ok: true, why: `last cycle ${Math.round((Date.now() - lastCycleWall) / 1000)} s ago` };
     },
+  };
+  const server = createHttpServer({
+    ...serverDeps,
+    extraRoutes: [...(slackActions ? [slackActions.route] : []), ...approvalWebRoutes(serverDeps, { linkSecret: linkSecret ?? null, alb: doc.server.albOidc ?? null })],
   });
   const boundPort = await listen(server, port, host);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -143,11 +167,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await task?.stop();
     watcher.stop();
     const grace = new Promise<void>((r) => setTimeout(r, 8_000).unref());
-    await Promise.race([Promise.all([loop, watcher.drain()]), grace]);
+    await Promise.race([Promise.all([loop, watcher.drain(), slackActions?.idle()]), grace]);
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     await deps.store.close();
     release();
+    sns?.destroy();
     logger.info({ stage: 'shutdown' }, 'stopped');
   };
   return { url: publicUrl, watcher, store: deps.store, policy, stop };

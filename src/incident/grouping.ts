@@ -17,6 +17,8 @@ export interface MetricEvent {
   readonly expected: number;
   /** Why this point was scored but not learned by the baseline (open incident, deploy window, maintenance). */
   readonly baselineFrozen?: string;
+  /** The metric's minimum anomaly duration in points (policy `minDuration`); never below the grouping's `minPoints`. */
+  readonly minPoints?: number;
 }
 
 export interface GroupingConfig {
@@ -130,14 +132,14 @@ export function groupEvents(incidents: readonly Incident[], events: readonly Met
         absorb(p.signal, e);
         p.points++;
       } else pending.set(e.metricId, { service: e.service, signal: newSignal(e), points: 1 });
-      if ((pending.get(e.metricId)?.points ?? 0) >= minPoints || fresh.has(e.service)) confirm(e.service);
+      if ((pending.get(e.metricId)?.points ?? 0) >= Math.max(minPoints, e.minPoints ?? 0) || fresh.has(e.service)) confirm(e.service);
       continue;
     }
     const p = pending.get(e.metricId);
     if (p) {
       if (stillDeviating(p.signal, e.value)) {
         p.signal.lastAnomalousAt = e.t;
-        if (++p.points >= minPoints) confirm(e.service);
+        if (++p.points >= Math.max(minPoints, e.minPoints ?? 0)) confirm(e.service);
       } else pending.delete(e.metricId);
       continue;
     }

@@ -28,7 +28,8 @@ export interface DaemonDetectorState {
  * is dropped and only the main detector speaks.
  */
 export function detectorFor(m: WatchedMetric): StreamingDetector<DaemonDetectorState> {
-  const main = createDetector(m.detector, m.periodSec * 1000);
+  // Minimum duration is applied by grouping (see observe.ts), not by the detector.
+  const main = createDetector({ ...m.detector, minDuration: 1 }, m.periodSec * 1000);
   if (m.detector.kind === 'static') return wrapStatic(main);
   const learn = DEFAULT_NOVELTY.learn;
   const zThreshold = 11 - 6 * m.detector.sensitivity; // 8 at the default 0.5, 5 at 1, 11 at 0

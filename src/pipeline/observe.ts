@@ -78,7 +78,7 @@ export async function observe(deps: PipelineDeps, ctx: CycleContext, frozen: Rea
     return c?.lastT != null ? c.lastT + period : Math.floor((ctx.now - policy.windowMs) / period) * period;
   });
   const start = Math.min(...starts);
-  const series = await deps.metrics.fetch(policy.metrics, { start: start as EpochMs, end: ctx.now as EpochMs }, ctx.signal);
+  const series = await (deps.observeMetrics ?? deps.metrics).fetch(policy.metrics, { start: start as EpochMs, end: ctx.now as EpochMs }, ctx.signal);
   const byId = new Map<string, MetricSeries>(series.map((s) => [s.id, s]));
   const freezes = [...(await deploymentFreezes(deps, ctx, start)), ...maintenanceFreezes(deps)];
   const events: MetricEvent[] = [];
@@ -141,7 +141,10 @@ function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: Met
     cursor.run = verdict.anomalous ? cursor.run + 1 : 0;
     if (why === null && v !== undefined && cursor.learned !== undefined) cursor.learned++;
     if (v === undefined) continue;
-    const anomalous = verdict.anomalous && cursor.run >= m.detector.minDuration;
+    // The minimum duration is applied by grouping (`minPoints`), which also counts the points that stay
+    // far from the old level after the onset: detectors that report a change once (and then suppress
+    // repeats) would otherwise never last `minDuration` consecutive anomalous points.
+    const anomalous = verdict.anomalous;
     out.push({
       metricId: m.id,
       metricName: m.metricName,
@@ -149,6 +152,7 @@ function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: Met
       t: t as EpochMs,
       ...(anomalous ? { onsetT: (t - (cursor.run - 1) * period) as EpochMs } : {}),
       anomalous,
+      minPoints: m.detector.minDuration,
       direction: anomalous ? verdict.direction : null,
       score: verdict.score,
       value: v,

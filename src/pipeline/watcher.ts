@@ -8,6 +8,7 @@ import { OPEN_STATES } from '../incident/lifecycle.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 import { decideOne, type DecideOutcome } from './decide.js';
 import { executeOne } from './execute.js';
+import { retryFailedAnnouncements } from './announce.js';
 import { observe } from './observe.js';
 import { openIncidents } from './open-incidents.js';
 import { proposeAll } from './propose.js';
@@ -59,6 +60,8 @@ export class Watcher {
         }
         for (const inc of await this.deps.store.listIncidents({ states: ['approved', 'executing'] })) await executeOne(this.deps, ctx, inc);
         for (const inc of await this.deps.store.listIncidents({ states: ['verifying'] })) await verifyOne(this.deps, ctx, inc, events);
+        // Final states that failed to reach a channel are sent again (a few attempts, then audited).
+        await retryFailedAnnouncements(this.deps, ctx);
         this.cycles++;
         this.lastCycleAt = ctx.now;
         this.lastError = null;

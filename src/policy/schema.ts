@@ -71,11 +71,19 @@ const slackSchema = z.strictObject({
   signingSecretEnv: z.string().default('SLACK_SIGNING_SECRET'),
   apiUrl: z.url().optional().describe('override of the Web API base URL (tests)'),
   socketMode: z.boolean().default(false),
+  teamId: z.string().regex(/^T[A-Z0-9]{2,20}$/, 'expected a Slack team id such as T012AB3CD').optional().describe('refuse clicks from other workspaces'),
   appTokenEnv: z.string().default('SLACK_APP_TOKEN'),
 });
 
+const topicArn = z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'expected an SNS topic ARN');
+
 const snsSchema = z.strictObject({
-  topicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'expected an SNS topic ARN'),
+  topicArn,
+});
+
+const emailSchema = z.strictObject({
+  topicArn: topicArn.describe('standard topic; each approver subscribes with the filter policy {"approver": ["<name>"]}'),
+  linkSecretEnv: z.string().default('CLOUDOPS_LINK_SECRET').describe('environment variable holding the link-signing secret (at least 32 bytes)'),
 });
 
 export const policySchema = z.strictObject({
@@ -104,6 +112,14 @@ export const policySchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.int().min(0).max(65535).default(8080),
       publicUrl: z.url().optional().describe('the address people reach the pages at'),
+      albOidc: z
+        .strictObject({
+          albArn: z.string().regex(/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/app\/.+$/, 'expected an ALB ARN'),
+          issuer: z.url(),
+          clientId: z.string().min(1),
+        })
+        .optional()
+        .describe('behind an ALB with OIDC authentication: verify x-amzn-oidc-data and map its email claim to an approver'),
     })
     .prefault({}),
   store: z
@@ -145,7 +161,8 @@ export const policySchema = z.strictObject({
     .strictObject({
       console: z.boolean().default(true),
       slack: slackSchema.optional(),
-      sns: snsSchema.optional(),
+      sns: snsSchema.optional().describe('announcements to one topic (an ops list, a chat bridge)'),
+      email: emailSchema.optional().describe('one email per approver with a signed, single-use approval link'),
     })
     .prefault({}),
   maintenance: z.array(windowSchema).default([]),

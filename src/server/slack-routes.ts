@@ -265,6 +265,7 @@ export function slackFromPolicy(policy: CompiledPolicy, opts: { readonly logger:
         clock,
         logger: opts.logger,
         tell: (channel, user, text) => notifier.tell(channel, user, text),
+        ...(cfg.teamId ? { teamIds: [cfg.teamId] } : {}),
       });
     },
   };
