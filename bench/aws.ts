@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, GetMetricDataCommand, GetMetricDataCommandInput, MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchMetricSource } from '../src/cloud/aws/cloudwatch-metrics.js';
 import { RateLimiter } from '../src/cloud/aws/rate-limiter.js';
 import { DEFAULT_POLL_SETTINGS, markSuspicious, planPoll, recordFetch, type PollState } from '../src/cloud/poll-plan.js';

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import type { Incident } from './incident/incident.js';
 import { Command, Option } from 'commander';
 import { loadPolicyFile, PolicyInvalidError } from './policy/load.js';
 import { compilePolicy } from './policy/compile.js';
@@ -29,7 +30,7 @@ async function api(base: string, path: string, init: RequestInit = {}): Promise<
     return fail(`cannot reach the daemon at ${base} (${errorMessage(err)}); is it running? (npm start)`);
   }
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok) return fail(`${res.status}: ${String(body['error'] ?? res.statusText)}`);
+  if (!res.ok) return fail(`${res.status}: ${typeof body['error'] === 'string' ? body['error'] : res.statusText}`);
   return body;
 }
 
@@ -100,16 +101,16 @@ program
   .action(async (id: string, o: { json?: boolean; url: string }) => {
     const body = await api(o.url, `/api/incidents/${encodeURIComponent(id)}`);
     if (o.json) return out(JSON.stringify(body, null, 2));
-    const inc = body['incident'] as Record<string, any>;
-    out(`${inc['id']}  ${STATE_LABEL[inc['state']] ?? inc['state']}\n  ${inc['reason']}`);
-    const s = inc['correlation']?.suspect;
-    out(s ? `  suspect: ${s.deployment.pipeline} ${s.deployment.id}: ${(s.reasons as string[]).join('; ')}` : `  suspect: none${inc['correlation'] ? ` (${inc['correlation'].verdict})` : ''}`);
-    if (inc['runbook']) {
-      out(`  runbook: ${inc['runbook'].title} [${inc['runbook'].risk} risk] ${inc['runbook'].hash}`);
-      (inc['runbook'].steps as { action: string; description: string }[]).forEach((st, n) => out(`    ${n + 1}. ${st.action}: ${st.description}`));
+    const inc = body['incident'] as Incident;
+    out(`${inc.id}  ${STATE_LABEL[inc.state] ?? inc.state}\n  ${inc.reason}`);
+    const s = inc.correlation?.suspect;
+    out(s ? `  suspect: ${s.deployment.pipeline} ${s.deployment.id}: ${s.reasons.join('; ')}` : `  suspect: none${inc.correlation ? ` (${inc.correlation.verdict})` : ''}`);
+    if (inc.runbook) {
+      out(`  runbook: ${inc.runbook.title} [${inc.runbook.risk} risk] ${inc.runbook.hash}`);
+      inc.runbook.steps.forEach((st, n) => out(`    ${n + 1}. ${st.action}: ${st.description}`));
     }
     const q = body['quorum'] as { approvedBy: string[]; needed: number } | null;
-    if (q && inc['state'] === 'awaiting_approval') out(`  approvals: ${q.approvedBy.length} of ${q.needed}; expires ${new Date(inc['approval'].expiresAt).toISOString()}`);
+    if (q && inc.state === 'awaiting_approval' && inc.approval) out(`  approvals: ${q.approvedBy.length} of ${q.needed}; expires ${new Date(inc.approval.expiresAt).toISOString()}`);
     out(`  actions run: ${String(body['executedActions'])}`);
   });
 

@@ -58,20 +58,20 @@ export class ManualClock implements Clock {
     this.set(this.t + ms);
   }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise((resolve, reject) => {
       const w = { at: this.t + ms, resolve };
       this.waiters.push(w);
       signal?.addEventListener('abort', () => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(signal.reason);
+        reject(abortError(signal));
       }, { once: true });
     });
   }
 }
 
 export function abortableTimeout(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -79,8 +79,14 @@ export function abortableTimeout(ms: number, signal?: AbortSignal): Promise<void
     }, Math.max(0, ms));
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(signal?.reason);
+      reject(abortError(signal));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The signal's reason as an Error (a bare `abort()` already gives a DOMException named AbortError). */
+function abortError(signal: AbortSignal | undefined): Error {
+  const r: unknown = signal?.reason;
+  return r instanceof Error ? r : Object.assign(new Error(typeof r === 'string' ? r : 'aborted'), { name: 'AbortError' });
 }

@@ -21,7 +21,7 @@ export interface DaemonDetectorState {
  * The detector the daemon runs for one watched metric (policy `detection` merged with the metric's own).
  *
  * The adaptive detector (src/detect) scores nothing until it has learned `DEFAULT_NOVELTY.learn` points
- * (five hours of one-minute data): its anomaly likelihood needs that history. A daemon that has just
+ * (150 points: two and a half hours of one-minute data): its anomaly likelihood needs that history. A daemon that has just
  * started, or a metric that was just added, must still see a service fall over, so until then a
  * cold-start guard — a robust z-score over the last hour that does not learn anomalous points — flags
  * gross deviations (|z| ≥ 8 at sensitivity 0.5). Once the main detector has learned, the guard's state

@@ -53,7 +53,7 @@ export function parsePolicy(text: string, file = '<policy>'): PolicyDoc {
   }
   const raw: unknown = doc.toJS({ maxAliasCount: 50 });
   const locate = (path: readonly PropertyKey[], key?: string): { line: number; col: number } => {
-    const offset = nodeOffset(doc.contents as Node | null, path, key);
+    const offset = nodeOffset(doc.contents, path, key);
     return at(offset);
   };
 

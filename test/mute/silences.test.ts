@@ -73,7 +73,7 @@ describe('silences over HTTP and in the pipeline', () => {
     const url = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
     const call = async (method: string, path: string, body?: unknown, token: string | null = 'demo-token-alice') => {
       const res = await fetch(url + path, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
+       
       return { status: res.status, body: (await res.json()) as Record<string, any> };
     };
     const cycles = async (n: number) => {

@@ -21,7 +21,7 @@ import type { Scenario, ScenarioEffect } from './scenario.js';
 import { BaselineSeries } from './series.js';
 import type { SimStateFile } from './sim-state.js';
 
-const off = (s: string): number => (s.startsWith('-') ? -parseDuration(s.slice(1)) : parseDuration(s));
+const off = (s: string): number => (s.startsWith('-') ? -Number(parseDuration(s.slice(1))) : parseDuration(s));
 
 interface Cause {
   readonly kind: 'deployment' | 'event';
