@@ -224,7 +224,7 @@ export function driftSince(series: readonly CorrelationSeries[], at: number, ons
 }
 
 /** The last successful execution of the same pipeline before `d`: what a rollback returns to. */
-function previousGood(d: Deployment, all: readonly Deployment[]): Deployment | undefined {
+export function previousGood(d: Deployment, all: readonly Deployment[]): Deployment | undefined {
   return all
     .filter((x) => x.pipeline === d.pipeline && x.startedAt < d.startedAt && x.status === 'Succeeded' && !x.rollbackOf)
     .sort((a, b) => b.startedAt - a.startedAt)[0];

@@ -1,8 +1,8 @@
 import type { Deployment } from '../cloud/ports.js';
 import { errorMessage } from '../core/errors.js';
 import type { EpochMs } from '../core/time.js';
-import { correlate, type CorrelationSeries } from '../incident/correlate.js';
-import type { Incident } from '../incident/incident.js';
+import { correlate, previousGood, type CorrelationSeries } from '../incident/correlate.js';
+import type { Correlation, Incident } from '../incident/incident.js';
 import { logEvidence } from '../incident/log-evidence.js';
 import { proposalSummary } from '../incident/summary.js';
 import { announce } from './announce.js';
@@ -68,7 +68,7 @@ async function propose(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Pr
   const log = logger.child({ incidentId: inc.id, stage: 'propose' });
   const drafting = await moveIncident(store, inc, 'drafting', now, 'watcher', 'gathering evidence and drafting a runbook');
 
-  const correlation = correlate({
+  const found = correlate({
     service: inc.service,
     onsetAt: inc.onsetAt,
     lookbackMs: policy.lookbackMs,
@@ -81,6 +81,7 @@ async function propose(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Pr
       .map((o) => ({ service: o.service, onsetAt: o.onsetAt })),
     freezes: policy.doc.freezes,
   });
+  const correlation = await withRollbackTarget(deps, ctx, found);
   const evidence = await gatherLogs(deps, ctx, inc).catch((err: unknown) => {
     log.warn({ err: errorMessage(err) }, 'log evidence unavailable');
     return null;
@@ -140,6 +141,22 @@ function pipelineServices(deps: PipelineDeps): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const [svc, s] of Object.entries(deps.policy.doc.services)) for (const p of s.pipelines) m.set(p, [...(m.get(p) ?? []), svc]);
   return m;
+}
+
+/** How far back the last good execution of a suspect's pipeline is looked for, when the lookback did not show it. */
+const ROLLBACK_TARGET_SEARCH_MS = 30 * 24 * 60 * MINUTE;
+
+/**
+ * The rollback target (the suspect pipeline's last good execution before it) is often older than the
+ * correlation lookback: a service deployed weekly. One more listing of that pipeline alone, further back.
+ */
+async function withRollbackTarget(deps: PipelineDeps, ctx: CycleContext, c: Correlation): Promise<Correlation> {
+  const s = c.suspect;
+  if (!s || s.previousExecutionId) return c;
+  const start = (s.deployment.startedAt - ROLLBACK_TARGET_SEARCH_MS) as EpochMs;
+  const older = await deps.deployments.list([s.deployment.pipeline], { start, end: s.deployment.startedAt as EpochMs }, ctx.signal).catch(() => []);
+  const previous = previousGood(s.deployment, older);
+  return previous ? { ...c, suspect: { ...s, previousExecutionId: previous.id } } : c;
 }
 
 async function listDeployments(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Promise<Deployment[]> {

@@ -123,7 +123,7 @@ describe('the daemon on real adapters against moto and the CodePipeline stub', (
     await p.clients.logs.send(new PutLogEventsCommand({ logGroupName: '/ecs/checkout', logStreamName: 'task-1', logEvents: events }));
     p.clients.destroy();
 
-    stub.addPipeline({ name: 'checkout-deploy', pipelineType: 'V2', stages: ['Source', 'Build', 'Prod'], executions: [execution('bad-release', now - 10 * MIN, 'c0ffee1'), execution('good-release', now - 100 * MIN, 'a11ce00')] });
+    stub.addPipeline({ name: 'checkout-deploy', pipelineType: 'V2', stages: ['Source', 'Build', 'Prod'], executions: [execution('bad-release', now - 10 * MIN, 'c0ffee1'), execution('good-release', now - 3 * 24 * 60 * MIN, 'a11ce00')] });
     stub.addPipeline({ name: 'payments-deploy', pipelineType: 'V2', stages: ['Source', 'Build', 'Prod'], executions: [execution('payments-release', now - 9 * MIN, 'beef001')] });
 
     dir = mkdtempSync(join(tmpdir(), 'cloudops-aws-'));
@@ -154,7 +154,9 @@ describe('the daemon on real adapters against moto and the CodePipeline stub', (
     expect(inc.correlation?.suspect?.deployment).toMatchObject({ id: 'bad-release', pipeline: 'checkout-deploy', revisionId: 'c0ffee1', pipelineType: 'V2' });
     expect(inc.correlation?.suspect?.reasons.join(' ')).toContain('pipeline checkout-deploy deploys checkout');
     expect(inc.evidence?.templates.some((t) => t.template.includes('PaymentClient timeout') && t.onsetCount >= 20)).toBe(true);
-    expect(inc.runbook?.steps.length).toBeGreaterThan(0);
+    // The rollback target is three days old, beyond the lookback: found by a second, longer listing.
+    expect(inc.correlation?.suspect?.previousExecutionId).toBe('good-release');
+    expect(inc.runbook?.steps[0]).toMatchObject({ action: 'codepipeline.rollback', params: { pipeline: 'checkout-deploy', stage: 'Prod', targetExecutionId: 'good-release' } });
     // Nothing was executed: no rollback reached the stub.
     expect(stub.calls).not.toContain('RollbackStage');
     expect(stub.calls).toContain('ListPipelineExecutions');
