@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import type { Incident } from './incident/incident.js';
+import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
+import { sha256Hex } from './approval/approver-tokens.js';
 import { loadPolicyFile, PolicyInvalidError } from './policy/load.js';
 import { compilePolicy } from './policy/compile.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -37,7 +39,7 @@ async function api(base: string, path: string, init: RequestInit = {}): Promise<
 program
   .command('run')
   .description('run the daemon')
-  .requiredOption('--policy <file>', 'policy YAML')
+  .requiredOption('--policy <file>', 'policy YAML (default: the CLOUDOPS_POLICY variable)', process.env['CLOUDOPS_POLICY'])
   .option('--port <port>', 'HTTP port (overrides the policy)', (v) => Number(v))
   .option('--data-dir <dir>', 'where state is kept (default: CLOUDOPS_DATA_DIR or the current directory)')
   .option('--log-level <level>', 'pino log level', 'info')
@@ -173,6 +175,14 @@ silence
   .action(async (id: string, o: { as: string; url: string }) => {
     await api(o.url, `/api/silences/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { authorization: `Bearer ${tokenFor(o.as)}` } });
     out(`${id}: expired by ${o.as}`);
+  });
+
+program
+  .command('token')
+  .description('make a new approver token: give the token to the approver, put its sha256 in the policy')
+  .action(() => {
+    const token = randomBytes(32).toString('base64url');
+    out(`token:        ${token}\ntokenSha256:  ${sha256Hex(token)}`);
   });
 
 const audit = program.command('audit').description('the audit trail');

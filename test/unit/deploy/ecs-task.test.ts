@@ -75,8 +75,8 @@ describe('ecs-task.json', () => {
     expect(c.logConfiguration).toMatchObject({ logDriver: 'awslogs', options: { mode: 'non-blocking', 'awslogs-stream-prefix': expect.any(String), 'awslogs-group': expect.any(String), 'awslogs-region': expect.any(String) } });
   });
 
-  it('takes the Slack secrets from Secrets Manager, never from plain environment values', () => {
-    expect(c.secrets!.map((s) => s.name).sort()).toEqual(['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET']);
+  it('takes the Slack and link-signing secrets from Secrets Manager, never from plain environment values', () => {
+    expect(c.secrets!.map((s) => s.name).sort()).toEqual(['CLOUDOPS_LINK_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET']);
     expect(c.secrets!.every((s) => s.valueFrom.startsWith('arn:aws:secretsmanager:'))).toBe(true);
     expect((c.environment ?? []).filter((e) => /TOKEN|SECRET|PASSWORD/i.test(e.name))).toEqual([]);
   });
