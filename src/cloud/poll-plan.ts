@@ -109,14 +109,26 @@ export function expressionRefs(expression: string): string[] {
 
 const floorTo = (t: number, step: number): number => Math.floor(t / step) * step;
 
+/**
+ * Which of the `slots` cycles of a quiet interval polls this metric. A metric whose period is a whole
+ * multiple of the quiet interval is read in the cycle right after its bucket closes (a 5-minute metric
+ * one minute after each 5-minute boundary), so a bad bucket is seen as soon as it can be; shorter-period
+ * metrics are spread over the slots by a hash of their id.
+ */
+export function slotOf(id: string, periodMs: number, s: PollSettings): number {
+  const slots = s.quietEveryMs / s.hotEveryMs;
+  if (periodMs >= s.quietEveryMs && periodMs % s.quietEveryMs === 0) return 1 % slots;
+  return phaseOf(id, slots);
+}
+
 /** Why (or whether) one metric is due now. */
-export function dueReason(id: string, st: MetricPollState | undefined, now: EpochMs, s: PollSettings): PollReason | null {
+export function dueReason(id: string, st: MetricPollState | undefined, now: EpochMs, s: PollSettings, periodMs = 0): PollReason | null {
   if (st?.fetchedUntil === undefined) return 'first';
   const lag = now - st.fetchedUntil;
   const hot = st.hotUntil !== undefined && st.hotUntil > now;
   if (hot) return lag >= s.hotEveryMs ? 'hot' : null;
   const slots = s.quietEveryMs / s.hotEveryMs;
-  if (Math.floor(now / s.hotEveryMs) % slots === phaseOf(id, slots) && lag >= s.hotEveryMs) return 'slot';
+  if (Math.floor(now / s.hotEveryMs) % slots === slotOf(id, periodMs, s) && lag >= s.hotEveryMs) return 'slot';
   // A missed slot (a skipped cycle, a restart): do not wait for the next one.
   if (lag > s.quietEveryMs + s.settleMs) return 'catch-up';
   return null;
@@ -152,7 +164,7 @@ export function planPoll(metrics: readonly MetricQuery[], state: PollState, now:
   const reasons: Record<string, PollReason> = {};
   const due: { unit: MetricQuery[]; start: number }[] = [];
   for (const unit of units(metrics)) {
-    const rs = unit.map((m) => dueReason(m.id, state[m.id], now, s));
+    const rs = unit.map((m) => dueReason(m.id, state[m.id], now, s, m.periodSec * 1000));
     if (rs.every((r) => r === null)) continue;
     unit.forEach((m, i) => (reasons[m.id] = rs[i] ?? 'dependency'));
     due.push({ unit, start: Math.min(...unit.map((m) => startFor(m, state[m.id], now, s))) });

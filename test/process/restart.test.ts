@@ -75,6 +75,35 @@ describe('the daemon process survives SIGKILL without losing or repeating anythi
     expect(Object.values(sim.executeCalls)).toEqual([1]);
   }, 120_000);
 
+  it('a deadline that passed while the daemon was down becomes expired on restart, never approval', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloudops-kill-expire-'));
+    // 600 virtual seconds per wall second: the 60-minute TTL is 6 s of wall time.
+    const fast = async (): Promise<DaemonProcess> => {
+      const d = await startDaemonProcess(['--policy', 'config/demo.yaml', '--data-dir', dir, '--speed', '600']);
+      running.push(d);
+      return d;
+    };
+    const first = await fast();
+    const before = await awaitingIncident(first);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // Down for longer than what was left of the TTL (virtual time follows the wall clock while down).
+    await new Promise((r) => setTimeout(r, Math.max(0, (before.expiresAt - before.openedAt) / 600) + 2_000));
+
+    const second = await fast();
+    const after = await waitFor('expired after restart', async () => {
+      const cur = (await getJson(`${second.url}/api/incidents/${before.id}`)).incident;
+      return cur.state === 'expired' ? cur : null;
+    });
+    expect(after.steps).toHaveLength(0);
+    const detail = await getJson(`${second.url}/api/incidents/${before.id}`);
+    expect(detail.executedActions).toBe(0);
+    // An approval arriving now is refused.
+    expect((await approve(second, before.id, before.runbookHash)).status).toBeGreaterThanOrEqual(400);
+    const sim = JSON.parse(readFileSync(join(dir, '.data', 'sim-state.json'), 'utf8')) as { executeCalls?: Record<string, number> };
+    expect(Object.values(sim.executeCalls ?? {})).toEqual([]);
+  }, 120_000);
+
   it('SIGTERM: stops polling and exits 0 within 10 s', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cloudops-term-'));
     const d = await start(dir);

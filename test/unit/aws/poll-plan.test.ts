@@ -37,6 +37,16 @@ describe('planPoll', () => {
     expect(plan.reasons).toEqual({ a: 'first' });
   });
 
+  it('reads a quiet 5-minute metric in the cycle right after each 5-minute bucket closes', () => {
+    // T0 is on a 5-minute boundary; after the first fetch the metric is read at minutes 1, 6, 11, ...
+    const { requests } = simulate([m('five', { periodSec: 300 }), m('fiveB', { periodSec: 300 })], 30);
+    for (const id of ['five', 'fiveB']) {
+      const later = (requests.get(id) ?? []).filter((k) => k > 0);
+      expect(later.length).toBeGreaterThan(3);
+      expect(later.every((k) => k % 5 === 1)).toBe(true);
+    }
+  });
+
   it('polls a quiet metric once every 5 minutes with 5 datapoints, spread by phase', () => {
     const metrics = Array.from({ length: 1000 }, (_, i) => m(`m${i}`));
     const { requests, calls } = simulate(metrics, 60);
