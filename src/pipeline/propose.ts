@@ -154,7 +154,7 @@ async function withRollbackTarget(deps: PipelineDeps, ctx: CycleContext, c: Corr
   const s = c.suspect;
   if (!s || s.previousExecutionId) return c;
   const start = (s.deployment.startedAt - ROLLBACK_TARGET_SEARCH_MS) as EpochMs;
-  const older = await deps.deployments.list([s.deployment.pipeline], { start, end: s.deployment.startedAt as EpochMs }, ctx.signal).catch(() => []);
+  const older = await deps.deployments.list([s.deployment.pipeline], { start, end: s.deployment.startedAt }, ctx.signal).catch(() => []);
   const previous = previousGood(s.deployment, older);
   return previous ? { ...c, suspect: { ...s, previousExecutionId: previous.id } } : c;
 }
