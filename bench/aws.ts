@@ -118,13 +118,17 @@ async function run(n: number) {
   const steady = cycles - warm;
   // A datapoint for minute b is complete at b+1 and seen at the metric's first poll at or after b+1.
   let worst = 0;
+  const worstByPeriod: Record<string, number> = {};
   const byId = new Map(metrics.map((m) => [m.id, m]));
   for (const [id, ks] of polledAt) {
     const m = byId.get(id)!;
     const p = m.periodSec / 60;
     for (let b = warm; b < warm + 100; b += p) {
       const seen = ks.find((k) => k >= b + p);
-      if (seen !== undefined) worst = Math.max(worst, seen - b);
+      if (seen !== undefined) {
+        worst = Math.max(worst, seen - b);
+        worstByPeriod[String(p)] = Math.max(worstByPeriod[String(p)] ?? 0, seen - b);
+      }
     }
   }
   return {
@@ -134,6 +138,7 @@ async function run(n: number) {
     requestedPerMetricMonth: (steadyRequested / steady / n) * MINUTES_PER_MONTH,
     hotShare: hotSum / steady / n,
     worst,
+    worstByPeriod,
   };
 }
 
@@ -149,7 +154,7 @@ console.log(`assumed: each metric looks suspicious ${episodesPerMonth}x a month 
 console.log(`1k metrics: ${round(r1k.callsPerCycle)} calls/cycle (max ${r1k.maxCalls}), ${round(r1k.requestedPerCycle, 0)} metrics requested/cycle`);
 console.log(`10k metrics: ${round(r10k.callsPerCycle)} calls/cycle (max ${r10k.maxCalls}, ${round(r10k.maxCalls / 60, 3)} TPS if sent at once: quota 50), ${round(r10k.requestedPerCycle, 0)} metrics requested/cycle`);
 console.log(`cost: ${round(r10k.requestedPerMetricMonth, 0)} metric requests per metric-month x $0.01/1000 = $${usd.toFixed(4)} (every-minute polling would be $${(MINUTES_PER_MONTH * USD_PER_METRIC_REQUESTED).toFixed(3)})`);
-console.log(`worst-case detection latency (quiet metric, from the start of the bad minute to the poll that reads it; CloudWatch's own publishing delay not included): ${Math.max(r1k.worst, r10k.worst)} min`);
+console.log(`worst-case detection latency (quiet metric, from the start of the bad minute to the poll that reads it; CloudWatch's own publishing delay not included): ${Math.max(r1k.worst, r10k.worst)} min; by metric period (min): ${JSON.stringify(r10k.worstByPeriod)} — a 5-minute metric cannot be seen before its bucket closes`);
 console.log(
   JSON.stringify({
     calls_per_cycle_1k: round(r1k.callsPerCycle),
@@ -157,5 +162,6 @@ console.log(
     metrics_requested_per_cycle_10k: round(r10k.requestedPerCycle, 0),
     usd_per_metric_month: round(usd, 4),
     detection_latency_min: Math.max(r1k.worst, r10k.worst),
+    detection_latency_min_by_period_min: r10k.worstByPeriod,
   }),
 );
