@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AdaptiveMetricSource } from './cloud/adaptive-metric-source.js';
 import { createAwsPorts, type AwsPorts } from './cloud/aws/index.js';
+import { BandRoutingMetricSource } from './cloud/aws/band-routing-source.js';
 import { SsmKillSwitch } from './cloud/aws/kill-switch.js';
 import { DEFAULT_POLL_SETTINGS, compilePollSettings } from './cloud/poll-plan.js';
 import type { Notifier } from './cloud/ports.js';
@@ -50,8 +51,11 @@ export function buildAwsWorld(policy: CompiledPolicy, opts: AwsOptions): AwsWorl
   const clock = opts.clock ?? new SystemClock();
   const store: Store = new SqliteStore(opts.storePath || join('.data', 'cloudops.db'));
   const poll = compilePollSettings({ ...DEFAULT_POLL_SETTINGS, hotEveryMs: policy.pollEveryMs, quietEveryMs: Math.max(policy.pollEveryMs, Math.ceil(DEFAULT_POLL_SETTINGS.quietEveryMs / policy.pollEveryMs) * policy.pollEveryMs), initialLookbackMs: policy.windowMs, maxLookbackMs: Math.max(policy.windowMs, DEFAULT_POLL_SETTINGS.maxLookbackMs) });
+  // Metrics judged by CloudWatch's anomaly band are read with the band (5 - 4·sensitivity standard deviations).
+  const widths = new Map(policy.metrics.filter((m) => m.detector.kind === 'cloudwatchBand').map((m) => [m.id, Math.round((5 - 4 * m.detector.sensitivity) * 10) / 10]));
+  const metrics = widths.size > 0 ? new BandRoutingMetricSource(ports.clients.cloudwatch, (q) => widths.get(q.id) ?? null) : ports.metrics;
   const observeMetrics = new AdaptiveMetricSource({
-    inner: ports.metrics,
+    inner: metrics,
     store,
     clock,
     settings: poll,

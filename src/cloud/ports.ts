@@ -37,6 +37,8 @@ export interface MetricSeries {
   readonly points: readonly MetricPoint[];
   /** CloudWatch said the data is partial (PartialData / status code); the caller may re-ask later. */
   readonly partial?: boolean;
+  /** CloudWatch's anomaly band at the same timestamps, when it was asked for (detector kind 'cloudwatchBand'). */
+  readonly band?: { readonly upper: readonly MetricPoint[]; readonly lower: readonly MetricPoint[] };
 }
 
 export interface MetricSource {

@@ -34,8 +34,11 @@ export const detectorConfigSchema = z
      * 'zero': treated as the value 0.
      */
     missing: z.enum(['ignore', 'zero', 'breaching', 'notBreaching']).default('ignore'),
-    /** 'adaptive' (default, learned baseline) or 'static' (fixed bounds in `threshold`). */
-    kind: z.enum(['adaptive', 'static']).default('adaptive'),
+    /**
+     * 'adaptive' (default, learned baseline), 'static' (fixed bounds in `threshold`), or 'cloudwatchBand'
+     * (AWS only: CloudWatch's ANOMALY_DETECTION_BAND judges each point; width 5 - 4·sensitivity standard deviations).
+     */
+    kind: z.enum(['adaptive', 'static', 'cloudwatchBand']).default('adaptive'),
     /** Static bounds: anomalous when value > above or value < below. Required when kind is 'static'. */
     threshold: z
       .strictObject({ above: z.number().optional(), below: z.number().optional() })
@@ -62,5 +65,8 @@ export const thresholdForSensitivity = (sensitivity: number): number => 0.9 - 0.
 export function createDetector(config: DetectorConfigInput | DetectorConfig = {}, periodMs = 60_000): StreamingDetector {
   const c = detectorConfigSchema.parse(config);
   if (!(periodMs > 0)) throw new Error(`periodMs must be > 0, got ${periodMs}`);
-  return c.kind === 'static' ? staticThresholdDetector(c) : adaptiveDetector(c, periodMs);
+  if (c.kind === 'static') return staticThresholdDetector(c);
+  // 'cloudwatchBand': CloudWatch's own anomaly band judges the points (src/pipeline/observe.ts); the adaptive
+  // detector still runs beside it, so a point without a band value is judged as usual.
+  return adaptiveDetector(c, periodMs);
 }

@@ -1,4 +1,5 @@
 import type { Deployment, MetricSeries } from '../cloud/ports.js';
+import type { PointVerdict } from '../detect/detector.js';
 import { errorMessage } from '../core/errors.js';
 import { MINUTE, type EpochMs } from '../core/time.js';
 import type { MetricEvent } from '../incident/grouping.js';
@@ -129,6 +130,7 @@ function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: Met
   const detector = deps.detectorFor(m);
   const period = m.periodSec * 1000;
   const values = new Map<number, number>(s.points.map((p) => [p.t, p.v]));
+  const band = m.detector.kind === 'cloudwatchBand' && s.band ? bandAt(s.band) : null;
   const last = s.points[s.points.length - 1]?.t ?? from;
   const out: MetricEvent[] = [];
   for (let t = Math.ceil(from / period) * period; t <= last; t += period) {
@@ -136,7 +138,8 @@ function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: Met
     const v = values.get(t);
     // A frozen point is scored on a copy of the state, which is then dropped: it teaches nothing.
     const why = frozenWhy(t);
-    const verdict = detector.update(why === null ? cursor.state : structuredClone(cursor.state), t as EpochMs, v ?? null);
+    const learned = detector.update(why === null ? cursor.state : structuredClone(cursor.state), t as EpochMs, v ?? null);
+    const verdict = band && v !== undefined ? (bandVerdictAt(band, t, v, m.detector.direction) ?? learned) : learned;
     cursor.lastT = t;
     cursor.run = verdict.anomalous ? cursor.run + 1 : 0;
     if (why === null && v !== undefined && cursor.learned !== undefined) cursor.learned++;
@@ -161,4 +164,23 @@ function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: Met
     });
   }
   return out;
+}
+
+/** CloudWatch's band as lookups by timestamp. */
+function bandAt(b: NonNullable<MetricSeries['band']>): { upper: Map<number, number>; lower: Map<number, number> } {
+  return { upper: new Map(b.upper.map((p) => [p.t as number, p.v])), lower: new Map(b.lower.map((p) => [p.t as number, p.v])) };
+}
+
+/**
+ * Detector kind 'cloudwatchBand': a point outside CloudWatch's ANOMALY_DETECTION_BAND (in an allowed
+ * direction) is anomalous. Null where CloudWatch gave no band value: the adaptive detector judges it.
+ */
+export function bandVerdictAt(band: { upper: Map<number, number>; lower: Map<number, number> }, t: number, v: number, direction: 'up' | 'down' | 'both'): PointVerdict | null {
+  const hi = band.upper.get(t);
+  const lo = band.lower.get(t);
+  if (hi === undefined || lo === undefined) return null;
+  const up = v > hi && direction !== 'down';
+  const down = v < lo && direction !== 'up';
+  const anomalous = up || down;
+  return { score: anomalous ? 1 : 0, anomalous, direction: up ? 'up' : down ? 'down' : null, expected: (hi + lo) / 2 };
 }

@@ -37,6 +37,13 @@ export function crossCheck(policy: PolicyDoc): PolicyProblem[] {
     if (m.expression === undefined && (m.namespace === undefined || m.metricName === undefined)) {
       problems.push({ path: ['metrics', i], message: 'a metric needs namespace and metricName, or an expression' });
     }
+    const kind = m.detector?.kind ?? policy.detection.kind;
+    if (kind === 'cloudwatchBand' && policy.cloud.kind !== 'aws') {
+      problems.push({ path: ['metrics', i, 'detector', 'kind'], message: "'cloudwatchBand' needs cloud.kind: aws (CloudWatch computes the band)" });
+    }
+    if (kind === 'cloudwatchBand' && m.expression !== undefined) {
+      problems.push({ path: ['metrics', i, 'detector', 'kind'], message: "'cloudwatchBand' works on a metric, not on a metric-math expression" });
+    }
     if (m.expression !== undefined && m.namespace !== undefined) {
       problems.push({ path: ['metrics', i, 'expression'], message: 'give either an expression or namespace/metricName, not both' });
     }

@@ -16,6 +16,7 @@ const EXPECTED: Record<string, string[]> = {
   'bad-regex-param': ['28:28: actions.codepipeline.rollback.params.pipeline.pattern: invalid regular expression "[A-Za-z0-9_-+"'],
   'bad-region': ['2:37: account.region: expected an AWS region such as eu-west-1'],
   'bad-risk': ['26:11: actions.codepipeline.rollback.risk: Invalid option: expected one of "low"|"medium"|"high"'],
+  'band-on-sim': ["14:23: metrics.0.detector.kind: 'cloudwatchBand' needs cloud.kind: aws (CloudWatch computes the band)"],
   'bad-stat': ['13:11: metrics.0.stat: expected a CloudWatch statistic such as Average, Sum, p99 or TM(10%:90%)'],
   'duplicate-key': ['17:3: (root): YAML: Map keys must be unique'],
   'group-unknown-approver': ['18:24: groups.oncall.2: unknown approver "mallory"'],
