@@ -132,9 +132,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       return { ok: true, why: `last cycle ${Math.round((Date.now() - lastCycleWall) / 1000)} s ago` };
     },
   };
+  // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.
+  await slackActions?.start();
   const server = createHttpServer({
     ...serverDeps,
-    extraRoutes: [...(slackActions ? [slackActions.route] : []), ...approvalWebRoutes(serverDeps, { linkSecret: linkSecret ?? null, alb: doc.server.albOidc ?? null })],
+    extraRoutes: [...(slackActions?.route ? [slackActions.route] : []), ...approvalWebRoutes(serverDeps, { linkSecret: linkSecret ?? null, alb: doc.server.albOidc ?? null })],
   });
   const boundPort = await listen(server, port, host);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -167,7 +169,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await task?.stop();
     watcher.stop();
     const grace = new Promise<void>((r) => setTimeout(r, 8_000).unref());
-    await Promise.race([Promise.all([loop, watcher.drain(), slackActions?.idle()]), grace]);
+    await Promise.race([Promise.all([loop, watcher.drain(), slackActions?.stop(), slackActions?.idle()]), grace]);
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     await deps.store.close();

@@ -170,7 +170,7 @@ describe('POST /slack/actions: bad input gets a clear error and changes nothing'
 });
 
 describe('slackFromPolicy', () => {
-  it('is null without notify.slack, names a missing variable and refuses Socket Mode', async () => {
+  it('is null without notify.slack, names a missing variable, and Socket Mode asks for the app token', async () => {
     const w = await slackWorld();
     worlds.push(w);
     const logger = pino({ level: 'silent' });
@@ -184,7 +184,7 @@ describe('slackFromPolicy', () => {
     expect(slackFromPolicy(compilePolicy(noSlack, w.h.policy.file), { logger, env: {} })).toBeNull();
     expect(() => slackFromPolicy(w.h.policy, { logger, env: { SLACK_SIGNING_SECRET: 's' } })).toThrow('notify.slack: the bot token variable SLACK_BOT_TOKEN is not set');
     expect(() => slackFromPolicy(w.h.policy, { logger, env: { SLACK_BOT_TOKEN: 'xoxb-1' } })).toThrow('notify.slack: the signing secret variable SLACK_SIGNING_SECRET is not set');
-    expect(() => slackFromPolicy(withSlack((s) => void (s.socketMode = true)), { logger, env: { SLACK_BOT_TOKEN: 'x', SLACK_SIGNING_SECRET: 's' } })).toThrow(/Socket Mode is not implemented/);
+    expect(() => slackFromPolicy(withSlack((s) => void (s.socketMode = true)), { logger, env: { SLACK_BOT_TOKEN: 'x', SLACK_SIGNING_SECRET: 's' } })).toThrow('notify.slack.socketMode: the app token variable SLACK_APP_TOKEN is not set');
     expect(() => slackFromPolicy(withSlack((s) => void (s.botTokenEnv = 'MY_TOKEN')), { logger, env: { SLACK_BOT_TOKEN: 'x', SLACK_SIGNING_SECRET: 's' } })).toThrow('the bot token variable MY_TOKEN is not set');
   });
 
@@ -196,6 +196,7 @@ describe('slackFromPolicy', () => {
     const a = { kind: 'proposal' as const, incidentId: inc.id, title: 't', text: '', url: 'http://x/incidents/1', state: inc.state };
     await expect(ch.notifier.announce(a, new AbortController().signal)).rejects.toThrow('the Slack notifier was not attached to a store');
     const actions = ch.actions({ decide: (req) => w.watcher.decide(req), store: w.h.store, clock: w.h.clock });
+    if (actions.mode !== 'http') throw new Error('expected the HTTP route');
     // The world's own notifier posted the proposal already; this one edits the same message with its token.
     await ch.notifier.announce({ ...a, kind: 'decision' }, new AbortController().signal);
     expect(w.stub.calls.at(-1)).toMatchObject({ method: 'chat.update', token: 'xoxb-from-env', args: { channel: 'C0APPROVE', ts: '1700000000.000001' } });
