@@ -39,8 +39,9 @@ export function createSlackClient(token: string, opts: { apiUrl?: string; logger
   });
 }
 
-function sdkLogger(log: Logger): SlackLogger {
-  const child = log.child({ stage: 'slack-sdk' });
+/** A Slack SDK's logger, onto pino: warnings and errors only (the SDKs are chatty at debug and info), lines capped. */
+export function sdkLogger(log: Logger, stage = 'slack-sdk'): SlackLogger {
+  const child = log.child({ stage });
   const line = (args: unknown[]): string => args.map((x) => (typeof x === 'string' ? x : errorMessage(x))).join(' ').slice(0, 500);
   let level = LogLevel.WARN;
   return {

@@ -1,8 +1,8 @@
-import { LogLevel, SocketModeClient, UnrecoverableSocketModeStartError, type Logger as SlackLogger } from '@slack/socket-mode';
+import { SocketModeClient, UnrecoverableSocketModeStartError } from '@slack/socket-mode';
 import { ErrorCode } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { errorMessage } from '../../core/errors.js';
-import { SLACK_RETRY, SLACK_TIMEOUT_MS } from './slack-notifier.js';
+import { SLACK_RETRY, SLACK_TIMEOUT_MS, sdkLogger } from './slack-notifier.js';
 
 /** What became of one interaction; only logged here (Slack is answered with the ack, the person with an ephemeral message). */
 export interface SlackSocketAnswer {
@@ -68,7 +68,7 @@ export class SlackSocketMode {
     this.log = o.logger.child({ stage: 'slack-socket' });
     this.client = new SocketModeClient({
       appToken: o.appToken,
-      logger: sdkLogger(o.logger),
+      logger: sdkLogger(o.logger, 'slack-socket-sdk'),
       autoReconnectEnabled: false,
       ...(o.clientPingTimeoutMs !== undefined ? { clientPingTimeout: o.clientPingTimeoutMs } : {}),
       ...(o.serverPingTimeoutMs !== undefined ? { serverPingTimeout: o.serverPingTimeoutMs } : {}),
@@ -246,18 +246,3 @@ interface SocketEvent {
   readonly body: unknown;
 }
 
-/** The SDK's logger, onto pino: warnings and errors only (it is chatty at debug and info), lines capped. */
-function sdkLogger(log: Logger): SlackLogger {
-  const child = log.child({ stage: 'slack-socket-sdk' });
-  const line = (args: unknown[]): string => args.map((x) => (typeof x === 'string' ? x : errorMessage(x))).join(' ').slice(0, 500);
-  let level = LogLevel.WARN;
-  return {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (...a: unknown[]) => child.warn(line(a)),
-    error: (...a: unknown[]) => child.error(line(a)),
-    setLevel: (l: LogLevel) => void (level = l),
-    getLevel: () => level,
-    setName: () => undefined,
-  };
-}
