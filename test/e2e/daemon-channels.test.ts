@@ -1,11 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pino } from 'pino';
-import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
-import type { Incident } from '../../src/incident/incident.js';
+import type { Daemon } from '../../src/daemon.js';
+import { startDemoDaemon, type DemoDaemon } from '../helpers/demo-daemon.js';
 import { SIGNING_SECRET, SlackApiStub, blockActionsBody, click, postSigned } from '../helpers/slack-api-stub.js';
 
 /**
@@ -14,45 +9,28 @@ import { SIGNING_SECRET, SlackApiStub, blockActionsBody, click, postSigned } fro
  * click at /slack/actions, runs the runbook once and edits the Slack message to the final state.
  */
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-
 describe('the daemon with Slack configured', () => {
   const stub = new SlackApiStub();
   let daemon: Daemon;
-  let dir: string;
+  let demo: DemoDaemon;
+  const until: DemoDaemon['until'] = (what, pred, ms) => demo.until(what, pred, ms);
   const saved = { ...process.env };
 
   beforeAll(async () => {
     await stub.start();
-    dir = mkdtempSync(join(tmpdir(), 'cloudops-channels-'));
-    const doc = parse(readFileSync(join(ROOT, 'config', 'demo.yaml'), 'utf8')) as Record<string, any>;
-    doc.cloud.scenario = join(ROOT, 'config', 'scenarios', 'demo.yaml');
-    doc.cloud.speed = 600;
-    doc.runbooks.dir = join(ROOT, 'runbooks');
-    doc.server.port = 0;
-    doc.notify = { console: false, slack: { channel: '#oncall', apiUrl: stub.url, teamId: 'T0TEST' } };
-    doc.approvers.alice.slackUserId = 'UALICE001';
-    writeFileSync(join(dir, 'policy.yaml'), stringify(doc));
     Object.assign(process.env, { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SIGNING_SECRET });
-    daemon = await startDaemon({ policyFile: join(dir, 'policy.yaml'), dataDir: dir, logger: pino({ level: 'silent' }) });
+    demo = await startDemoDaemon((doc) => {
+      doc.notify = { console: false, slack: { channel: '#oncall', apiUrl: stub.url, teamId: 'T0TEST' } };
+      doc.approvers.alice.slackUserId = 'UALICE001';
+    });
+    daemon = demo.daemon;
   });
 
   afterAll(async () => {
-    await daemon?.stop();
+    await demo?.close();
     await stub.stop();
     process.env = saved;
-    rmSync(dir, { recursive: true, force: true });
   });
-
-  async function until(what: string, pred: (incs: Incident[]) => Incident | undefined, ms = 30_000): Promise<Incident> {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      const hit = pred(await daemon.store.listIncidents({}));
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  }
 
   it('posts the proposal with buttons, approves from a signed click, runs once and updates the message', async () => {
     const inc = await until('a proposal', (all) => all.find((i) => i.state === 'awaiting_approval'));
