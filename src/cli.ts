@@ -11,6 +11,7 @@ import { errorMessage } from './core/errors.js';
 import { policyJsonSchema } from './policy/json-schema.js';
 import { STATE_LABEL } from './server/render/html.js';
 import { join, resolve, isAbsolute } from 'node:path';
+import { registerBacktest } from './backtest/backtest-command.js';
 
 /** The `cloudops` command. Everything except `run`, `validate`, `schema` and `audit` talks to the daemon over HTTP. */
 const program = new Command('cloudops')
@@ -207,5 +208,7 @@ audit
     process.stderr.write(`audit chain BROKEN at record ${v.firstBadSeq}: ${v.problem} (${file})\n`);
     process.exit(1);
   });
+
+registerBacktest(program, fail);
 
 program.parseAsync(process.argv).catch((err: unknown) => fail(errorMessage(err)));
