@@ -67,7 +67,8 @@ export function registerBacktest(program: Command, fail: (message: string, code?
       } catch (err) {
         return fail(errorMessage(err), err instanceof PolicyInvalidError ? 2 : 1);
       }
-      const opened = openBacktestWorld(policy, Date.now() as EpochMs, process.env['AWS_ENDPOINT_URL']);
+      const endpoint = process.env['AWS_ENDPOINT_URL'];
+      const opened = openBacktestWorld(policy, Date.now() as EpochMs, endpoint ? { endpoint } : {});
       try {
         const from = o.from ? parseWhen(o.from, opened.now) : (opened.span?.from ?? parseWhen('now-7d', opened.now));
         const to = o.to ? parseWhen(o.to, opened.now) : (opened.span?.to ?? opened.now);

@@ -1,4 +1,4 @@
-import { createAwsPorts } from '../cloud/aws/index.js';
+import { createAwsPorts, type AwsPortsOptions } from '../cloud/aws/index.js';
 import { SimCloud, SimStateFile, loadScenario } from '../cloud/sim/index.js';
 import { ManualClock } from '../core/clock.js';
 import { parseDuration, type EpochMs } from '../core/time.js';
@@ -19,7 +19,7 @@ export interface OpenedWorld {
  * the backtest calls only reads. On the simulated cloud: the scenario, shown as it stands at its end, so
  * the replay sees the whole scenario with nothing healed (a backtest never acts).
  */
-export function openBacktestWorld(policy: CompiledPolicy, wallNow: EpochMs, endpoint?: string): OpenedWorld {
+export function openBacktestWorld(policy: CompiledPolicy, wallNow: EpochMs, aws: Partial<AwsPortsOptions> = {}): OpenedWorld {
   if (policy.scenarioFile) {
     const scenario = loadScenario(policy.scenarioFile);
     const from = Date.parse(scenario.start) as EpochMs;
@@ -27,7 +27,7 @@ export function openBacktestWorld(policy: CompiledPolicy, wallNow: EpochMs, endp
     const sim = new SimCloud(scenario, new ManualClock(to), new SimStateFile(null));
     return { world: { metrics: sim, deployments: sim, logs: sim.logSource }, span: { from, to }, now: to, close: () => undefined };
   }
-  const ports = createAwsPorts({ region: policy.doc.account.region, ...(endpoint ? { endpoint } : {}) });
+  const ports = createAwsPorts({ region: policy.doc.account.region, ...aws });
   return { world: { metrics: ports.metrics, deployments: ports.deployments, logs: ports.logs }, span: null, now: wallNow, close: () => ports.clients.destroy() };
 }
 
