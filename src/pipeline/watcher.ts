@@ -179,9 +179,14 @@ export class Watcher {
     }
   }
 
+  /** Waits for the work queued now (cycles, decisions, executions); drafts in flight go on. */
+  async queueIdle(): Promise<void> {
+    await this.enqueue(async () => undefined);
+  }
+
   /** Waits for queued work and drafts in flight to finish (shutdown, tests). */
   async drain(): Promise<void> {
-    await this.enqueue(async () => undefined);
+    await this.queueIdle();
     await this.lane.idle();
   }
 
