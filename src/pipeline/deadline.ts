@@ -13,6 +13,9 @@ export class DeadlineExceededError extends Error {
   }
 }
 
+/** Cancels a deadline timer whose work is over (one shared reason: aborting without one builds a DOMException each time). */
+const WORK_DONE = Object.freeze(new Error('work done'));
+
 /**
  * A child of `ctx` whose deadline is at most `ms` from now on `clock` and whose signal aborts at that
  * deadline (a timer on the same clock, so virtual time in tests) or with the parent. `done()` clears
@@ -32,7 +35,7 @@ export function deadlineContext<C extends CycleContext>(clock: Clock, ctx: C, ms
   return {
     ctx: { ...ctx, deadline, signal: ctl.signal },
     done() {
-      timer.abort();
+      timer.abort(WORK_DONE);
       ctx.signal.removeEventListener('abort', onParent);
     },
   };
