@@ -49,6 +49,12 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/**
+ * The shortest staleness /readyz tolerates, in wall ms: a simulated clock at 600x would otherwise ask
+ * for a finished cycle every few hundred wall milliseconds, less than one cycle's own work.
+ */
+const MIN_READY_AGE_MS = 10_000;
+
 /** Where the CLI finds the demo token for an approver when CLOUDOPS_TOKEN is unset (documented in config/demo.yaml). */
 export const demoToken = (approver: string): string => `demo-token-${approver}`;
 
@@ -148,7 +154,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         lastSuccessMono: watcher.lastSuccessMono,
         lastError: watcher.lastError,
         nowMono: performance.now(),
-        maxAgeMs: (settings.readyAfterIntervals * policy.pollEveryMs) / speed,
+        maxAgeMs: Math.max(MIN_READY_AGE_MS, (settings.readyAfterIntervals * policy.pollEveryMs) / speed),
       }),
   };
   // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.
