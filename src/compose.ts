@@ -1,16 +1,198 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { SystemClock, VirtualClock, type Clock } from './core/clock.js';
-import { epochMs, parseDuration } from './core/time.js';
-import type { Notifier } from './cloud/ports.js';
+import { AdaptiveMetricSource } from './cloud/adaptive-metric-source.js';
+import { createAwsPorts, type AwsPorts } from './cloud/aws/index.js';
+import { BandRoutingMetricSource } from './cloud/aws/band-routing-source.js';
+import { SsmKillSwitch } from './cloud/aws/kill-switch.js';
+import { DEFAULT_POLL_SETTINGS, compilePollSettings } from './cloud/poll-plan.js';
+import type { ActionTarget, DeploymentSource, LogSource, MetricSource, Notifier } from './cloud/ports.js';
 import { SimCloud, SimStateFile, loadScenario } from './cloud/sim/index.js';
+import { SystemClock, VirtualClock, type Clock } from './core/clock.js';
+import { epochMs } from './core/time.js';
+import { OPEN_STATES } from './incident/lifecycle.js';
+import { openGate, type PipelineDeps, type StageGate } from './pipeline/context.js';
+import { detectorFor } from './pipeline/detector-factory.js';
+import { noMetrics, type PipelineMetrics } from './pipeline/metrics.js';
+import { RunState } from './pipeline/run-state.js';
+import { pipelineSettings } from './pipeline/settings.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import { loadCatalog } from './runbook/catalog.js';
+import type { Planner } from './runbook/planner.js';
 import { TemplatePlanner } from './runbook/template-planner.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
-import type { PipelineDeps } from './pipeline/context.js';
-import { detectorFor } from './pipeline/detector-factory.js';
+
+/**
+ * The one place the world is chosen: the embedded simulated cloud or real AWS, by `cloud.kind`.
+ * Everything else (store, notifiers, planner, lifecycle) is handed in, built once by the caller.
+ */
+
+/** What notifiers are built from: the store and clock exist before any notifier does. */
+export interface NotifierInputs {
+  readonly store: Store;
+  readonly clock: Clock;
+}
+
+export interface WorldOptions {
+  /** The store, opened once by the composition root (`openStore`) and handed to everything. */
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Builds the notifiers from the store and clock (so none needs attaching later). */
+  readonly notifiers: (inputs: NotifierInputs) => readonly Notifier[];
+  readonly publicUrl: string;
+  /** Where the simulated cloud keeps its state (virtual clock anchor, actions taken). */
+  readonly dataDir: string;
+  /** Overrides the world's clock (tests pass a ManualClock). */
+  readonly clock?: Clock;
+  /** The daemon's lifecycle; a running one by default. */
+  readonly run?: RunState;
+  /** The wrapper point before stage work and steps: the leader lease goes here. No-op by default. */
+  readonly gate?: StageGate;
+  readonly pipelineMetrics?: PipelineMetrics;
+  /** Drafts runbooks; the template planner by default (the agent plugs in here). */
+  readonly planner?: Planner;
+  /** AWS only: endpoint override for every service (moto). Default: AWS_ENDPOINT_URL. */
+  readonly endpoint?: string;
+  /** AWS only, tests: never gzip request bodies (moto cannot read them). */
+  readonly disableRequestCompression?: boolean;
+}
+
+export interface World {
+  readonly deps: PipelineDeps;
+  /** The simulated cloud, when the world is simulated. */
+  readonly sim: SimCloud | null;
+  /** The AWS ports and clients, when the world is AWS. */
+  readonly aws: AwsPorts | null;
+  /** Releases what the world holds (SDK sockets). The store is the caller's. */
+  release(): void;
+}
+
+interface Ports {
+  readonly clock: Clock;
+  readonly metrics: MetricSource;
+  readonly observeMetrics?: MetricSource;
+  readonly logs: LogSource;
+  readonly deployments: DeploymentSource;
+  readonly actions: ActionTarget;
+  readonly notifiers: readonly Notifier[];
+  readonly killSwitch: (signal: AbortSignal) => Promise<boolean>;
+}
+
+/** Opens the policy's store at `path` (the one store of a process). */
+export function openStore(policy: CompiledPolicy, path: string): Store {
+  if (policy.doc.store.kind !== 'sqlite') throw new Error('store.kind: dynamodb is not implemented yet; use store.kind: sqlite on a mounted volume');
+  return new SqliteStore(path);
+}
+
+/** Builds the pipeline's ports for the policy's world and the dependencies around them. */
+export function buildWorld(policy: CompiledPolicy, opts: WorldOptions): World {
+  let sim: SimCloud | null = null;
+  let aws: AwsPorts | null = null;
+  let ports: Ports;
+  if (policy.doc.cloud.kind === 'sim') {
+    const built = simPorts(policy, opts);
+    sim = built.sim;
+    ports = built.ports;
+  } else {
+    const built = awsPorts(policy, opts);
+    aws = built.aws;
+    ports = built.ports;
+  }
+  const template = new TemplatePlanner(loadCatalog(policy.runbookDir, policy.doc.actions), policy.doc.actions);
+  const deps: PipelineDeps = {
+    policy,
+    settings: pipelineSettings(policy),
+    clock: ports.clock,
+    store: opts.store,
+    metrics: ports.metrics,
+    ...(ports.observeMetrics ? { observeMetrics: ports.observeMetrics } : {}),
+    logs: ports.logs,
+    deployments: ports.deployments,
+    actions: ports.actions,
+    planner: opts.planner ?? template,
+    fallbackPlanner: template,
+    notifiers: ports.notifiers,
+    logger: opts.logger,
+    detectorFor,
+    killSwitch: ports.killSwitch,
+    publicUrl: opts.publicUrl,
+    gate: opts.gate ?? openGate,
+    run: opts.run ?? new RunState('running'),
+    pipelineMetrics: opts.pipelineMetrics ?? noMetrics,
+  };
+  return { deps, sim, aws, release: () => aws?.clients.destroy() };
+}
+
+/**
+ * The embedded simulated cloud. Its state (virtual clock anchor, actions taken) lives in the data dir
+ * beside the store, so a restarted daemon continues the same timeline.
+ */
+function simPorts(policy: CompiledPolicy, opts: WorldOptions): { sim: SimCloud; ports: Ports } {
+  if (policy.doc.cloud.kind !== 'sim' || !policy.scenarioFile) throw new Error('the simulated world needs a policy with cloud.kind: sim');
+  const scenario = loadScenario(policy.scenarioFile);
+  const state = new SimStateFile(join(opts.dataDir, 'sim-state.json'));
+  let clock = opts.clock;
+  if (!clock) {
+    // Wall time anchors virtual time; persisted so a restart continues where the timeline was.
+    const wallStart = state.data.wallStart ?? Date.now();
+    state.data.wallStart = wallStart;
+    state.save();
+    clock = new VirtualClock(epochMs(Date.parse(scenario.start)), policy.doc.cloud.speed, () => Date.now(), wallStart);
+  }
+  const sim = new SimCloud(scenario, clock, state);
+  const notifiers = opts.notifiers({ store: opts.store, clock });
+  return {
+    sim,
+    ports: { clock, metrics: sim, logs: sim.logSource, deployments: sim, actions: sim, notifiers, killSwitch: async () => policy.doc.safety.killSwitch },
+  };
+}
+
+/**
+ * Real AWS: every SDK client once (region from the policy, adaptive retries, timeouts, credentials
+ * from the default chain — the ECS task role in production), the adapters over them, and adaptive
+ * polling in front of GetMetricData.
+ */
+function awsPorts(policy: CompiledPolicy, opts: WorldOptions): { aws: AwsPorts; ports: Ports } {
+  const doc = policy.doc;
+  const endpoint = opts.endpoint ?? process.env['AWS_ENDPOINT_URL'];
+  const aws = createAwsPorts({
+    region: doc.account.region,
+    ...(endpoint ? { endpoint } : {}),
+    ...(opts.disableRequestCompression ? { disableRequestCompression: true } : {}),
+    snsTopicArn: doc.notify.sns?.topicArn,
+  });
+  const clock = opts.clock ?? new SystemClock();
+  const store = opts.store;
+  const poll = compilePollSettings({ ...DEFAULT_POLL_SETTINGS, hotEveryMs: policy.pollEveryMs, quietEveryMs: Math.max(policy.pollEveryMs, Math.ceil(DEFAULT_POLL_SETTINGS.quietEveryMs / policy.pollEveryMs) * policy.pollEveryMs), initialLookbackMs: policy.windowMs, maxLookbackMs: Math.max(policy.windowMs, DEFAULT_POLL_SETTINGS.maxLookbackMs) });
+  // Metrics judged by CloudWatch's anomaly band are read with the band (5 - 4·sensitivity standard deviations).
+  const widths = new Map(policy.metrics.filter((m) => m.detector.kind === 'cloudwatchBand').map((m) => [m.id, Math.round((5 - 4 * m.detector.sensitivity) * 10) / 10]));
+  const metrics = widths.size > 0 ? new BandRoutingMetricSource(aws.clients.cloudwatch, (q) => widths.get(q.id) ?? null) : aws.metrics;
+  const observeMetrics = new AdaptiveMetricSource({ inner: metrics, store, clock, settings: poll, suspicious: () => suspiciousMetrics(store, policy) });
+  const killSwitch = doc.safety.killSwitchParameter ? new SsmKillSwitch(aws.clients.ssm, doc.safety.killSwitchParameter) : null;
+  const given = opts.notifiers({ store, clock });
+  return {
+    aws,
+    ports: {
+      clock,
+      metrics: aws.metrics,
+      observeMetrics,
+      logs: aws.logs,
+      deployments: aws.deployments,
+      actions: aws.actions,
+      notifiers: aws.notifier ? [...given, aws.notifier] : given,
+      killSwitch: async (signal) => doc.safety.killSwitch || (killSwitch ? await killSwitch.isOn(signal) : false),
+    },
+  };
+}
+
+/** Metrics polled every cycle: those whose newest point was anomalous, and those of open incidents. */
+async function suspiciousMetrics(store: Store, policy: CompiledPolicy): Promise<string[]> {
+  const cursors = await store.getValues<{ run?: number }>(policy.metrics.map((m) => `detector:${m.id}`));
+  const ids = new Set<string>();
+  for (const [key, c] of cursors) if ((c.run ?? 0) > 0) ids.add(key.slice('detector:'.length));
+  for (const inc of await store.listIncidents({ states: [...OPEN_STATES], limit: 500 })) for (const s of inc.signals) ids.add(s.metricId);
+  return [...ids];
+}
 
 export interface SimWorld {
   readonly deps: PipelineDeps;
@@ -22,46 +204,24 @@ export interface SimOptions {
   readonly dataDir: string;
   readonly logger: Logger;
   readonly notifiers: readonly Notifier[];
-  /** Overrides the policy's virtual clock (tests pass a ManualClock). */
   readonly clock?: Clock;
   readonly publicUrl: string;
   readonly storePath?: string;
+  readonly planner?: Planner;
 }
 
-/**
- * Builds the pipeline's ports on the embedded simulated cloud. Its state (virtual clock anchor, actions
- * taken) lives in the data dir beside the store, so a restarted daemon continues the same timeline.
- */
+/** The simulated world with its own store: for replays (`runScenario`) and tests, not the daemon. */
 export function buildSimWorld(policy: CompiledPolicy, opts: SimOptions): SimWorld {
-  if (policy.doc.cloud.kind !== 'sim' || !policy.scenarioFile) throw new Error('buildSimWorld needs a policy with cloud.kind: sim');
-  const scenario = loadScenario(policy.scenarioFile);
-  const state = new SimStateFile(join(opts.dataDir, 'sim-state.json'));
-  let clock = opts.clock;
-  if (!clock) {
-    // Wall time anchors virtual time; persisted so a restart continues where the timeline was.
-    const wallStart = state.data.wallStart ?? Date.now();
-    state.data.wallStart = wallStart;
-    state.save();
-    clock = new VirtualClock(epochMs(Date.parse(scenario.start)), policy.doc.cloud.speed, () => Date.now(), wallStart);
-  }
-  const store = new SqliteStore(opts.storePath ?? join(opts.dataDir, 'cloudops.db'));
-  const sim = new SimCloud(scenario, clock, state);
-  const deps: PipelineDeps = {
-    policy,
-    clock,
+  const store = openStore(policy, opts.storePath ?? join(opts.dataDir, 'cloudops.db'));
+  const world = buildWorld(policy, {
     store,
-    metrics: sim,
-    logs: sim.logSource,
-    deployments: sim,
-    actions: sim,
-    planner: new TemplatePlanner(loadCatalog(policy.runbookDir, policy.doc.actions), policy.doc.actions),
-    notifiers: opts.notifiers,
     logger: opts.logger,
-    detectorFor,
-    killSwitch: async () => policy.doc.safety.killSwitch,
+    notifiers: () => opts.notifiers,
     publicUrl: opts.publicUrl,
-  };
-  return { deps, sim, store };
+    dataDir: opts.dataDir,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.planner ? { planner: opts.planner } : {}),
+  });
+  if (!world.sim) throw new Error('buildSimWorld needs a policy with cloud.kind: sim');
+  return { deps: world.deps, sim: world.sim, store };
 }
-
-export { SystemClock, parseDuration };

@@ -1,25 +1,27 @@
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { schedule as cronSchedule, type ScheduledTask } from 'node-cron';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { ConsoleNotifier } from './approval/channels/console-notifier.js';
+import { EmailNotifier, snsEmailPublisher } from './approval/email-notifier.js';
 import type { Notifier } from './cloud/ports.js';
-import { buildSimWorld } from './compose.js';
-import { SystemClock } from './core/clock.js';
+import { buildWorld, openStore } from './compose.js';
+import { SystemClock, VirtualClock, abortableTimeout } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/logger.js';
 import { INCIDENT_STATES } from './incident/lifecycle.js';
+import type { PipelineMetrics } from './pipeline/metrics.js';
+import { readiness } from './pipeline/readiness.js';
+import { RunState } from './pipeline/run-state.js';
+import { runSchedule } from './pipeline/schedule.js';
 import { Watcher } from './pipeline/watcher.js';
 import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
 import { loadPolicyFile } from './policy/load.js';
-import { createHttpServer, listen, type ServerDeps } from './server/server.js';
-import type { PipelineDeps } from './pipeline/context.js';
-import type { Store } from './store/store.js';
-import { buildAwsWorld } from './compose-aws.js';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { EmailNotifier, snsEmailPublisher } from './approval/email-notifier.js';
+import type { Planner } from './runbook/planner.js';
 import { approvalWebRoutes } from './server/email-routes.js';
+import { createHttpServer, listen, type ServerDeps } from './server/server.js';
 import { slackFromPolicy } from './server/slack-routes.js';
+import type { Store } from './store/store.js';
 
 export interface DaemonOptions {
   readonly policyFile: string;
@@ -33,20 +35,34 @@ export interface DaemonOptions {
   readonly speed?: number;
   /** Simulated cloud only: wall-clock latency of every action (crash tests). */
   readonly simActionLatencyMs?: number;
+  /** Drafts runbooks instead of the template planner (the agent plugs in here). */
+  readonly planner?: Planner;
 }
 
 export interface Daemon {
   readonly url: string;
   readonly watcher: Watcher;
+  /** starting → running → draining → stopped. */
+  readonly run: RunState;
   readonly store: Store;
   readonly policy: CompiledPolicy;
   stop(): Promise<void>;
 }
 
+/**
+ * The shortest staleness /readyz tolerates, in wall ms: a simulated clock at 600x would otherwise ask
+ * for a finished cycle every few hundred wall milliseconds, less than one cycle's own work.
+ */
+const MIN_READY_AGE_MS = 10_000;
+
 /** Where the CLI finds the demo token for an approver when CLOUDOPS_TOKEN is unset (documented in config/demo.yaml). */
 export const demoToken = (approver: string): string => `demo-token-${approver}`;
 
-/** The composition root: policy → ports → pipeline → scheduler and HTTP server. */
+/**
+ * The composition root: policy → store (once) → world (sim or AWS, chosen in compose.ts) with the
+ * notifiers built from the store and clock → pipeline (the Watcher) → schedule and HTTP server.
+ * Lifecycle: starting → running → draining → stopped; `stop()` drains for `pipeline.shutdownGrace`.
+ */
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const logger = opts.logger ?? createLogger({ level: opts.logLevel ?? 'info' });
   const loaded = loadPolicyFile(opts.policyFile).policy;
@@ -57,80 +73,89 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const port = opts.port ?? doc.server.port;
   const dataDir = resolve(opts.dataDir ?? process.env['CLOUDOPS_DATA_DIR'] ?? '.');
   const storePath = policy.storePath && !isAbsolute(policy.storePath) ? join(dataDir, policy.storePath) : (policy.storePath ?? join(dataDir, 'cloudops.db'));
+  const run = new RunState('starting');
 
   let publicUrl = doc.server.publicUrl ?? '';
   const approveCommand = (id: string): string => `npm run cloudops -- approve ${id} --as <approver>${publicUrl && !publicUrl.endsWith(':8080') ? ` --url ${publicUrl}` : ''}`;
-  const notifiers: Notifier[] = [];
-  if (doc.notify.console) notifiers.push(new ConsoleNotifier(approveCommand));
-  // Channels are built before the ports (the AWS composition copies this list) and attached to the
-  // store and clock once those exist. A missing secret stops the start with the variable's name.
+  // Secrets are checked before anything is opened: a missing one stops the start with the variable's name.
   const slack = slackFromPolicy(policy, { logger });
-  if (slack) notifiers.push(slack.notifier);
   const emailCfg = doc.notify.email;
   const linkSecret = emailCfg ? process.env[emailCfg.linkSecretEnv] : undefined;
   if (emailCfg && !linkSecret) throw new Error(`notify.email: the link secret variable ${emailCfg.linkSecretEnv} is not set`);
-  let sns: SNSClient | null = null;
-  let email: EmailNotifier | null = null;
-  if (emailCfg && linkSecret) {
-    sns = new SNSClient({ region: doc.account.region, maxAttempts: 3, ...(process.env['AWS_ENDPOINT_URL'] ? { endpoint: process.env['AWS_ENDPOINT_URL'] } : {}) });
-    email = new EmailNotifier({ policy, secret: linkSecret, publicUrl: () => publicUrl, publish: snsEmailPublisher(sns, emailCfg.topicArn) });
-    notifiers.push(email);
-  }
-
-  let deps: PipelineDeps;
-  let release = (): void => undefined;
-  if (doc.cloud.kind === 'sim') {
-    const world = buildSimWorld(policy, { dataDir: dirname(storePath), storePath, logger, notifiers, publicUrl: '' });
-    world.sim.actionLatencyMs = opts.simActionLatencyMs ?? 0;
-    deps = world.deps;
-  } else {
-    const world = buildAwsWorld(policy, { storePath, logger, notifiers, publicUrl: '' });
-    release = () => world.ports.clients.destroy();
-    deps = world.deps;
-  }
-  const watcher = new Watcher({ ...deps, get publicUrl() { return publicUrl; } });
-  email?.attach(deps.store, deps.clock);
-  const slackActions = slack?.actions({ decide: (req) => watcher.decide(req), store: deps.store, clock: deps.clock }) ?? null;
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const cycles = new Counter({ name: 'cloudops_cycles_total', help: 'Poll cycles run', labelNames: ['outcome'], registers: [registry] });
   const cycleSeconds = new Histogram({ name: 'cloudops_cycle_seconds', help: 'Wall time of one poll cycle', buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [registry] });
+  const stageFailures = new Counter({ name: 'cloudops_stage_failures_total', help: 'Stage failures (one per incident, or per whole stage)', labelNames: ['stage'], registers: [registry] });
+  const pipelineMetrics: PipelineMetrics = {
+    stageFailed: (stage) => stageFailures.inc({ stage }),
+    cycleEnded: (outcome, seconds) => {
+      cycles.inc({ outcome });
+      cycleSeconds.observe(seconds);
+    },
+  };
+
+  const store = openStore(policy, storePath);
+  let sns: SNSClient | null = null;
+  const world = buildWorld(policy, {
+    store,
+    logger,
+    dataDir: join(storePath, '..'),
+    publicUrl: '',
+    run,
+    pipelineMetrics,
+    ...(opts.planner ? { planner: opts.planner } : {}),
+    notifiers: ({ store: s, clock }) => {
+      const out: Notifier[] = [];
+      if (doc.notify.console) out.push(new ConsoleNotifier(approveCommand));
+      if (slack) {
+        slack.notifier.attach(s, clock);
+        out.push(slack.notifier);
+      }
+      if (emailCfg && linkSecret) {
+        sns = new SNSClient({ region: doc.account.region, maxAttempts: 3, ...(process.env['AWS_ENDPOINT_URL'] ? { endpoint: process.env['AWS_ENDPOINT_URL'] } : {}) });
+        out.push(new EmailNotifier({ policy, secret: linkSecret, publicUrl: () => publicUrl, publish: snsEmailPublisher(sns, emailCfg.topicArn), store: s, clock }));
+      }
+      return out;
+    },
+  });
+  if (world.sim) world.sim.actionLatencyMs = opts.simActionLatencyMs ?? 0;
+  const deps = world.deps;
+  const watcher = new Watcher({ ...deps, get publicUrl() { return publicUrl; } });
+  const settings = deps.settings;
+  const slackActions = slack?.actions({ decide: (req) => watcher.decide(req), store, clock: deps.clock }) ?? null;
+
   new Gauge({
     name: 'cloudops_incidents',
     help: 'Incidents by state',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const all = await deps.store.listIncidents({ limit: 10_000 });
+      const all = await store.listIncidents({ limit: 10_000 });
       for (const s of INCIDENT_STATES) this.set({ state: s }, all.filter((i) => i.state === s).length);
     },
   });
+  new Gauge({ name: 'cloudops_cycle_overruns', help: 'Cycles that overran their deadline', registers: [registry], collect() { this.set(watcher.overruns); } });
 
-  let stopping = false;
-  let lastCycleWall = 0;
-  const runCycle = async (): Promise<void> => {
-    const end = cycleSeconds.startTimer();
-    await watcher.runCycle();
-    end();
-    lastCycleWall = Date.now();
-    cycles.inc({ outcome: watcher.lastError ? 'error' : 'ok' });
-  };
-
+  // Clock milliseconds per wall millisecond: readiness and the schedule are timed on the wall's monotonic timers.
+  const speed = deps.clock instanceof VirtualClock ? deps.clock.speed : 1;
   const serverDeps: ServerDeps = {
-    store: deps.store,
+    store,
     policy,
     clock: deps.clock,
     watcher,
     logger,
     registry,
     approveCommand,
-    ready: () => {
-      if (stopping) return { ok: false, why: 'shutting down' };
-      if (watcher.cycles === 0) return { ok: false, why: 'no poll cycle has finished yet' };
-      if (watcher.lastError) return { ok: false, why: `last cycle failed: ${watcher.lastError}` };
-      return { ok: true, why: `last cycle ${Math.round((Date.now() - lastCycleWall) / 1000)} s ago` };
-    },
+    ready: () =>
+      readiness({
+        phase: run.phase,
+        lastSuccessMono: watcher.lastSuccessMono,
+        lastError: watcher.lastError,
+        nowMono: performance.now(),
+        maxAgeMs: Math.max(MIN_READY_AGE_MS, (settings.readyAfterIntervals * policy.pollEveryMs) / speed),
+      }),
   };
   // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.
   await slackActions?.start();
@@ -141,43 +166,36 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const boundPort = await listen(server, port, host);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   publicUrl = doc.server.publicUrl ?? `http://${shownHost}:${boundPort}`;
+  run.to('running');
   logger.info({ stage: 'start', url: publicUrl, cloud: doc.cloud.kind, policy: opts.policyFile }, 'cloudops-watcher started');
 
-  // The schedule: the simulated clock polls every `schedule.every` of virtual time; the real clock uses cron.
-  let loop: Promise<void> = Promise.resolve();
-  let task: ScheduledTask | null = null;
-  if (doc.cloud.kind === 'sim') {
-    loop = (async () => {
-      while (!stopping) {
-        await runCycle();
-        try {
-          await deps.clock.sleep(policy.pollEveryMs, watcher.signal);
-        } catch {
-          break;
-        }
-      }
-    })();
-  } else {
-    await runCycle();
-    task = cronSchedule(doc.schedule.cron, () => runCycle(), { noOverlap: true, name: 'poll' });
-  }
+  // One schedule for both worlds: every `schedule.every` of the pipeline's clock, on monotonic timers.
+  const scheduleStop = new AbortController();
+  const loop = runSchedule({ intervalMs: policy.pollEveryMs, speed, sleep: (ms, signal) => deps.clock.sleep(ms, signal), cycle: () => watcher.cycle(), signal: scheduleStop.signal });
 
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ stage: 'shutdown' }, 'stopping: no new cycles, finishing the write in flight');
-    await task?.stop();
-    watcher.stop();
-    const grace = new Promise<void>((r) => setTimeout(r, 8_000).unref());
-    await Promise.race([Promise.all([loop, watcher.drain(), slackActions?.stop(), slackActions?.idle()]), grace]);
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await deps.store.close();
-    release();
-    sns?.destroy();
-    logger.info({ stage: 'shutdown' }, 'stopped');
+  let stopped: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      // Draining: no new cycle, no new stage work, no new step; drafts stop (retried after a restart).
+      run.to('draining');
+      logger.info({ stage: 'shutdown', graceMs: settings.shutdownGraceMs }, 'draining: no new work, finishing what is in flight');
+      scheduleStop.abort();
+      watcher.beginDrain();
+      const grace = abortableTimeout(settings.shutdownGraceMs).then(() => 'grace' as const);
+      const settled = Promise.all([loop, watcher.drain(), slackActions?.stop(), slackActions?.idle()]).then(() => 'settled' as const);
+      if ((await Promise.race([settled, grace])) === 'grace') logger.warn({ stage: 'shutdown' }, 'grace period over: cancelling work still in flight');
+      watcher.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+      world.release();
+      sns?.destroy();
+      run.to('stopped');
+      logger.info({ stage: 'shutdown' }, 'stopped');
+    })();
+    return stopped;
   };
-  return { url: publicUrl, watcher, store: deps.store, policy, stop };
+  return { url: publicUrl, watcher, run, store, policy, stop };
 }
 
 /** Runs the daemon until SIGTERM or SIGINT, then shuts down cleanly and exits 0. The one owner of signals. */

@@ -26,3 +26,5 @@ export function parseDuration(text: string): Millis {
 }
 
 export const iso = (t: EpochMs): string => new Date(t).toISOString();
+/** The earliest of some instants (keeps the unit: Math.min alone returns a bare number). */
+export const earliest = (...ts: readonly EpochMs[]): EpochMs => Math.min(...ts) as EpochMs;

@@ -1,6 +1,7 @@
 import type { Deployment } from '../cloud/ports.js';
 import type { EpochMs } from '../core/time.js';
 import type { DraftedRunbook } from '../runbook/runbook.js';
+import type { PlanTrace } from '../runbook/planner.js';
 import type { IncidentState } from './lifecycle.js';
 
 /** One metric misbehaving: what the detector saw. */
@@ -118,6 +119,12 @@ export interface Incident {
   chart: { metricId: string; metricName: string; points: { t: EpochMs; v: number }[]; deployments: { id: string; at: EpochMs }[] } | null;
   /** When verification started and how many healthy polls it has seen. */
   verification: { startedAt: EpochMs; deadline: EpochMs; healthyPolls: number } | null;
+  /** Drafting attempts (absent on incidents stored before attempts were counted). */
+  drafting?: DraftingRecord;
+  /** How the runbook was drafted: planner, model, prompts by hash, tokens, tools, fallback. */
+  plan?: PlanTrace;
+  /** The latest stage failures on this incident, newest last (a few are kept). */
+  failures?: StageFailure[];
 }
 
 /** One person's decision on one runbook version. */
@@ -130,4 +137,21 @@ export interface Decision {
   readonly channel: 'cli' | 'web' | 'api' | 'slack' | 'email';
   readonly identity: string;
   readonly reason?: string;
+}
+
+/** Where drafting stands for an incident in `drafting`: attempts are counted before each one starts (a crash counts). */
+export interface DraftingRecord {
+  attempts: number;
+  /** When the current attempt started. */
+  startedAt: EpochMs;
+  /** Why the last attempt failed, when it did. */
+  lastError: string | null;
+}
+
+/** A stage failure recorded on the incident it happened to (the others went on). */
+export interface StageFailure {
+  readonly stage: string;
+  readonly at: EpochMs;
+  readonly error: string;
+  readonly retryable: boolean;
 }

@@ -1,6 +1,5 @@
 import { errorMessage } from '../core/errors.js';
 import type { Announcement } from '../cloud/ports.js';
-import type { EpochMs } from '../core/time.js';
 import type { Incident } from '../incident/incident.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 
@@ -44,7 +43,7 @@ export async function announce(deps: PipelineDeps, ctx: CycleContext, inc: Incid
     } catch (err) {
       failed.push(n.channel);
       deps.logger.warn({ incidentId: inc.id, stage: 'announce', channel: n.channel, err: errorMessage(err) }, 'announcement failed');
-      await deps.store.appendAudit({ at: ctx.now as EpochMs, incidentId: inc.id, kind: 'announce.failed', actor: 'watcher', data: { channel: n.channel, kind, error: errorMessage(err).slice(0, 500) } });
+      await deps.store.appendAudit({ at: ctx.now, incidentId: inc.id, kind: 'announce.failed', actor: 'watcher', data: { channel: n.channel, kind, error: errorMessage(err).slice(0, 500) } });
     }
   }
   if (kind !== 'final') return;
@@ -57,7 +56,7 @@ export async function announce(deps: PipelineDeps, ctx: CycleContext, inc: Incid
   for (const ch of inc.approval?.channels ?? []) {
     if (STORE_CHANNELS.has(ch) || present.has(ch)) continue;
     deps.logger.warn({ incidentId: inc.id, stage: 'announce', channel: ch }, 'the request went to a channel that is no longer configured');
-    await deps.store.appendAudit({ at: ctx.now as EpochMs, incidentId: inc.id, kind: 'announce.failed', actor: 'watcher', data: { channel: ch, kind, error: 'no notifier is configured for this channel any more' } });
+    await deps.store.appendAudit({ at: ctx.now, incidentId: inc.id, kind: 'announce.failed', actor: 'watcher', data: { channel: ch, kind, error: 'no notifier is configured for this channel any more' } });
   }
 }
 
@@ -76,13 +75,13 @@ export async function retryFailedAnnouncements(deps: PipelineDeps, ctx: CycleCon
     if (!inc || !n) continue;
     try {
       await n.announce(announcement(deps, inc, 'final', p.title), ctx.signal);
-      await deps.store.appendAudit({ at: ctx.now as EpochMs, incidentId: inc.id, kind: 'announce.retried', actor: 'watcher', data: { channel: p.channel, attempts: p.attempts + 1 } });
+      await deps.store.appendAudit({ at: ctx.now, incidentId: inc.id, kind: 'announce.retried', actor: 'watcher', data: { channel: p.channel, attempts: p.attempts + 1 } });
     } catch (err) {
       const attempts = p.attempts + 1;
       if (attempts < MAX_ANNOUNCE_ATTEMPTS) still.push({ ...p, attempts });
       else {
         deps.logger.error({ incidentId: inc.id, stage: 'announce', channel: p.channel, err: errorMessage(err) }, 'final announcement abandoned');
-        await deps.store.appendAudit({ at: ctx.now as EpochMs, incidentId: inc.id, kind: 'announce.abandoned', actor: 'watcher', data: { channel: p.channel, attempts, error: errorMessage(err).slice(0, 500) } });
+        await deps.store.appendAudit({ at: ctx.now, incidentId: inc.id, kind: 'announce.abandoned', actor: 'watcher', data: { channel: p.channel, attempts, error: errorMessage(err).slice(0, 500) } });
       }
     }
   }

@@ -1,5 +1,4 @@
 import { evaluateQuorum } from '../approval/quorum.js';
-import type { EpochMs } from '../core/time.js';
 import { allCleared } from '../incident/grouping.js';
 import type { Decision, Incident } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
@@ -17,7 +16,7 @@ export type DecideOutcome = 'approved' | 'rejected' | 'expired' | 'withdrawn' | 
 export async function decideOne(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Promise<DecideOutcome> {
   const { store, policy } = deps;
   const req = inc.approval;
-  const now = ctx.now as EpochMs;
+  const now = ctx.now;
   if (inc.state !== 'awaiting_approval' || !req || !inc.runbook) return 'waiting';
   const decisions = await store.listDecisions(inc.id);
   const q = evaluateQuorum(req, decisions, approvalRules(policy, inc.runbook.risk, req.escalated));

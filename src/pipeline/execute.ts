@@ -1,13 +1,11 @@
 import { errorMessage } from '../core/errors.js';
-import type { EpochMs } from '../core/time.js';
+import { addMs, HOUR, type EpochMs } from '../core/time.js';
 import { authorize } from '../execute/authorize.js';
 import type { Incident, StepRecord } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
 import { announce } from './announce.js';
-import type { CycleContext, PipelineDeps } from './context.js';
+import { admit, type CycleContext, type PipelineDeps } from './context.js';
 import { moveIncident, saveIncident } from './transitions.js';
-
-const HOUR = 3_600_000;
 
 export const idempotencyKey = (inc: Incident, index: number): string => `${inc.id}/${(inc.runbook?.hash ?? '').slice(7, 23)}/step-${index + 1}`;
 
@@ -20,7 +18,7 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
   const { store, policy, logger } = deps;
   let inc = claimed;
   if (inc.state === 'approved') {
-    inc = await moveIncident(store, inc, 'executing', ctx.now as EpochMs, 'executor', 'running the approved runbook');
+    inc = await moveIncident(store, inc, 'executing', ctx.now, 'executor', 'running the approved runbook');
   }
   if (inc.state !== 'executing' || !inc.runbook) return;
   const rb = inc.runbook;
@@ -48,6 +46,14 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       }
     }
 
+    // Draining or no longer the leader: the step is not started; the incident stays `executing` and
+    // the next runner (after a restart, or the new leader) continues from this step.
+    const held = await admit(deps, ctx, 'execute.step');
+    if (held !== null) {
+      log.info({ step: i + 1, why: held }, 'step not started');
+      return;
+    }
+
     const decisions = await store.listDecisions(inc.id);
     const verdict = authorize({
       now,
@@ -59,7 +65,7 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       rules: approvalRules(policy, rb.risk, inc.approval?.escalated ?? false),
       actions: policy.doc.actions,
       killSwitchOn: await deps.killSwitch(ctx.signal).catch(() => true),
-      stepsLastHour: await store.countStepsSince((now - HOUR) as EpochMs),
+      stepsLastHour: await store.countStepsSince(addMs(now, -HOUR)),
       maxActionsPerHour: policy.doc.safety.maxActionsPerHour,
     });
     if (!verdict.allowed) {
@@ -96,7 +102,7 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
   }
   const now = deps.clock.now();
   inc = await moveIncident(store, inc, 'verifying', now, 'executor', 'all steps ran; checking that the service recovered', (n) => {
-    n.verification = { startedAt: now, deadline: (now + rb.verify.withinMs) as EpochMs, healthyPolls: 0 };
+    n.verification = { startedAt: now, deadline: addMs(now, rb.verify.withinMs), healthyPolls: 0 };
   });
   await announce(deps, ctx, inc, 'decision', 'executed; verifying recovery');
 }

@@ -1,7 +1,7 @@
 import type { Deployment, MetricSeries } from '../cloud/ports.js';
 import type { PointVerdict } from '../detect/detector.js';
 import { errorMessage } from '../core/errors.js';
-import { MINUTE, type EpochMs } from '../core/time.js';
+import { epochMs, MINUTE } from '../core/time.js';
 import type { MetricEvent } from '../incident/grouping.js';
 import { windowBounds } from '../mute/mutes.js';
 import type { WatchedMetric } from '../policy/compile.js';
@@ -79,7 +79,7 @@ export async function observe(deps: PipelineDeps, ctx: CycleContext, frozen: Rea
     return c?.lastT != null ? c.lastT + period : Math.floor((ctx.now - policy.windowMs) / period) * period;
   });
   const start = Math.min(...starts);
-  const series = await (deps.observeMetrics ?? deps.metrics).fetch(policy.metrics, { start: start as EpochMs, end: ctx.now as EpochMs }, ctx.signal);
+  const series = await (deps.observeMetrics ?? deps.metrics).fetch(policy.metrics, { start: epochMs(start), end: ctx.now }, ctx.signal);
   const byId = new Map<string, MetricSeries>(series.map((s) => [s.id, s]));
   const freezes = [...(await deploymentFreezes(deps, ctx, start)), ...maintenanceFreezes(deps)];
   const events: MetricEvent[] = [];
@@ -108,7 +108,7 @@ async function deploymentFreezes(deps: PipelineDeps, ctx: CycleContext, start: n
   }
   if (pipelineServices.size === 0) return [];
   try {
-    const range = { start: (start - DEPLOY_LOOKBACK_MS) as EpochMs, end: ctx.now as EpochMs };
+    const range = { start: epochMs(start - DEPLOY_LOOKBACK_MS), end: ctx.now };
     const deployments = await deps.deployments.list([...pipelineServices.keys()], range, ctx.signal);
     return deployFreezes(deployments, pipelineServices, ctx.now);
   } catch (err) {
@@ -138,7 +138,7 @@ function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: Met
     const v = values.get(t);
     // A frozen point is scored on a copy of the state, which is then dropped: it teaches nothing.
     const why = frozenWhy(t);
-    const learned = detector.update(why === null ? cursor.state : structuredClone(cursor.state), t as EpochMs, v ?? null);
+    const learned = detector.update(why === null ? cursor.state : structuredClone(cursor.state), epochMs(t), v ?? null);
     const verdict = band && v !== undefined ? (bandVerdictAt(band, t, v, m.detector.direction) ?? learned) : learned;
     cursor.lastT = t;
     cursor.run = verdict.anomalous ? cursor.run + 1 : 0;
@@ -152,8 +152,8 @@ function feed(deps: PipelineDeps, m: WatchedMetric, cursor: MetricCursor, s: Met
       metricId: m.id,
       metricName: m.metricName,
       service: m.service,
-      t: t as EpochMs,
-      ...(anomalous ? { onsetT: (t - (cursor.run - 1) * period) as EpochMs } : {}),
+      t: epochMs(t),
+      ...(anomalous ? { onsetT: epochMs(t - (cursor.run - 1) * period) } : {}),
       anomalous,
       minPoints: m.detector.minDuration,
       direction: anomalous ? verdict.direction : null,

@@ -1,4 +1,4 @@
-import type { EpochMs } from '../core/time.js';
+import { earliest, type EpochMs } from '../core/time.js';
 import { groupEvents, GROUPING_STATES, type MetricEvent, type PendingSignal } from '../incident/grouping.js';
 import type { Incident, Signal } from '../incident/incident.js';
 import { describeMute, groupMutes, muteRecords } from '../mute/mutes.js';
@@ -23,7 +23,7 @@ export function newIncident(id: string, service: string, signals: readonly Signa
     version: 1,
     openedAt: now,
     updatedAt: now,
-    onsetAt: Math.min(...signals.map((s) => s.startedAt)) as EpochMs,
+    onsetAt: earliest(...signals.map((s) => s.startedAt)),
     signals: [...signals],
     correlation: null,
     evidence: null,
@@ -51,13 +51,13 @@ export async function openIncidents(deps: PipelineDeps, ctx: CycleContext, event
   const fresh = events.filter((e) => !e.anomalous || e.t >= ctx.now - policy.groupIntervalMs);
   const result = groupEvents(open, fresh, { groupIntervalMs: policy.groupIntervalMs, clearAfterMs: policy.clearAfterMs }, pending);
   await store.setValue(PENDING_KEY, result.pending);
-  const now = ctx.now as EpochMs;
+  const now = ctx.now;
   for (const updated of result.updated) {
     const before = open.find((i) => i.id === updated.id);
     if (!before) continue;
     await saveIncident(store, before, now, 'watcher', 'incident.signals', (next) => {
       next.signals = updated.signals;
-      next.onsetAt = Math.min(...updated.signals.map((s) => s.startedAt)) as EpochMs;
+      next.onsetAt = earliest(...updated.signals.map((s) => s.startedAt));
     }, { signals: updated.signals.map((s) => ({ metric: s.metricId, cleared: s.clearedAt !== null })) });
   }
   if (result.newSignals.size === 0) return;

@@ -1,4 +1,3 @@
-import type { EpochMs } from '../core/time.js';
 import { stillDeviating, type MetricEvent } from '../incident/grouping.js';
 import type { Incident } from '../incident/incident.js';
 import { announce } from './announce.js';
@@ -18,7 +17,7 @@ export function cycleHealth(inc: Incident, events: readonly MetricEvent[]): bool
 export async function verifyOne(deps: PipelineDeps, ctx: CycleContext, inc: Incident, events: readonly MetricEvent[]): Promise<void> {
   const v = inc.verification;
   if (inc.state !== 'verifying' || !v || !inc.runbook) return;
-  const now = ctx.now as EpochMs;
+  const now = ctx.now;
   const health = cycleHealth(inc, events);
   const healthy = health === null ? v.healthyPolls : health ? v.healthyPolls + 1 : 0;
   if (healthy >= inc.runbook.verify.healthyPolls) {

@@ -157,6 +157,19 @@ export const policySchema = z.strictObject({
       maxActionsPerHour: z.int().min(0).default(10).describe('blast-radius budget across all incidents'),
     })
     .prefault({}),
+  pipeline: z
+    .strictObject({
+      draftAttempts: z.int().min(1).max(10).default(3).describe('drafting attempts before a person is asked; the last one uses the template planner'),
+      draftTimeout: duration.default('2m').describe('deadline of one drafting attempt (gathering evidence and planning)'),
+      stageTimeout: duration.default('30s').describe('deadline of one stage of a cycle'),
+      cycleTimeout: duration.optional().describe('deadline of one poll cycle; default: the poll interval'),
+      retries: z.int().min(0).max(10).default(2).describe('retries of a retryable port error within the stage deadline'),
+      retryBackoff: duration.default('200ms').describe('first retry wait (wall clock), doubled each retry'),
+      readyAfterIntervals: z.number().min(1).max(100).default(3).describe('/readyz fails when the last successful cycle is older than this many poll intervals'),
+      decisionTimeout: duration.default('10s').describe('a decision not recorded within this (wall clock) is refused, never acted on later'),
+      shutdownGrace: duration.default('25s').describe('on SIGTERM, how long in-flight work may finish (keep below the ECS stopTimeout)'),
+    })
+    .prefault({}),
   notify: z
     .strictObject({
       console: z.boolean().default(true),

@@ -3,13 +3,8 @@ import type { ActionAllowList } from '../execute/action-policy.js';
 import { parseDuration } from '../core/time.js';
 import { maxRisk, runbookHash, type DraftedRunbook, type Risk, type RunbookStep } from './runbook.js';
 import type { RunbookTemplate } from './template.js';
+import { plainTrace, type PlanResult, type Planner } from './planner.js';
 
-export type PlanResult = { readonly kind: 'drafted'; readonly runbook: DraftedRunbook } | { readonly kind: 'none'; readonly reason: string };
-
-/** Drafts a runbook for an incident. The template planner and the Bedrock agent both implement this. */
-export interface Planner {
-  draft(incident: Incident, signal: AbortSignal): Promise<PlanResult>;
-}
 
 /** Values a template may use as {{placeholders}}: ids and names only, never free text from logs or commits. */
 export function templateValues(incident: Incident): Record<string, string> {
@@ -83,6 +78,7 @@ export function instantiate(t: RunbookTemplate, incident: Incident, actions: Act
 
 /** Picks the highest-priority template that applies and can be filled. */
 export class TemplatePlanner implements Planner {
+  readonly kind = 'template';
   constructor(
     private readonly templates: readonly RunbookTemplate[],
     private readonly actions: ActionAllowList,
@@ -93,8 +89,8 @@ export class TemplatePlanner implements Planner {
     for (const t of ordered) {
       if (!applies(t, incident)) continue;
       const r = instantiate(t, incident, this.actions);
-      if (r) return { kind: 'drafted', runbook: r };
+      if (r) return { kind: 'drafted', runbook: r, trace: plainTrace(this.kind) };
     }
-    return { kind: 'none', reason: 'no runbook template applies to this incident' };
+    return { kind: 'none', reason: 'no runbook template applies to this incident', trace: plainTrace(this.kind) };
   }
 }

@@ -3,6 +3,8 @@ import { APPROVE_ACTION, REJECT_ACTION, renderSlackMessage } from '../../src/app
 import type { Notifier } from '../../src/cloud/ports.js';
 import type { Incident } from '../../src/incident/incident.js';
 import { decideOne } from '../../src/pipeline/decide.js';
+import type { CycleContext } from '../../src/pipeline/context.js';
+import { addMs } from '../../src/core/time.js';
 import { MAX_ANNOUNCE_ATTEMPTS, PENDING_ANNOUNCEMENTS_KEY, retryFailedAnnouncements } from '../../src/pipeline/announce.js';
 import { SLACK_IDS, click, slackWorld, type SlackCall, type SlackWorld } from '../helpers/slack-api-stub.js';
 
@@ -188,7 +190,7 @@ describe('Slack notifier (against a local stand-in for the Web API)', () => {
   it('a final state that failed to reach Slack is retried on later cycles until it does (and given up, audited, after the last attempt)', async () => {
     const w = await world();
     const inc = await proposal(w);
-    const ctx = (): { now: number; signal: AbortSignal } => ({ now: w.h.clock.now(), signal: new AbortController().signal });
+    const ctx = (): CycleContext => ({ now: w.h.clock.now(), deadline: addMs(w.h.clock.now(), 60_000), signal: new AbortController().signal });
     // The deadline passes; decideOne (as a cycle would run it, without the cycle's own retry) expires it.
     w.h.clock.set(inc.approval.expiresAt);
     w.stub.fail('chat.update', { error: 'internal_error' });

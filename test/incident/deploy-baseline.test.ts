@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment, DeploymentSource } from '../../src/cloud/ports.js';
-import { MINUTE, type EpochMs } from '../../src/core/time.js';
+import { addMs, MINUTE, type EpochMs } from '../../src/core/time.js';
 import type { StreamingDetector } from '../../src/detect/detector.js';
 import type { MetricEvent } from '../../src/incident/grouping.js';
 import type { PipelineDeps } from '../../src/pipeline/context.js';
@@ -61,7 +61,7 @@ describe('deployment-aware baselines on the simulated cloud', () => {
     const events: MetricEvent[] = [];
     for (let i = 0; i < minutes; i++) {
       h.clock.advance(MINUTE);
-      events.push(...(await observe(deps, { now: h.clock.now(), signal: new AbortController().signal })));
+      events.push(...(await observe(deps, { now: h.clock.now(), deadline: addMs(h.clock.now(), 60_000), signal: new AbortController().signal })));
     }
     const errors = events.filter((e) => e.metricId === 'checkout5xx' && e.t >= at(5));
     return { errors, calls, cycles: minutes };
@@ -91,7 +91,7 @@ describe('deployment-aware baselines on the simulated cloud', () => {
     const events: MetricEvent[] = [];
     for (let i = 0; i < 10; i++) {
       h.clock.advance(MINUTE);
-      events.push(...(await observe(deps, { now: h.clock.now(), signal: new AbortController().signal })));
+      events.push(...(await observe(deps, { now: h.clock.now(), deadline: addMs(h.clock.now(), 60_000), signal: new AbortController().signal })));
     }
     expect(events.filter((e) => e.metricId === 'checkout5xx' && e.t >= at(5))).toHaveLength(5);
     expect(events.every((e) => e.baselineFrozen === undefined)).toBe(true);
@@ -112,7 +112,7 @@ describe('deployment-aware baselines on the simulated cloud', () => {
     const events: MetricEvent[] = [];
     for (let i = 0; i < 8; i++) {
       h.clock.advance(MINUTE);
-      events.push(...(await observe(deps, { now: h.clock.now(), signal: new AbortController().signal })));
+      events.push(...(await observe(deps, { now: h.clock.now(), deadline: addMs(h.clock.now(), 60_000), signal: new AbortController().signal })));
     }
     expect(events.filter((e) => e.t >= at(4)).map((e) => [e.metricId, e.baselineFrozen])).toEqual(
       expect.arrayContaining([['checkout5xx', 'maintenance db-failover'], ['paymentsCpu', undefined]]),

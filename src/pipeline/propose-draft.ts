@@ -1,0 +1,80 @@
+import { addMs } from '../core/time.js';
+import type { Incident } from '../incident/incident.js';
+import { proposalSummary } from '../incident/summary.js';
+import { checkDraft, describeDraftProblems, type DraftProblem } from '../runbook/draft-gate.js';
+import type { PlanTrace } from '../runbook/planner.js';
+import type { DraftedRunbook } from '../runbook/runbook.js';
+import { announce } from './announce.js';
+import type { CycleContext, PipelineDeps } from './context.js';
+import type { IncidentFacts } from './evidence.js';
+import { moveIncident } from './transitions.js';
+
+/**
+ * The draft gate's one call site: every drafted runbook passes `checkDraft` here, before any request
+ * is sent. Empty = it may be proposed.
+ */
+export function gateDraft(deps: PipelineDeps, runbook: DraftedRunbook): readonly DraftProblem[] {
+  return checkDraft(deps.policy, runbook);
+}
+
+/**
+ * Asks for approval of a drafted runbook (drafting → awaiting_approval, then the announcement), or,
+ * when the draft gate finds it cannot run, hands the incident to a person and asks nobody.
+ */
+export async function proposeDraft(deps: PipelineDeps, ctx: CycleContext, drafting: Incident, facts: IncidentFacts, rb: DraftedRunbook, trace: PlanTrace): Promise<void> {
+  const { store, policy, logger } = deps;
+  const now = deps.clock.now();
+  const { correlation, evidence } = facts;
+  const problems = gateDraft(deps, rb);
+  if (problems.length > 0) {
+    const why = `the drafted runbook cannot run: ${describeDraftProblems(problems)}`;
+    const next = await moveIncident(store, drafting, 'needs_human', now, 'planner', why, (n) => Object.assign(n, facts, { runbook: rb, plan: trace }), {
+      problems: problems.map((p) => ({ ...p })),
+      runbook: { templateId: rb.templateId, hash: rb.hash },
+      plan: trace,
+    });
+    logger.warn({ incidentId: drafting.id, stage: 'draft', problems: problems.map((p) => p.code) }, 'draft refused by the gate; nobody is asked to approve it');
+    await announce(deps, ctx, next, 'final', `needs a person: ${why}`.slice(0, 200));
+    return;
+  }
+  const suspect = correlation.suspect?.deployment;
+  const excluded = suspect?.triggeredBy ? approversMatching(deps, suspect.triggeredBy) : [];
+  const channels = ['web', 'cli', ...deps.notifiers.map((n) => n.channel)];
+  const next = await moveIncident(
+    store,
+    drafting,
+    'awaiting_approval',
+    now,
+    'planner',
+    [`runbook "${rb.title}" awaits ${policy.quorum[rb.risk].approvals} approval(s)`, proposalSummary(correlation, evidence)].filter(Boolean).join(' — '),
+    (n) => {
+      Object.assign(n, facts, { runbook: rb, plan: trace });
+      n.approval = {
+        runbookHash: rb.hash,
+        requestedAt: now,
+        expiresAt: addMs(now, policy.ttlMs),
+        requiredApprovals: policy.quorum[rb.risk].approvals,
+        excludedApprovers: excluded,
+        channels,
+        remindersSent: 0,
+        escalated: false,
+      };
+    },
+    {
+      suspect: suspect ? { id: suspect.id, pipeline: suspect.pipeline, score: correlation.suspect?.score, reasons: correlation.suspect?.reasons } : null,
+      verdict: correlation.verdict,
+      runbook: { templateId: rb.templateId, hash: rb.hash, risk: rb.risk, draftedBy: rb.draftedBy, steps: rb.steps.map((s) => ({ action: s.action, params: s.params })) },
+      plan: trace,
+    },
+  );
+  logger.info({ incidentId: drafting.id, stage: 'draft', runbookHash: rb.hash, suspect: suspect?.id ?? null, planner: trace.planner }, 'approval requested');
+  await announce(deps, ctx, next, 'proposal', `approval needed: ${rb.title}`);
+}
+
+/** Approvers whose name, email or Slack id is the deployment's trigger (they may not approve its fix). */
+function approversMatching(deps: PipelineDeps, who: string): string[] {
+  const w = who.toLowerCase();
+  return Object.entries(deps.policy.doc.approvers)
+    .filter(([name, a]) => [name, a.email, a.slackUserId, a.displayName].some((x) => x !== undefined && (w === x.toLowerCase() || w.endsWith(`/${x.toLowerCase()}`))))
+    .map(([name]) => name);
+}

@@ -1,0 +1,26 @@
+import type { RunPhase } from './run-state.js';
+
+export interface ReadinessInput {
+  readonly phase: RunPhase;
+  /** Monotonic ms of the last successful cycle, or null. */
+  readonly lastSuccessMono: number | null;
+  readonly lastError: string | null;
+  /** Monotonic ms now. */
+  readonly nowMono: number;
+  /** Oldest acceptable last success, in wall ms (policy multiple × poll interval, at the clock's speed). */
+  readonly maxAgeMs: number;
+}
+
+/**
+ * Whether the daemon is ready (/readyz), with the reason. Ready while running and the last successful
+ * cycle is recent; one failed cycle alone does not flip it (it would flap), a stalled schedule does.
+ * Ages are monotonic, so a wall-clock step never makes a stale daemon look fresh. Pure.
+ */
+export function readiness(r: ReadinessInput): { readonly ok: boolean; readonly why: string } {
+  if (r.phase !== 'running') return { ok: false, why: `the daemon is ${r.phase}` };
+  if (r.lastSuccessMono === null) return { ok: false, why: r.lastError ? `no poll cycle has succeeded yet (last: ${r.lastError})` : 'no poll cycle has succeeded yet' };
+  const age = Math.max(0, r.nowMono - r.lastSuccessMono);
+  const s = (ms: number): number => Math.round(ms / 100) / 10;
+  if (age > r.maxAgeMs) return { ok: false, why: `the last successful cycle was ${s(age)} s ago (limit ${s(r.maxAgeMs)} s)${r.lastError ? `; last cycle: ${r.lastError}` : ''}` };
+  return { ok: true, why: `last successful cycle ${s(age)} s ago` };
+}
