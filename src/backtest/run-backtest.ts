@@ -3,7 +3,10 @@ import type { ActionTarget, Announcement, Deployment, DeploymentSource, LogSourc
 import { ManualClock } from '../core/clock.js';
 import { PermanentError } from '../core/errors.js';
 import { HOUR, MINUTE, type EpochMs } from '../core/time.js';
-import type { PipelineDeps } from '../pipeline/context.js';
+import { openGate, type PipelineDeps } from '../pipeline/context.js';
+import { noMetrics } from '../pipeline/metrics.js';
+import { RunState } from '../pipeline/run-state.js';
+import { pipelineSettings } from '../pipeline/settings.js';
 import { detectorFor as daemonDetectorFor } from '../pipeline/detector-factory.js';
 import { Watcher } from '../pipeline/watcher.js';
 import type { CompiledPolicy } from '../policy/compile.js';
@@ -94,6 +97,7 @@ export async function runBacktest(opts: BacktestOptions): Promise<{ plan: Backte
   const clock = new ManualClock(from);
   const store = new SqliteStore(':memory:');
   const notifier = new RecordingNotifier();
+  const template = new TemplatePlanner(loadCatalog(policy.runbookDir, policy.doc.actions), policy.doc.actions);
   const deps: PipelineDeps = {
     policy,
     clock,
@@ -102,7 +106,12 @@ export async function runBacktest(opts: BacktestOptions): Promise<{ plan: Backte
     logs: new BudgetedLogs(opts.world.logs, plan.maxLogQueries),
     deployments: new RecordedDeployments(deployments, () => clock.now()),
     actions: NO_ACTIONS,
-    planner: new TemplatePlanner(loadCatalog(policy.runbookDir, policy.doc.actions), policy.doc.actions),
+    planner: template,
+    fallbackPlanner: template,
+    settings: pipelineSettings(policy),
+    gate: openGate,
+    run: new RunState('running'),
+    pipelineMetrics: noMetrics,
     notifiers: [notifier],
     logger: opts.logger,
     detectorFor: daemonDetectorFor,
