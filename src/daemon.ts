@@ -16,7 +16,8 @@ import { createHttpServer, listen, type ServerDeps } from './server/server.js';
 import type { PipelineDeps } from './pipeline/context.js';
 import type { Store } from './store/store.js';
 import { buildAwsWorld } from './compose-aws.js';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { createSnsClient } from './cloud/aws/clients.js';
 import { EmailNotifier, snsEmailPublisher } from './approval/email-notifier.js';
 import { approvalWebRoutes } from './server/email-routes.js';
 import { slackFromPolicy } from './server/slack-routes.js';
@@ -72,7 +73,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let sns: SNSClient | null = null;
   let email: EmailNotifier | null = null;
   if (emailCfg && linkSecret) {
-    sns = new SNSClient({ region: doc.account.region, maxAttempts: 3, ...(process.env['AWS_ENDPOINT_URL'] ? { endpoint: process.env['AWS_ENDPOINT_URL'] } : {}) });
+    sns = createSnsClient({ region: doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] });
     email = new EmailNotifier({ policy, secret: linkSecret, publicUrl: () => publicUrl, publish: snsEmailPublisher(sns, emailCfg.topicArn) });
     notifiers.push(email);
   }
