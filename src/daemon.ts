@@ -12,6 +12,7 @@ import { INCIDENT_STATES } from './incident/lifecycle.js';
 import { Watcher } from './pipeline/watcher.js';
 import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
 import { loadPolicyFile } from './policy/load.js';
+import { assertRunbooksRunnable } from './runbook/catalog.js';
 import { createHttpServer, listen, type ServerDeps } from './server/server.js';
 import type { PipelineDeps } from './pipeline/context.js';
 import type { Store } from './store/store.js';
@@ -53,6 +54,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const loaded = loadPolicyFile(opts.policyFile).policy;
   if (opts.speed !== undefined && loaded.cloud.kind === 'sim') loaded.cloud.speed = opts.speed;
   const policy = compilePolicy(loaded, opts.policyFile);
+  assertRunbooksRunnable(policy); // the same runbook check as `cloudops validate`: refuse to start on it
   const doc = policy.doc;
   const host = opts.host ?? process.env['HOST'] ?? doc.server.host;
   const port = opts.port ?? doc.server.port;
