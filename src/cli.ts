@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { sha256Hex } from './approval/approver-tokens.js';
 import { loadPolicyFile, PolicyInvalidError } from './policy/load.js';
 import { compilePolicy } from './policy/compile.js';
+import { effectiveSafety, loadRunnablePolicy } from './policy/validate.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { runUntilSignalled, demoToken } from './daemon.js';
 import { errorMessage } from './core/errors.js';
@@ -64,11 +65,13 @@ program
 
 program
   .command('validate <file>')
-  .description('check a policy file; prints FILE:LINE:COL: path: message for each problem and exits 2')
+  .description('check a policy file and the runbooks it names; prints FILE:LINE:COL: path: message for each problem and exits 2')
   .action((file: string) => {
     try {
-      const { policy } = loadPolicyFile(file);
-      out(`${file}: valid (${Object.keys(policy.services).length} services, ${policy.metrics.length} metrics, ${Object.keys(policy.approvers).length} approvers)`);
+      const { policy, templates } = loadRunnablePolicy(file);
+      const doc = policy.doc;
+      out(`${file}: valid (${Object.keys(doc.services).length} services, ${doc.metrics.length} metrics, ${Object.keys(doc.approvers).length} approvers, ${templates.length} runbooks)`);
+      out(effectiveSafety(policy));
     } catch (err) {
       if (err instanceof PolicyInvalidError) {
         process.stderr.write(`${err.message}\n`);

@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { ConsoleNotifier } from './approval/channels/console-notifier.js';
 import { EmailNotifier, snsEmailPublisher } from './approval/email-notifier.js';
 import type { Notifier } from './cloud/ports.js';
@@ -18,6 +18,8 @@ import { Watcher } from './pipeline/watcher.js';
 import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
 import { loadPolicyFile } from './policy/load.js';
 import type { Planner } from './runbook/planner.js';
+import { assertRunbooksRunnable } from './runbook/catalog.js';
+import { createSnsClient } from './cloud/aws/clients.js';
 import { approvalWebRoutes } from './server/email-routes.js';
 import { createHttpServer, listen, type ServerDeps } from './server/server.js';
 import { slackFromPolicy } from './server/slack-routes.js';
@@ -68,6 +70,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const loaded = loadPolicyFile(opts.policyFile).policy;
   if (opts.speed !== undefined && loaded.cloud.kind === 'sim') loaded.cloud.speed = opts.speed;
   const policy = compilePolicy(loaded, opts.policyFile);
+  assertRunbooksRunnable(policy); // the same runbook check as `cloudops validate`: refuse to start on it
   const doc = policy.doc;
   const host = opts.host ?? process.env['HOST'] ?? doc.server.host;
   const port = opts.port ?? doc.server.port;
@@ -114,7 +117,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         out.push(slack.notifier);
       }
       if (emailCfg && linkSecret) {
-        sns = new SNSClient({ region: doc.account.region, maxAttempts: 3, ...(process.env['AWS_ENDPOINT_URL'] ? { endpoint: process.env['AWS_ENDPOINT_URL'] } : {}) });
+        sns = createSnsClient({ region: doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] });
         out.push(new EmailNotifier({ policy, secret: linkSecret, publicUrl: () => publicUrl, publish: snsEmailPublisher(sns, emailCfg.topicArn), store: s, clock }));
       }
       return out;

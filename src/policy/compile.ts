@@ -1,6 +1,6 @@
 import { resolve, dirname } from 'node:path';
 import type { MetricQuery } from '../cloud/ports.js';
-import { parseDuration } from '../core/time.js';
+import { parseDuration, type Millis } from '../core/time.js';
 import type { ApprovalRules } from '../approval/quorum.js';
 import type { Risk } from '../runbook/runbook.js';
 import { expandPrincipals } from './cross-check.js';
@@ -8,6 +8,54 @@ import type { DetectorConfig, PolicyDoc } from './schema.js';
 
 export interface WatchedMetric extends MetricQuery {
   readonly detector: DetectorConfig;
+}
+
+export type ParamValue = string | number | boolean;
+
+/** One parameter rule of an allow-listed action, its pattern compiled once (anchored: the whole value must match). */
+export interface CompiledParamRule {
+  readonly required: boolean;
+  /** The pattern as written in the policy, for messages; null when there is none. */
+  readonly patternSource: string | null;
+  readonly pattern: RegExp | null;
+  readonly enum: readonly ParamValue[] | null;
+}
+
+/** An allow-listed action: its risk and its parameter rules (a parameter not listed is not allowed). */
+export interface CompiledActionRule {
+  readonly risk: Risk;
+  readonly params: ReadonlyMap<string, CompiledParamRule>;
+}
+
+/** Who may approve at one risk level and how many must (groups expanded). */
+export interface CompiledQuorum {
+  readonly approvals: number;
+  readonly eligible: ReadonlySet<string>;
+}
+
+/** The approval settings with durations in Millis and one rule set per risk. */
+export interface CompiledApproval {
+  readonly ttl: Millis;
+  readonly reminders: readonly Millis[];
+  readonly escalation: { readonly after: Millis; readonly to: ReadonlySet<string> } | null;
+  readonly selfApproval: 'forbidden' | 'allowed';
+  readonly byRisk: Readonly<Record<Risk, CompiledQuorum>>;
+}
+
+/** The safety settings every execution is checked against. */
+export interface CompiledSafety {
+  readonly killSwitch: boolean;
+  readonly killSwitchParameter: string | null;
+  readonly maxActionsPerHour: number;
+}
+
+/** A maintenance or freeze window as epoch milliseconds. */
+export interface CompiledWindow {
+  readonly name: string;
+  readonly services: readonly string[];
+  readonly start: number;
+  readonly end: number;
+  readonly reason: string;
 }
 
 /** The policy with defaults applied, durations in ms and file paths resolved: no optional knobs left. */
@@ -28,7 +76,37 @@ export interface CompiledPolicy {
   readonly runbookDir: string;
   readonly scenarioFile: string | null;
   readonly storePath: string | null;
+  // Compiled values (issue 9 item 6): read these instead of reaching into `doc`.
+  readonly schedule: { readonly every: Millis; readonly window: Millis; readonly cron: string };
+  readonly grouping: { readonly groupWait: Millis; readonly groupInterval: Millis; readonly clearAfter: Millis };
+  readonly lookback: Millis;
+  readonly approval: CompiledApproval;
+  /** The allow-list with every pattern compiled once. */
+  readonly actions: ReadonlyMap<string, CompiledActionRule>;
+  readonly safety: CompiledSafety;
+  readonly maintenance: readonly CompiledWindow[];
+  readonly freezes: readonly CompiledWindow[];
 }
+
+/** Compiles the allow-list once; patterns are anchored so a rule matches the whole value. */
+export function compileActions(actions: PolicyDoc['actions']): ReadonlyMap<string, CompiledActionRule> {
+  const out = new Map<string, CompiledActionRule>();
+  for (const [name, a] of Object.entries(actions)) {
+    const params = new Map<string, CompiledParamRule>();
+    for (const [param, r] of Object.entries(a.params)) {
+      params.set(param, {
+        required: r.required,
+        patternSource: r.pattern ?? null,
+        pattern: r.pattern === undefined ? null : new RegExp(`^(?:${r.pattern})$`),
+        enum: r.enum ?? null,
+      });
+    }
+    out.set(name, { risk: a.risk, params });
+  }
+  return out;
+}
+
+const compileWindow = (w: PolicyDoc['maintenance'][number]): CompiledWindow => ({ name: w.name, services: w.services, start: Date.parse(w.start), end: Date.parse(w.end), reason: w.reason });
 
 /** Resolves a path given in the policy relative to the policy file. */
 const relative = (policyFile: string, p: string): string => resolve(dirname(policyFile), p);
@@ -50,6 +128,7 @@ export function compilePolicy(doc: PolicyDoc, file: string): CompiledPolicy {
     approvals: doc.approval.quorum[r].approvals,
     eligible: expandPrincipals(doc, doc.approval.quorum[r].from),
   });
+  const quorum = { low: level('low'), medium: level('medium'), high: level('high') };
   return {
     doc,
     file,
@@ -65,10 +144,24 @@ export function compilePolicy(doc: PolicyDoc, file: string): CompiledPolicy {
     escalation: doc.approval.escalation
       ? { afterMs: parseDuration(doc.approval.escalation.after), to: expandPrincipals(doc, doc.approval.escalation.to) }
       : null,
-    quorum: { low: level('low'), medium: level('medium'), high: level('high') },
+    quorum,
     runbookDir: relative(file, doc.runbooks.dir),
     scenarioFile: doc.cloud.kind === 'sim' ? relative(file, doc.cloud.scenario) : null,
     storePath: doc.store.kind === 'sqlite' ? doc.store.path : null,
+    schedule: { every: parseDuration(doc.schedule.every), window: parseDuration(doc.schedule.window), cron: doc.schedule.cron },
+    grouping: { groupWait: parseDuration(doc.grouping.groupWait), groupInterval: parseDuration(doc.grouping.groupInterval), clearAfter: parseDuration(doc.grouping.clearAfter) },
+    lookback: parseDuration(doc.correlation.lookback),
+    approval: {
+      ttl: parseDuration(doc.approval.ttl),
+      reminders: doc.approval.reminders.map(parseDuration),
+      escalation: doc.approval.escalation ? { after: parseDuration(doc.approval.escalation.after), to: expandPrincipals(doc, doc.approval.escalation.to) } : null,
+      selfApproval: doc.approval.selfApproval,
+      byRisk: quorum,
+    },
+    actions: compileActions(doc.actions),
+    safety: { killSwitch: doc.safety.killSwitch, killSwitchParameter: doc.safety.killSwitchParameter ?? null, maxActionsPerHour: doc.safety.maxActionsPerHour },
+    maintenance: doc.maintenance.map(compileWindow),
+    freezes: doc.freezes.map(compileWindow),
   };
 }
 

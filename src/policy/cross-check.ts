@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { validate as validCron } from 'node-cron';
+import { parseDuration } from '../core/time.js';
 import type { PolicyDoc } from './schema.js';
 
 /** A problem found after the schema passed: where (a path into the document) and what. */
@@ -78,13 +80,8 @@ export function crossCheck(policy: PolicyDoc): PolicyProblem[] {
     if (!isPrincipal(p)) problems.push({ path: ['approval', 'escalation', 'to', i], message: `unknown approver or group "${p}"` });
   });
 
-  const slackIds = new Map<string, string>();
-  for (const [name, a] of Object.entries(policy.approvers)) {
-    if (!a.slackUserId) continue;
-    const other = slackIds.get(a.slackUserId);
-    if (other) problems.push({ path: ['approvers', name, 'slackUserId'], message: `Slack user ${a.slackUserId} is also approver "${other}"` });
-    else slackIds.set(a.slackUserId, name);
-  }
+  problems.push(...identityProblems(policy));
+  problems.push(...timingProblems(policy));
 
   for (const [name, action] of Object.entries(policy.actions)) {
     for (const [param, rule] of Object.entries(action.params)) {
@@ -106,5 +103,54 @@ export function crossCheck(policy: PolicyDoc): PolicyProblem[] {
     });
   }
   if (!validCron(policy.schedule.cron)) problems.push({ path: ['schedule', 'cron'], message: `invalid cron expression "${policy.schedule.cron}"` });
+  return problems;
+}
+
+/** The token the demo prints for an approver (config/demo.yaml documents them): public, so never for a real account. */
+export const demoToken = (approver: string): string => `demo-token-${approver}`;
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+/** The approvers of config/demo.yaml, whose demo tokens are published. */
+const DEMO_APPROVERS = ['alice', 'bob', 'carol'];
+
+/**
+ * One person, one identity: an email, Slack id or token hash shared by two approvers would let one
+ * person count twice towards a quorum (or be unattributable). Outside the simulated cloud, a token
+ * hash of a published demo token would let anybody approve.
+ */
+function identityProblems(policy: PolicyDoc): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const demoHashes = new Map<string, string>();
+  for (const n of [...DEMO_APPROVERS, ...Object.keys(policy.approvers)]) demoHashes.set(sha256(demoToken(n)), demoToken(n));
+  const seen = { email: new Map<string, string>(), slackUserId: new Map<string, string>(), tokenSha256: new Map<string, string>() };
+  const label = { email: (v: string) => `email ${v}`, slackUserId: (v: string) => `Slack user ${v}`, tokenSha256: () => 'token hash' };
+  for (const [name, a] of Object.entries(policy.approvers)) {
+    for (const key of ['email', 'slackUserId', 'tokenSha256'] as const) {
+      const value = a[key];
+      if (value === undefined) continue;
+      // Email addresses compare case-insensitively (the domain always, the local part at every provider we know).
+      const norm = key === 'email' ? value.toLowerCase() : value;
+      const other = seen[key].get(norm);
+      if (other !== undefined) problems.push({ path: ['approvers', name, key], message: `${label[key](value)} is also approver "${other}"` });
+      else seen[key].set(norm, name);
+    }
+    const demo = a.tokenSha256 !== undefined ? demoHashes.get(a.tokenSha256) : undefined;
+    if (demo !== undefined && policy.cloud.kind !== 'sim') {
+      problems.push({ path: ['approvers', name, 'tokenSha256'], message: `this is the hash of the public demo token "${demo}"; make a new one with \`cloudops token\`` });
+    }
+  }
+  return problems;
+}
+
+/** Reminders and escalation must fire while the request is still open, i.e. before the TTL. */
+function timingProblems(policy: PolicyDoc): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const a = policy.approval;
+  const ttl = parseDuration(a.ttl);
+  a.reminders.forEach((r, i) => {
+    if (parseDuration(r) >= ttl) problems.push({ path: ['approval', 'reminders', i], message: `reminder at ${r} is not before the ttl (${a.ttl}): it would never be sent` });
+  });
+  if (a.escalation && parseDuration(a.escalation.after) >= ttl) {
+    problems.push({ path: ['approval', 'escalation', 'after'], message: `escalation after ${a.escalation.after} is not before the ttl (${a.ttl}): it would never happen` });
+  }
   return problems;
 }

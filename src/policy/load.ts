@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node, type Pair } from 'yaml';
 import type { z } from 'zod';
 import { crossCheck, type PolicyProblem } from './cross-check.js';
 import { policySchema, type PolicyDoc } from './schema.js';
@@ -40,34 +40,130 @@ export function loadPolicyFile(file: string): LoadedPolicy {
   return { file, policy: parsePolicy(text, file) };
 }
 
+/** A policy file larger than this is refused before parsing (the example is about 10 KB). */
+export const MAX_POLICY_BYTES = 2 * 1024 * 1024;
+/** At most this many problems are listed; the rest are counted (20,000 unknown keys are one mistake, not 20,000). */
+export const MAX_LISTED_ERRORS = 100;
+/** Aliases a policy may expand; a "billion laughs" file needs far more. */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parses and validates policy text. `file` only labels the errors. */
 export function parsePolicy(text: string, file = '<policy>'): PolicyDoc {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number): { line: number; col: number } => lineCounter.linePos(offset);
-
-  if (doc.errors.length > 0) {
-    throw new PolicyInvalidError(
-      doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.code}` })),
-    );
+  if (Buffer.byteLength(text, 'utf8') > MAX_POLICY_BYTES) {
+    throw new PolicyInvalidError([{ file, line: 1, col: 1, path: '', message: `the file is larger than ${MAX_POLICY_BYTES / 1024 / 1024} MiB` }]);
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 50 });
-  const locate = (path: readonly PropertyKey[], key?: string): { line: number; col: number } => {
-    const offset = nodeOffset(doc.contents, path, key);
-    return at(offset);
+  const lineCounter = new LineCounter();
+  // yaml's own uniqueKeys check compares every key with every other (quadratic): duplicateKeys() is linear.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const at = (offset: number): { line: number; col: number } => lineCounter.linePos(offset);
+  const fail = (errors: PolicyError[]): never => {
+    throw new PolicyInvalidError(capErrors(sortErrors(errors), file));
   };
 
+  const syntax = doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.code}` }));
+  const duplicates = duplicateKeys(doc).map((offset) => ({ file, ...at(offset), path: '', message: 'YAML: Map keys must be unique' }));
+  if (syntax.length + duplicates.length > 0) fail([...syntax, ...duplicates]);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // Alias failures (undefined anchor, alias bombs) are thrown by toJS without a position: find the alias.
+    fail([{ file, ...at(aliasOffset(doc, err)), path: '', message: `YAML: ${(err as Error).message.split('\n')[0] ?? 'cannot read the document'}` }]);
+  }
+  const index = new MapIndex();
+  const locate = (path: readonly PropertyKey[], key?: string): { line: number; col: number } => at(nodeOffset(doc.contents, path, key, index));
+
   const parsed = policySchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    throw new PolicyInvalidError(sortErrors(parsed.error.issues.flatMap((i) => issueToErrors(i, file, locate))));
+  if (!parsed.success) fail(parsed.error.issues.flatMap((i) => issueToErrors(i, file, locate)));
+  const policy = (parsed as { data: PolicyDoc }).data;
+  const problems: PolicyProblem[] = crossCheck(policy);
+  if (problems.length > 0) fail(problems.map((p) => ({ file, ...locate(p.path), path: p.path.join('.'), message: p.message })));
+  const unwritten = unwrittenSafety(policy, raw);
+  if (unwritten.length > 0) fail(unwritten.map((p) => ({ file, ...locate(p.path), path: p.path.join('.'), message: p.message })));
+  return policy;
+}
+
+/**
+ * Settings whose default is weaker than what a real account should run with. For `cloud.kind: aws`
+ * each must be written out, so a policy truncated mid-file (or missing a block) fails instead of
+ * quietly falling back to the default. The simulated cloud keeps its defaults.
+ */
+export const EXPLICIT_SAFETY: readonly (readonly string[])[] = [
+  ['safety', 'killSwitch'],
+  ['safety', 'killSwitchParameter'],
+  ['safety', 'maxActionsPerHour'],
+  ['approval', 'ttl'],
+];
+
+function unwrittenSafety(policy: PolicyDoc, raw: unknown): PolicyProblem[] {
+  if (policy.cloud.kind === 'sim') return [];
+  const has = (path: readonly string[]): boolean => {
+    let v: unknown = raw;
+    for (const k of path) {
+      if (typeof v !== 'object' || v === null || !Object.prototype.hasOwnProperty.call(v, k)) return false;
+      v = (v as Record<string, unknown>)[k];
+    }
+    return true;
+  };
+  return EXPLICIT_SAFETY.filter((p) => !has(p)).map((p) => ({
+    path: p,
+    message: `required for cloud.kind: aws (write it out; a default here could weaken safety${p[1] === 'killSwitchParameter' ? '; null = no SSM kill switch' : ''})`,
+  }));
+}
+
+/** Offsets of every key that repeats an earlier key of the same map (one pass, a Set per map). */
+function duplicateKeys(doc: Document): number[] {
+  const out: number[] = [];
+  visit(doc, {
+    Map(_k, map) {
+      const seen = new Set<string>();
+      for (const p of map.items) {
+        if (!isScalar(p.key)) continue;
+        const k = String(p.key.value);
+        if (seen.has(k)) out.push(p.key.range?.[0] ?? 0);
+        else seen.add(k);
+      }
+    },
+  });
+  return out;
+}
+
+/** The first alias that cannot be resolved, else the first alias of all (an alias bomb), else the start. */
+function aliasOffset(doc: Document, err: unknown): number {
+  let unresolved: number | undefined;
+  let first: number | undefined;
+  visit(doc, {
+    Alias(_k, node) {
+      const offset = node.range?.[0] ?? 0;
+      first ??= offset;
+      if (unresolved === undefined && node.resolve(doc) === undefined) unresolved = offset;
+    },
+  });
+  const isUnresolved = err instanceof Error && /unresolved alias/i.test(err.message);
+  return (isUnresolved ? unresolved : undefined) ?? first ?? 0;
+}
+
+/** Keeps the first MAX_LISTED_ERRORS problems and says how many more there were. */
+function capErrors(errors: PolicyError[], file: string): PolicyError[] {
+  if (errors.length <= MAX_LISTED_ERRORS) return errors;
+  const last = errors[MAX_LISTED_ERRORS - 1]!;
+  return [...errors.slice(0, MAX_LISTED_ERRORS), { file, line: last.line, col: last.col, path: '', message: `… and ${errors.length - MAX_LISTED_ERRORS} more problems` }];
+}
+
+/** Key → pair lookup per YAML map, built once: locating N keys in one map is then linear, not N². */
+class MapIndex {
+  private readonly maps = new WeakMap<object, Map<string, Pair>>();
+  pair(map: { items: unknown[] }, key: string): Pair | undefined {
+    let m = this.maps.get(map);
+    if (!m) {
+      m = new Map();
+      for (const p of map.items) {
+        if (isPair(p) && isScalar(p.key) && !m.has(String(p.key.value))) m.set(String(p.key.value), p);
+      }
+      this.maps.set(map, m);
+    }
+    return m.get(key);
   }
-  const problems: PolicyProblem[] = crossCheck(parsed.data);
-  if (problems.length > 0) {
-    throw new PolicyInvalidError(
-      sortErrors(problems.map((p) => ({ file, ...locate(p.path), path: p.path.join('.'), message: p.message }))),
-    );
-  }
-  return parsed.data;
 }
 
 function issueToErrors(
@@ -97,7 +193,7 @@ function sortErrors(errors: PolicyError[]): PolicyError[] {
 }
 
 /** The source offset of the node at `path` (or of `key` inside it); the nearest existing ancestor when missing. */
-function nodeOffset(root: Node | null, path: readonly PropertyKey[], key?: string): number {
+export function nodeOffset(root: Node | null, path: readonly PropertyKey[], key?: string, index = new MapIndex()): number {
   let node: Node | null = root;
   let offset = node?.range?.[0] ?? 0;
   const steps = key === undefined ? path : [...path, key];
@@ -106,7 +202,7 @@ function nodeOffset(root: Node | null, path: readonly PropertyKey[], key?: strin
     const isLast = i === steps.length - 1;
     if (!node) break;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
+      const pair = index.pair(node, String(step));
       if (!pair) break;
       // For an unknown key, point at the key itself; otherwise at the value.
       const keyNode = pair.key as Node;
@@ -121,4 +217,15 @@ function nodeOffset(root: Node | null, path: readonly PropertyKey[], key?: strin
     } else break;
   }
   return offset;
+}
+
+/** LINE:COL of a path in a policy file on disk (for problems found after loading); 1:1 when unreadable. */
+export function locateInPolicyFile(file: string, path: readonly PropertyKey[]): { line: number; col: number } {
+  try {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter });
+    return lineCounter.linePos(nodeOffset(doc.contents, path));
+  } catch {
+    return { line: 1, col: 1 };
+  }
 }

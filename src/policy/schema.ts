@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '../core/time.js';
 import { detectorConfigSchema } from '../detect/config.js';
 
 /**
@@ -8,7 +9,23 @@ import { detectorConfigSchema } from '../detect/config.js';
  */
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
-export const duration = z.string().regex(DURATION, 'expected a duration such as 30s, 5m, 2h, 1d');
+
+// ---- Bounds (issue 9 item 9): no duration, size or count without a limit. ----
+/** A duration whose value lies in [min, max] (both written as durations); the format is checked first. */
+export const durationIn = (min: string, max: string) =>
+  z
+    .string()
+    .regex(DURATION, 'expected a duration such as 30s, 5m, 2h, 1d')
+    .refine((s) => {
+      if (!DURATION.test(s)) return true; // the format message already says what is wrong
+      const ms = parseDuration(s);
+      return ms >= parseDuration(min) && ms <= parseDuration(max);
+    }, `expected a duration between ${min} and ${max}`);
+/** Any duration the policy takes: at most a year (`99999999999999999999d` is a typo, not a setting). */
+export const duration = durationIn('0ms', '366d');
+/** Longest free-text value (descriptions, reasons, names shown to people). */
+const TEXT_MAX = 1000;
+// ---- end of bounds ----
 const name = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a lowercase name (letters, digits, - and _)');
 const risk = z.enum(['low', 'medium', 'high']);
 
@@ -18,7 +35,7 @@ const metricSchema = z.strictObject({
   service: name,
   namespace: z.string().min(1).max(255).optional(),
   metricName: z.string().min(1).max(255).optional(),
-  dimensions: z.record(z.string().min(1).max(255), z.string().min(1).max(1024)).default({}),
+  dimensions: z.record(z.string().min(1).max(255), z.string().min(1).max(1024)).refine((d) => Object.keys(d).length <= 30, 'at most 30 dimensions (CloudWatch)').default({}),
   stat: z.string().regex(/^(Average|Sum|Minimum|Maximum|SampleCount|IQM|p\d{1,2}(\.\d+)?|(TM|WM|PR|TC|TS)\([^)]*\))$/, 'expected a CloudWatch statistic such as Average, Sum, p99 or TM(10%:90%)').default('Average'),
   period: z.int().refine((n) => n === 1 || n === 5 || n === 10 || n === 30 || (n >= 60 && n % 60 === 0), 'expected 1, 5, 10, 30 or a multiple of 60 seconds').default(60),
   expression: z.string().min(1).max(2048).optional().describe('metric math instead of namespace/metricName'),
@@ -27,10 +44,10 @@ const metricSchema = z.strictObject({
 });
 
 const serviceSchema = z.strictObject({
-  description: z.string().optional(),
-  pipelines: z.array(z.string().min(1).max(100)).default([]).describe('CodePipeline pipelines that deploy this service'),
+  description: z.string().max(TEXT_MAX).optional(),
+  pipelines: z.array(z.string().min(1).max(100)).max(50).default([]).describe('CodePipeline pipelines that deploy this service'),
   logGroups: z.array(z.string().min(1).max(512)).max(50).default([]),
-  dependsOn: z.array(name).default([]),
+  dependsOn: z.array(name).max(100).default([]),
 });
 
 const approverSchema = z.strictObject({
@@ -42,27 +59,27 @@ const approverSchema = z.strictObject({
 
 const quorumSchema = z.strictObject({
   approvals: z.int().min(1).max(10),
-  from: z.array(z.string()).min(1).describe('groups or approvers whose approval counts'),
+  from: z.array(z.string()).min(1).max(1000).describe('groups or approvers whose approval counts'),
 });
 
 const paramRuleSchema = z.strictObject({
   required: z.boolean().default(true),
-  pattern: z.string().optional().describe('regular expression the value must match in full'),
-  enum: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+  pattern: z.string().max(1000).optional().describe('regular expression the value must match in full'),
+  enum: z.array(z.union([z.string().max(1024), z.number(), z.boolean()])).min(1).max(1000).optional(),
 });
 
 const actionSchema = z.strictObject({
   risk,
-  description: z.string().optional(),
-  params: z.record(z.string(), paramRuleSchema).default({}),
+  description: z.string().max(TEXT_MAX).optional(),
+  params: z.record(z.string().min(1).max(100), paramRuleSchema).refine((p) => Object.keys(p).length <= 50, 'at most 50 parameters').default({}),
 });
 
 const windowSchema = z.strictObject({
-  name: z.string().min(1),
-  services: z.array(name).default([]).describe('empty = every service'),
+  name: z.string().min(1).max(200),
+  services: z.array(name).max(1000).default([]).describe('empty = every service'),
   start: z.iso.datetime({ offset: true }).describe('ISO 8601 with offset'),
   end: z.iso.datetime({ offset: true }),
-  reason: z.string().min(1),
+  reason: z.string().min(1).max(TEXT_MAX),
 });
 
 const slackSchema = z.strictObject({
@@ -89,7 +106,7 @@ const emailSchema = z.strictObject({
 export const policySchema = z.strictObject({
   version: z.literal(1),
   account: z.strictObject({
-    name: z.string().min(1),
+    name: z.string().min(1).max(100),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1').default('us-east-1'),
   }),
   cloud: z.discriminatedUnion('kind', [
@@ -103,8 +120,8 @@ export const policySchema = z.strictObject({
   schedule: z
     .strictObject({
       cron: z.string().default('* * * * *').describe('poll schedule on the real clock (node-cron, with seconds field optional)'),
-      every: duration.default('1m').describe('poll interval on the simulated clock'),
-      window: duration.default('1h').describe('how much history each poll reads'),
+      every: durationIn('1s', '1d').default('1m').describe('poll interval on the simulated clock'),
+      window: durationIn('1m', '31d').default('1h').describe('how much history each poll reads'),
     })
     .prefault({}),
   server: z
@@ -128,33 +145,33 @@ export const policySchema = z.strictObject({
       z.strictObject({ kind: z.literal('dynamodb'), table: z.string().min(3).max(255) }),
     ])
     .prefault({ kind: 'sqlite' }),
-  services: z.record(name, serviceSchema).refine((s) => Object.keys(s).length > 0, 'at least one service'),
-  metrics: z.array(metricSchema).min(1),
+  services: z.record(name, serviceSchema).refine((s) => Object.keys(s).length > 0, 'at least one service').refine((s) => Object.keys(s).length <= 1000, 'at most 1000 services'),
+  metrics: z.array(metricSchema).min(1).max(10_000),
   detection: detectorConfigSchema.prefault({}).describe('defaults for every metric; a metric may override'),
   grouping: z
     .strictObject({
-      groupWait: duration.default('1m').describe('wait after the first anomaly for others of the same service'),
-      groupInterval: duration.default('5m').describe('how long a quiet incident stays open to new signals'),
-      clearAfter: duration.default('5m').describe('healthy time before a signal counts as cleared (hysteresis)'),
+      groupWait: durationIn('0s', '1d').default('1m').describe('wait after the first anomaly for others of the same service'),
+      groupInterval: durationIn('1s', '7d').default('5m').describe('how long a quiet incident stays open to new signals'),
+      clearAfter: durationIn('0s', '1d').default('5m').describe('healthy time before a signal counts as cleared (hysteresis)'),
     })
     .prefault({}),
-  correlation: z.strictObject({ lookback: duration.default('2h') }).prefault({}),
-  approvers: z.record(name, approverSchema).refine((a) => Object.keys(a).length > 0, 'at least one approver'),
-  groups: z.record(name, z.array(name).min(1)).default({}),
+  correlation: z.strictObject({ lookback: durationIn('1m', '30d').default('2h') }).prefault({}),
+  approvers: z.record(name, approverSchema).refine((a) => Object.keys(a).length > 0, 'at least one approver').refine((a) => Object.keys(a).length <= 1000, 'at most 1000 approvers'),
+  groups: z.record(name, z.array(name).min(1).max(1000)).default({}),
   approval: z.strictObject({
-    ttl: duration.default('15m'),
+    ttl: durationIn('1m', '7d').default('15m').describe('how long a request waits for its quorum (written out for cloud.kind: aws)'),
     selfApproval: z.enum(['forbidden', 'allowed']).default('forbidden'),
     quorum: z.strictObject({ low: quorumSchema, medium: quorumSchema, high: quorumSchema }),
-    reminders: z.array(duration).default([]),
-    escalation: z.strictObject({ after: duration, to: z.array(z.string()).min(1) }).optional(),
+    reminders: z.array(durationIn('1s', '7d')).max(10).default([]).describe('each before the ttl'),
+    escalation: z.strictObject({ after: durationIn('1s', '7d').describe('before the ttl'), to: z.array(z.string()).min(1).max(100) }).optional(),
   }),
   actions: z.record(z.string().regex(/^[a-z0-9]+\.[a-zA-Z0-9]+$/, 'expected service.action, e.g. codepipeline.rollback'), actionSchema),
   runbooks: z.strictObject({ dir: z.string().default('runbooks') }).prefault({}),
   safety: z
     .strictObject({
       killSwitch: z.boolean().default(false).describe('true stops every execution'),
-      killSwitchParameter: z.string().optional().describe('SSM parameter whose value "on" stops every execution'),
-      maxActionsPerHour: z.int().min(0).default(10).describe('blast-radius budget across all incidents'),
+      killSwitchParameter: z.string().min(1).max(2048).nullable().optional().describe('SSM parameter whose value "on" stops every execution; null = none (written out for cloud.kind: aws)'),
+      maxActionsPerHour: z.int().min(0).max(1000).default(10).describe('blast-radius budget across all incidents (written out for cloud.kind: aws)'),
     })
     .prefault({}),
   pipeline: z
@@ -178,8 +195,8 @@ export const policySchema = z.strictObject({
       email: emailSchema.optional().describe('one email per approver with a signed, single-use approval link'),
     })
     .prefault({}),
-  maintenance: z.array(windowSchema).default([]),
-  freezes: z.array(windowSchema).default([]),
+  maintenance: z.array(windowSchema).max(500).default([]),
+  freezes: z.array(windowSchema).max(500).default([]),
 });
 
 export type PolicyInput = z.input<typeof policySchema>;

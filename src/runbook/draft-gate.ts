@@ -1,51 +1,102 @@
-import { actionViolation } from '../execute/action-policy.js';
-import type { CompiledPolicy } from '../policy/compile.js';
-import { runbookHash, type DraftedRunbook } from './runbook.js';
+import type { CompiledParamRule, CompiledPolicy, ParamValue } from '../policy/compile.js';
+import { maxRisk, runbookHash, RISKS, type DraftedRunbook } from './runbook.js';
+import type { RunbookTemplate } from './template.js';
 
-/** A drafted runbook, as the gate sees it. */
-export type Runbook = DraftedRunbook;
+/**
+ * The draft gate: a pure check run on every drafted runbook before anybody is asked to approve it,
+ * and by `cloudops validate` on every template. It answers "could this run, as written, under this
+ * policy?" so that a runbook that would stop at step 1 with "parameter is required" never reaches a
+ * person. `authorize()` keeps its own check at execution time; this one does not replace it.
+ */
 
-/** One reason a drafted runbook cannot run: which step (null: the runbook as a whole), a stable code, plain words. */
+/** One reason a runbook cannot run. `step` is the 0-based step index, null for the runbook as a whole. */
 export interface DraftProblem {
   readonly step: number | null;
   readonly code: string;
   readonly message: string;
+  /** The parameter at fault, when there is one (locates the problem in a template file). */
+  readonly param?: string;
 }
 
-const PLACEHOLDER = /\{\{[^}]*\}\}/;
+/** What the gate reads: a drafted runbook (hash and risk checked) or a template (`template: true`). */
+export type Runbook = DraftedRunbook | RunbookTemplate;
 
-/**
- * Whether a drafted runbook could run at all under the policy, before anyone is asked to approve it:
- * at least one step, every step's action allow-listed with its required parameters present and within
- * the policy's bounds, and the hash recomputed from the content. Empty = it passes. Pure.
- * With `template`, a parameter still holding a {{placeholder}} is checked for presence, not value.
- */
-export function checkDraft(policy: CompiledPolicy, runbook: Runbook, opts: { template?: boolean } = {}): readonly DraftProblem[] {
+/** More steps than any runbook should need; a draft with more is refused rather than paged through. */
+export const MAX_STEPS = 20;
+/** Longest parameter value accepted when the policy gives no pattern or enum to bound it. */
+export const MAX_PARAM_LENGTH = 1024;
+
+const PLACEHOLDER = /\{\{[^}]*\}\}/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+const isDrafted = (r: Runbook): r is DraftedRunbook => 'hash' in r;
+
+/** Every reason `runbook` cannot run under `policy`; an empty array means it passes. */
+export function checkDraft(policy: CompiledPolicy, runbook: Runbook, opts: { readonly template?: boolean } = {}): readonly DraftProblem[] {
+  const template = opts.template === true;
   const problems: DraftProblem[] = [];
-  if (runbook.steps.length === 0) problems.push({ step: null, code: 'no_steps', message: 'the runbook has no steps' });
-  runbook.steps.forEach((s, i) => {
-    const rule = policy.doc.actions[s.action];
+  const steps = runbook.steps;
+  if (steps.length === 0) problems.push({ step: null, code: 'no_steps', message: 'the runbook has no steps' });
+  if (steps.length > MAX_STEPS) problems.push({ step: null, code: 'too_many_steps', message: `the runbook has ${steps.length} steps (at most ${MAX_STEPS})` });
+
+  steps.forEach((s, step) => {
+    const rule = policy.actions.get(s.action);
     if (!rule) {
-      problems.push({ step: i + 1, code: 'action_not_allowed', message: `action "${s.action}" is not allow-listed` });
+      problems.push({ step, code: 'action_not_allowed', message: `action "${s.action}" is not allow-listed in the policy` });
       return;
     }
-    // A template's {{placeholder}} is filled per incident: present, but its value is not known yet.
-    const held = new Set(opts.template ? Object.keys(s.params).filter((k) => PLACEHOLDER.test(String(s.params[k]))) : []);
-    const concrete = Object.fromEntries(Object.entries(s.params).filter(([k]) => !held.has(k)));
-    const missing = Object.entries(rule.params).find(([k, p]) => p.required && s.params[k] === undefined);
-    if (missing) {
-      problems.push({ step: i + 1, code: 'param_missing', message: `parameter "${missing[0]}" is required for ${s.action}` });
-      return;
+    for (const [param, value] of Object.entries(s.params) as [string, ParamValue][]) {
+      if (!rule.params.has(param)) problems.push({ step, param, code: 'param_not_allowed', message: `parameter "${param}" is not allowed for ${s.action}` });
+      else problems.push(...checkValue(s.action, param, value, rule.params.get(param)!, step, template));
     }
-    const unknown = Object.keys(s.params).find((k) => !(k in rule.params));
-    const why = unknown !== undefined ? `parameter "${unknown}" is not allowed for ${s.action}` : actionViolation({ [s.action]: { ...rule, params: Object.fromEntries(Object.entries(rule.params).filter(([k]) => !held.has(k))) } }, { action: s.action, params: concrete });
-    if (why) problems.push({ step: i + 1, code: 'param_invalid', message: why });
+    for (const [param, p] of rule.params) {
+      if (p.required && s.params[param] === undefined) {
+        problems.push({ step, param, code: 'param_missing', message: `parameter "${param}" is required for ${s.action}` });
+      }
+    }
+    // A drafted step states its own risk; it may not be lower than the policy's, or the quorum would be too.
+    if ('risk' in s && RISKS.indexOf(s.risk) < RISKS.indexOf(rule.risk)) {
+      problems.push({ step, code: 'risk_understated', message: `step risk "${s.risk}" is lower than ${s.action}'s risk "${rule.risk}" in the policy` });
+    }
   });
-  if (!opts.template && runbookHash(runbook) !== runbook.hash) problems.push({ step: null, code: 'hash_mismatch', message: 'the runbook hash does not match its content' });
+
+  if (isDrafted(runbook)) {
+    // Unknown actions are reported above; the runbook's risk is judged over the known ones.
+    const stepsRisk = maxRisk(runbook.steps.flatMap((s) => policy.actions.get(s.action)?.risk ?? []));
+    if (RISKS.indexOf(runbook.risk) < RISKS.indexOf(stepsRisk)) {
+      problems.push({ step: null, code: 'risk_understated', message: `runbook risk "${runbook.risk}" is lower than its highest step risk "${stepsRisk}"` });
+    }
+    const { hash, ...content } = runbook;
+    const recomputed = runbookHash(content);
+    if (hash !== recomputed) problems.push({ step: null, code: 'hash_mismatch', message: `the runbook's hash ${hash} is not the hash of its content (${recomputed})` });
+  }
   return problems;
 }
 
-/** The problems in one line, e.g. `step 1: parameter "cluster" is required for ecs.forceNewDeployment`. */
+function checkValue(action: string, param: string, value: ParamValue, rule: CompiledParamRule, step: number, template: boolean): DraftProblem[] {
+  const shown = JSON.stringify(value);
+  if (typeof value === 'string' && PLACEHOLDER.test(value)) {
+    // A template's placeholder is filled per incident: only its presence can be checked here.
+    if (template) return [];
+    return [{ step, param, code: 'placeholder_unfilled', message: `parameter ${param}=${shown} still holds a placeholder` }];
+  }
+  if (typeof value === 'string' && CONTROL.test(value)) {
+    return [{ step, param, code: 'param_control_chars', message: `parameter "${param}" of ${action} contains control characters` }];
+  }
+  if (typeof value === 'string' && value.length > MAX_PARAM_LENGTH) {
+    return [{ step, param, code: 'param_too_long', message: `parameter "${param}" of ${action} is ${value.length} characters long (at most ${MAX_PARAM_LENGTH})` }];
+  }
+  if (rule.enum && !rule.enum.includes(value)) {
+    return [{ step, param, code: 'param_not_in_enum', message: `parameter ${param}=${shown} is not one of ${JSON.stringify(rule.enum)}` }];
+  }
+  if (rule.pattern && !rule.pattern.test(String(value))) {
+    return [{ step, param, code: 'param_pattern', message: `parameter ${param}=${shown} does not match /${rule.patternSource ?? ''}/` }];
+  }
+  return [];
+}
+
+/** The problems in plain words for an incident's reason: "step 1: …" counts steps from 1, as people do. */
 export function describeDraftProblems(problems: readonly DraftProblem[]): string {
-  return problems.map((p) => (p.step === null ? p.message : `step ${p.step}: ${p.message}`)).join('; ');
+  return problems.map((p) => (p.step === null ? p.message : `step ${p.step + 1}: ${p.message}`)).join('; ');
 }

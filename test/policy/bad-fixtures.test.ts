@@ -2,10 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadPolicyFile, PolicyInvalidError } from '../../src/policy/load.js';
+import { loadRunnablePolicy } from '../../src/policy/validate.js';
 
 const DIR = 'test/fixtures/policies/bad';
 
-/** Every bad fixture with the exact message `cloudops validate` prints for it. */
+/**
+ * Every bad fixture with the exact message `cloudops validate` prints for it. A message starting with a
+ * line number is in the fixture itself; one starting with `test/` names the runbook file at fault.
+ */
 const EXPECTED: Record<string, string[]> = {
   'bad-action-name': ['26:5: actions.rollback: expected service.action, e.g. codepipeline.rollback'],
   'bad-cloud-kind': ["3:16: cloud.kind: Invalid discriminator value. Expected 'sim' | 'aws'"],
@@ -30,6 +34,21 @@ const EXPECTED: Record<string, string[]> = {
   'unknown-top-key': ['2:1: retention: unknown key "retention"'],
   'wrong-version': ['1:10: version: Invalid input: expected 1'],
   'yaml-syntax': ['19:1: (root): YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+  'aws-no-ttl': ['20:3: approval.ttl: required for cloud.kind: aws (write it out; a default here could weaken safety)'],
+  'aws-truncated-safety': ['31:3: safety.killSwitchParameter: required for cloud.kind: aws (write it out; a default here could weaken safety; null = no SSM kill switch)', '31:3: safety.maxActionsPerHour: required for cloud.kind: aws (write it out; a default here could weaken safety)'],
+  'demo-token-on-aws': ['16:47: approvers.bob.tokenSha256: this is the hash of the public demo token "demo-token-bob"; make a new one with `cloudops token`'],
+  'duplicate-email': ['16:17: approvers.bob.email: email Alice@Example.com is also approver "alice"'],
+  'duplicate-slack-id': ['16:47: approvers.bob.slackUserId: Slack user U012AB3CD is also approver "alice"'],
+  'duplicate-token-hash': ['16:47: approvers.bob.tokenSha256: token hash is also approver "alice"'],
+  'runbook-folder-missing': ['34:18: runbooks.dir: runbook folder "test/fixtures/policies/bad/no-such-runbooks" does not exist'],
+  'runbook-missing-param': ['test/fixtures/policies/runbooks/rollback.md:10:7: steps.0.params.stage: parameter "stage" is required for codepipeline.rollback'],
+  'runbook-unknown-action': ['test/fixtures/policies/bad/runbook-unknown-action.d/delete-service.md:9:13: steps.1.action: action "ecs.deleteService" is not allow-listed in the policy'],
+  'ttl-absurd': ['20:8: approval.ttl: expected a duration between 1m and 7d'],
+  'ttl-before-escalation': ['21:24: approval.escalation.after: escalation after 15m is not before the ttl (15m): it would never happen'],
+  'ttl-before-reminder': ['21:19: approval.reminders.1: reminder at 20m is not before the ttl (15m): it would never be sent'],
+  'ttl-zero': ['20:8: approval.ttl: expected a duration between 1m and 7d'],
+  'yaml-alias-bomb': ['3:11: (root): YAML: Excessive alias count indicates a resource exhaustion attack'],
+  'yaml-undefined-alias': ['18:11: (root): YAML: Unresolved alias (the anchor must be set before the alias): approvers'],
 };
 
 describe('bad policy fixtures', () => {
@@ -44,16 +63,17 @@ describe('bad policy fixtures', () => {
     const file = `${DIR}/${name}.yaml`;
     let caught: unknown;
     try {
-      loadPolicyFile(file);
+      loadRunnablePolicy(file);
     } catch (err) {
       caught = err;
     }
     expect(caught).toBeInstanceOf(PolicyInvalidError);
-    expect((caught as Error).message.split('\n')).toEqual((EXPECTED[name] ?? []).map((m) => `${file}:${m}`));
+    expect((caught as Error).message.split('\n')).toEqual((EXPECTED[name] ?? []).map((m) => (m.startsWith('test/') ? m : `${file}:${m}`)));
   });
 
-  it('the valid base of the fixtures passes', () => {
+  it('the valid base of the fixtures passes, runbooks included', () => {
     expect(loadPolicyFile('test/fixtures/policies/valid.yaml').policy.account.name).toBe('shop-prod');
+    expect(loadRunnablePolicy('test/fixtures/policies/valid.yaml').templates.map((t) => t.id)).toEqual(['rollback']);
   });
 
   it('cloudops validate prints the errors on stderr and exits 2', () => {

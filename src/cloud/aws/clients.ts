@@ -85,19 +85,39 @@ export function compileAwsClientOptions(o: AwsClientOptions): CompiledAwsClientO
   };
 }
 
-/** Builds every client once. Call from the composition root only. */
-export function createAwsClients(options: AwsClientOptions): AwsClients {
-  const o = compileAwsClientOptions(options);
-  const common = {
+/**
+ * The configuration every client shares. `throwOnRequestTimeout` is what makes `requestTimeout` a real
+ * deadline: without it @smithy/node-http-handler only logs a warning and an endpoint that accepts the
+ * connection and never answers holds the call (and the poll cycle) for minutes. `socketTimeout` also
+ * ends a response that stalls half-way.
+ */
+function commonConfig(o: CompiledAwsClientOptions) {
+  return {
     region: o.region,
     maxAttempts: o.maxAttempts,
     retryMode: o.retryMode,
     // A plain options object makes the SDK build its NodeHttpHandler with these timeouts, without us
     // importing @smithy/node-http-handler (a transitive dependency) directly.
-    requestHandler: { requestTimeout: o.requestTimeoutMs, connectionTimeout: o.connectionTimeoutMs },
+    requestHandler: {
+      requestTimeout: o.requestTimeoutMs,
+      connectionTimeout: o.connectionTimeoutMs,
+      socketTimeout: o.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
     ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
     ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
   };
+}
+
+/** One SNS client with the same timeouts as the rest (the email channel on the simulated cloud). */
+export function createSnsClient(options: AwsClientOptions): SNSClient {
+  return new SNSClient(commonConfig(compileAwsClientOptions(options)));
+}
+
+/** Builds every client once. Call from the composition root only. */
+export function createAwsClients(options: AwsClientOptions): AwsClients {
+  const o = compileAwsClientOptions(options);
+  const common = commonConfig(o);
   const cloudwatch = new CloudWatchClient({ ...common, disableRequestCompression: o.disableRequestCompression });
   const logs = new CloudWatchLogsClient(common);
   const codepipeline = new CodePipelineClient(common);
