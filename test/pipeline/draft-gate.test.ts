@@ -13,7 +13,7 @@ describe('the draft gate on the propose path', () => {
   it('a drafted runbook that cannot run goes to a person and nobody is asked to approve it', async () => {
     // Prepare: a planner (an agent, say) drafts a step the policy does not allow-list.
     const bad = runbook([{ action: 'ecs.deleteService', params: { service: 'checkout' }, description: 'd', risk: 'medium' }]);
-    const w = fastWorld(demoFiles(), { planner: () => ({ draft: () => Promise.resolve({ kind: 'drafted', runbook: bad, trace: plainTrace('test') }) }) });
+    const w = fastWorld(demoFiles(), { planner: () => ({ kind: 'test', draft: () => Promise.resolve({ kind: 'drafted', runbook: bad, trace: plainTrace('test') }) }) });
     const inc = await seedCheckoutIncident(w);
 
     // Act
