@@ -49,11 +49,13 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
-    if (a === '--data' && v !== undefined) (data = resolve(v)), i++;
-    else if (a === '--labels' && v !== undefined) (labels = resolve(v)), i++;
-    else if (a === '--out' && v !== undefined) (opts.out = resolve(v)), i++;
-    else if (a === '--category' && v !== undefined) (opts.category = v), i++;
-    else if (a === '--no-replay') opts.replay = false;
+    if ((a === '--data' || a === '--labels' || a === '--out' || a === '--category') && v !== undefined) {
+      if (a === '--data') data = resolve(v);
+      else if (a === '--labels') labels = resolve(v);
+      else if (a === '--out') opts.out = resolve(v);
+      else opts.category = v;
+      i++;
+    } else if (a === '--no-replay') opts.replay = false;
     else if (a === '--help' || a === '-h') {
       console.log('usage: npm run bench:nab -- [--data DIR --labels FILE] [--out DIR] [--category NAME] [--no-replay]');
       console.log('default: NAB visible categories (bench/nab) and the cloud monitoring data (bench/cloudmon), one threshold,');
