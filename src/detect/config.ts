@@ -26,7 +26,7 @@ export const detectorConfigSchema = z
      * Seasonal baseline: 'none' (default), 'daily' (24 hourly slots) or 'weekly' (42 four-hour slots).
      * Uses the point timestamps; the baseline subtracts each slot's learned offset from the level.
      */
-    seasonality: z.enum(['none', 'daily', 'weekly']).default('none'),
+    seasonality: z.enum(['none', 'daily', 'weekly', 'auto']).default('none'),
     /**
      * Missing datapoints (value null), CloudWatch TreatMissingData vocabulary. Default 'ignore'.
      * 'ignore': skipped (score 0, state and alarm run unchanged); 'notBreaching': skipped and resets the

@@ -7,6 +7,10 @@
  * approves anything: an open incident freezes its metric's learning (as the watcher does) until its signals clear
  * (withdrawn) or its approval request expires (ttl after opening; the expired incident still owns its active signals,
  * as ABSORBING_STATES says, but no longer freezes learning). Pure: no clock, no I/O.
+ *
+ * Counting starts after NAB's probationary period (the first 15 % of a file, at most 750 points): the detector learns
+ * there, as the daemon learns on backfilled history before it scores; an incident whose onset falls in it is not
+ * counted, and neither is its time.
  */
 import type { EpochMs } from '../core/time.js';
 import { parseDuration } from '../core/time.js';
@@ -16,7 +20,7 @@ import { newIncident } from '../pipeline/open-incidents.js';
 import { detectorFor } from '../pipeline/detector-factory.js';
 import type { WatchedMetric } from '../policy/compile.js';
 import { policySchema, type DetectorConfig } from '../policy/schema.js';
-import type { Window } from './weights.js';
+import { probationaryLength, type Window } from './weights.js';
 
 export interface ReplayConfig {
   readonly detector: DetectorConfig;
@@ -45,10 +49,10 @@ export interface ReplayedIncident {
 
 export interface SeriesReplay {
   readonly incidents: readonly ReplayedIncident[];
-  /** Windows that an incident overlapped. */
+  /** Windows (ending after the probationary period) that an incident overlapped. */
   readonly windowsHit: number;
   readonly windows: number;
-  /** Time covered by the series outside its labeled windows (ms). */
+  /** Time covered by the series after the probationary period, outside its labeled windows (ms). */
   readonly unlabeledMs: number;
 }
 
@@ -107,17 +111,19 @@ export function replaySeries(timestamps: ArrayLike<number>, values: ArrayLike<nu
     for (const inc of incidents.filter((x) => allCleared(x))) closed.push(inc);
     incidents = incidents.filter((x) => !allCleared(x));
   }
-  const all = [...closed, ...incidents].map((inc): ReplayedIncident => {
+  const counted = (timestamps[Math.min(probationaryLength(values.length), values.length - 1)] as number) ?? -Infinity;
+  const all = [...closed, ...incidents].filter((inc) => Math.min(...inc.signals.map((s) => s.startedAt)) >= counted).map((inc): ReplayedIncident => {
     const onset = Math.min(...inc.signals.map((s) => s.startedAt));
     const last = Math.max(...inc.signals.map((s) => s.lastAnomalousAt));
     return { onset, last, inWindow: windows.some((w) => overlaps(onset, last, w)) };
   });
-  const windowsHit = windows.filter((w) => all.some((x) => overlaps(x.onset, x.last, w))).length;
-  const first = timestamps[0] as number;
+  const scored = windows.filter((w) => w.end >= counted);
+  const windowsHit = scored.filter((w) => all.some((x) => overlaps(x.onset, x.last, w))).length;
+  const first = counted;
   const end = (timestamps[timestamps.length - 1] as number) + periodMs;
   let labeled = 0;
   for (const w of windows) labeled += Math.max(0, Math.min(end, w.end) - Math.max(first, w.start));
-  return { incidents: all, windowsHit, windows: windows.length, unlabeledMs: Math.max(0, end - first - labeled) };
+  return { incidents: all, windowsHit, windows: scored.length, unlabeledMs: Math.max(0, end - first - labeled) };
 }
 
 export interface FalseAlarmSummary {
