@@ -14,7 +14,9 @@ export const detectorConfigSchema = z
     direction: z.enum(['up', 'down', 'both']).default('both'),
     /**
      * Sensitivity in [0, 1], default 0.5. Sets the score a point needs to be anomalous:
-     * threshold = 0.9 − 0.4·sensitivity (0 → 0.9, fewest alarms; 0.5 → 0.7, about the NAB-optimized threshold; 1 → 0.5).
+     * threshold = 0.9 − 0.4·sensitivity (0 → 0.9, fewest alarms; 0.5 → 0.7, above the NAB-optimized threshold of
+     * about 0.5, trading recall for fewer pages; 1 → 0.5). Scores are calibrated to a rate of alarms per unit of time
+     * (adaptive-detector.ts), so one sensitivity means the same on one-minute, five-minute and hourly metrics.
      * Ignored by the static detector.
      */
     sensitivity: z.number().min(0).max(1).default(0.5),
@@ -23,10 +25,11 @@ export const detectorConfigSchema = z
     /** Points learned before any verdict can be anomalous (scores are 0 meanwhile). Default 30. */
     warmup: z.number().int().min(0).max(100_000).default(30),
     /**
-     * Seasonal baseline: 'none' (default), 'daily' (24 hourly slots) or 'weekly' (42 four-hour slots).
-     * Uses the point timestamps; the baseline subtracts each slot's learned offset from the level.
+     * Seasonal baseline: 'none' (default), 'daily' (24 hourly slots), 'weekly' (42 four-hour slots), or 'auto'
+     * (daily slots, applied only as far as they explain the series). Uses the point timestamps; the baseline subtracts
+     * each slot's learned offset from the level; slots learn with a memory of days (weeks), whatever the period.
      */
-    seasonality: z.enum(['none', 'daily', 'weekly']).default('none'),
+    seasonality: z.enum(['none', 'daily', 'weekly', 'auto']).default('none'),
     /**
      * Missing datapoints (value null), CloudWatch TreatMissingData vocabulary. Default 'ignore'.
      * 'ignore': skipped (score 0, state and alarm run unchanged); 'notBreaching': skipped and resets the

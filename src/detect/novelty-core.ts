@@ -70,6 +70,12 @@ export interface NoveltyParams {
    */
   readonly suppressHold: number;
   readonly suppressJump: number;
+  /**
+   * ln of the points per unit of time relative to the reference rate (0 at the reference). The tail probability of a
+   * point is multiplied by it before the log scale: a threshold then means a rate of false alarms per unit of time,
+   * not per point, so a one-minute series does not alarm five times as often as a five-minute one.
+   */
+  readonly lnRate: number;
 }
 
 export const DEFAULT_NOVELTY: NoveltyParams = {
@@ -94,6 +100,7 @@ export const DEFAULT_NOVELTY: NoveltyParams = {
   relFloor: 1e-3,
   suppressHold: 200,
   suppressJump: 0.3,
+  lnRate: 0,
 };
 
 /** Number of raw novelty channels. */
@@ -240,7 +247,7 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
     st.lv[c] = (1 - a) * (v + a * d * d);
   }
   st.ri = slot + 1 >= short ? 0 : slot + 1;
-  let best = warm && bestZ > -Infinity ? logLikelihoodScore(logNormalTail(bestZ), p.decades) : 0;
+  let best = warm && bestZ > -Infinity ? logLikelihoodScore(logNormalTail(bestZ) + p.lnRate, p.decades) : 0;
 
   // Spatial novelty: beyond the range seen so far.
   if (p.spatialTol > 0 && n > p.learn && st.hi > st.lo) {

@@ -1,0 +1,148 @@
+/**
+ * Replays labeled series through the daemon's own detection path — the detector the daemon builds
+ * (src/pipeline/detector-factory.ts), its minimum duration and grouping (src/incident/grouping.ts) with the policy
+ * defaults — and counts the incidents that would have been opened outside the labeled windows.
+ *
+ * One series is one metric of its own service (grouping never merges series), one point is one poll cycle. Nobody
+ * approves anything: an open incident freezes its metric's learning (as the watcher does) until its signals clear
+ * (withdrawn) or its approval request expires (ttl after opening; the expired incident still owns its active signals,
+ * as ABSORBING_STATES says, but no longer freezes learning). Pure: no clock, no I/O.
+ *
+ * Counting starts after NAB's probationary period (the first 15 % of a file, at most 750 points): the detector learns
+ * there, as the daemon learns on backfilled history before it scores; an incident whose onset falls in it is not
+ * counted, and neither is its time.
+ */
+import type { EpochMs } from '../core/time.js';
+import { parseDuration } from '../core/time.js';
+import { allCleared, groupEvents, type GroupingConfig, type MetricEvent, type PendingSignal } from '../incident/grouping.js';
+import type { Incident } from '../incident/incident.js';
+import { newIncident } from '../pipeline/open-incidents.js';
+import { detectorFor } from '../pipeline/detector-factory.js';
+import type { WatchedMetric } from '../policy/compile.js';
+import { policySchema, type DetectorConfig } from '../policy/schema.js';
+import { probationaryLength, type Window } from './weights.js';
+
+export interface ReplayConfig {
+  readonly detector: DetectorConfig;
+  readonly grouping: GroupingConfig;
+  /** How long an unapproved incident stays open (the approval ttl). */
+  readonly ttlMs: number;
+}
+
+/** The policy defaults (an empty `detection:` and `grouping:` block, the default approval ttl). */
+export function defaultReplayConfig(): ReplayConfig {
+  const g = policySchema.shape.grouping.parse(undefined);
+  return {
+    detector: policySchema.shape.detection.parse(undefined),
+    grouping: { groupIntervalMs: parseDuration(g.groupInterval), clearAfterMs: parseDuration(g.clearAfter) },
+    ttlMs: parseDuration(policySchema.shape.approval.shape.ttl.parse(undefined)),
+  };
+}
+
+export interface ReplayedIncident {
+  /** Onset (first anomalous point of the signal) and the last anomalous point seen. */
+  readonly onset: number;
+  readonly last: number;
+  /** Whether [onset, last] overlaps a labeled window. */
+  readonly inWindow: boolean;
+}
+
+export interface SeriesReplay {
+  readonly incidents: readonly ReplayedIncident[];
+  /** Windows (ending after the probationary period) that an incident overlapped. */
+  readonly windowsHit: number;
+  readonly windows: number;
+  /** Time covered by the series after the probationary period, outside its labeled windows (ms). */
+  readonly unlabeledMs: number;
+}
+
+const overlaps = (a0: number, a1: number, w: Window): boolean => a0 <= w.end && a1 >= w.start;
+
+/** Replays one series (timestamps ms, NaN = missing) with period `periodMs`. */
+export function replaySeries(timestamps: ArrayLike<number>, values: ArrayLike<number>, periodMs: number, windows: readonly Window[], cfg: ReplayConfig = defaultReplayConfig()): SeriesReplay {
+  const m: WatchedMetric = {
+    id: 'm',
+    service: 's',
+    namespace: 'replay',
+    metricName: 'm',
+    dimensions: {},
+    stat: 'Average',
+    periodSec: periodMs / 1000,
+    detector: cfg.detector,
+  };
+  const det = detectorFor(m);
+  const state = det.init();
+  let incidents: Incident[] = [];
+  const openedAt = new Map<string, number>();
+  const closed: Incident[] = [];
+  let pending: readonly PendingSignal[] = [];
+  let run = 0;
+  for (let i = 0; i < values.length; i++) {
+    const t = timestamps[i] as number;
+    const v = values[i] as number;
+    // Expire unapproved incidents: they stop freezing learning, and keep their active signals.
+    for (const inc of incidents) if (inc.state === 'detected' && t - (openedAt.get(inc.id) ?? t) >= cfg.ttlMs) inc.state = 'expired';
+    const frozen = incidents.some((inc) => inc.state === 'detected' && inc.signals.some((s) => s.clearedAt === null));
+    const verdict = det.update(frozen ? structuredClone(state) : state, t as EpochMs, Number.isNaN(v) ? null : v);
+    run = verdict.anomalous ? run + 1 : 0;
+    if (Number.isNaN(v)) continue;
+    const e: MetricEvent = {
+      metricId: m.id,
+      metricName: m.metricName,
+      service: m.service,
+      t: t as EpochMs,
+      ...(verdict.anomalous ? { onsetT: (t - (run - 1) * periodMs) as EpochMs } : {}),
+      anomalous: verdict.anomalous,
+      minPoints: m.detector.minDuration,
+      direction: verdict.anomalous ? verdict.direction : null,
+      score: verdict.score,
+      value: v,
+      expected: verdict.expected,
+    };
+    const r = groupEvents(incidents, [e], cfg.grouping, pending);
+    pending = r.pending;
+    for (const u of r.updated) incidents = incidents.map((inc) => (inc.id === u.id ? u : inc));
+    for (const [service, signals] of r.newSignals) {
+      const inc = newIncident(`i${closed.length + incidents.length}`, service, signals, t as EpochMs);
+      openedAt.set(inc.id, t);
+      incidents.push(inc);
+    }
+    // Incidents whose signals all cleared are over (withdrawn, or an expired one that no longer owns anything).
+    for (const inc of incidents.filter((x) => allCleared(x))) closed.push(inc);
+    incidents = incidents.filter((x) => !allCleared(x));
+  }
+  const counted = (timestamps[Math.min(probationaryLength(values.length), values.length - 1)] as number) ?? -Infinity;
+  const all = [...closed, ...incidents].filter((inc) => Math.min(...inc.signals.map((s) => s.startedAt)) >= counted).map((inc): ReplayedIncident => {
+    const onset = Math.min(...inc.signals.map((s) => s.startedAt));
+    const last = Math.max(...inc.signals.map((s) => s.lastAnomalousAt));
+    return { onset, last, inWindow: windows.some((w) => overlaps(onset, last, w)) };
+  });
+  const scored = windows.filter((w) => w.end >= counted);
+  const windowsHit = scored.filter((w) => all.some((x) => overlaps(x.onset, x.last, w))).length;
+  const first = counted;
+  const end = (timestamps[timestamps.length - 1] as number) + periodMs;
+  let labeled = 0;
+  for (const w of windows) labeled += Math.max(0, Math.min(end, w.end) - Math.max(first, w.start));
+  return { incidents: all, windowsHit, windows: scored.length, unlabeledMs: Math.max(0, end - first - labeled) };
+}
+
+export interface FalseAlarmSummary {
+  readonly false_incidents: number;
+  readonly metric_days: number;
+  readonly false_incidents_per_1000_metric_days: number;
+  readonly labeled_window_recall: number;
+}
+
+/** Sums per-series replays: false incidents per 1,000 metric-days outside labeled windows, and window recall. */
+export function summarizeReplays(rs: readonly SeriesReplay[]): FalseAlarmSummary {
+  const fp = rs.reduce((n, r) => n + r.incidents.filter((x) => !x.inWindow).length, 0);
+  const days = rs.reduce((n, r) => n + r.unlabeledMs, 0) / 86_400_000;
+  const hit = rs.reduce((n, r) => n + r.windowsHit, 0);
+  const wins = rs.reduce((n, r) => n + r.windows, 0);
+  return {
+    false_incidents: fp,
+    metric_days: days,
+    false_incidents_per_1000_metric_days: days > 0 ? (1000 * fp) / days : 0,
+    labeled_window_recall: wins > 0 ? hit / wins : NaN,
+  };
+}

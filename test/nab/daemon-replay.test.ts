@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { defaultReplayConfig, replaySeries, summarizeReplays } from '../../src/nab/daemon-replay.js';
+import { rng } from '../../src/nab/synthetic.js';
+
+const PERIOD = 300_000;
+const T0 = Date.UTC(2024, 0, 1);
+const DAY = 86_400_000;
+
+/** Ten days of five-minute noise around 100, with the points in [from, to) raised by `lift`. */
+function series(from = -1, to = -1, lift = 0): { ts: Float64Array; vs: Float64Array } {
+  const n = (10 * DAY) / PERIOD;
+  const r = rng(5);
+  const ts = new Float64Array(n);
+  const vs = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    ts[i] = T0 + i * PERIOD;
+    vs[i] = 100 + (r() - 0.5) * 4 + (i >= from && i < to ? lift : 0);
+  }
+  return { ts, vs };
+}
+
+describe('replaying series through the daemon path (detector factory, minimum duration, grouping)', () => {
+  it('takes the policy defaults: sensitivity 0.5, grouping 5m/5m, approval ttl 15m', () => {
+    const c = defaultReplayConfig();
+    expect(c.detector.sensitivity).toBe(0.5);
+    expect(c.grouping).toEqual({ groupIntervalMs: 300_000, clearAfterMs: 300_000 });
+    expect(c.ttlMs).toBe(900_000);
+  });
+
+  it('a level shift inside a labeled window is one true incident, none false, the window recalled', () => {
+    const { ts, vs } = series(2000, 2100, 30);
+    const w = [{ start: T0 + 1900 * PERIOD, end: T0 + 2200 * PERIOD }];
+    const r = replaySeries(ts, vs, PERIOD, w);
+    expect(r.incidents.filter((i) => i.inWindow).length).toBe(1);
+    expect(r.incidents.filter((i) => !i.inWindow)).toEqual([]);
+    expect(r.windowsHit).toBe(1);
+  });
+
+  it('the same shift with no window is a false incident, and metric-days count only unlabeled time after probation', () => {
+    const { ts, vs } = series(2000, 2100, 30);
+    const r = replaySeries(ts, vs, PERIOD, []);
+    expect(r.incidents.length).toBe(1);
+    expect(r.incidents[0]!.inWindow).toBe(false);
+    // 10 days, the first 15 % (probationary) not counted.
+    expect(r.unlabeledMs / DAY).toBeCloseTo(8.5, 1);
+    const s = summarizeReplays([r]);
+    expect(s.false_incidents).toBe(1);
+    expect(s.false_incidents_per_1000_metric_days).toBeCloseTo(1000 / 8.5, 0);
+    expect(Number.isNaN(s.labeled_window_recall)).toBe(true);
+  });
+
+  it('an anomaly inside the probationary period (the first 15 %) is not counted', () => {
+    const { ts, vs } = series(300, 340, 30);
+    expect(replaySeries(ts, vs, PERIOD, []).incidents).toEqual([]);
+  });
+
+  it('stationary noise opens nothing', () => {
+    const { ts, vs } = series();
+    expect(replaySeries(ts, vs, PERIOD, []).incidents).toEqual([]);
+  });
+});
