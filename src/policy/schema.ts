@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { detectorConfigSchema } from '../detect/config.js';
+import { agentPolicySchema } from '../agent/agent-policy.js';
 
 /**
  * The policy file's schema: strict (unknown keys are errors), with documented defaults.
@@ -167,6 +168,7 @@ export const policySchema = z.strictObject({
     .prefault({}),
   maintenance: z.array(windowSchema).default([]),
   freezes: z.array(windowSchema).default([]),
+  agent: agentPolicySchema.optional().describe('the Bedrock agent that drafts runbooks; omitted = templates only'),
 });
 
 export type PolicyInput = z.input<typeof policySchema>;
