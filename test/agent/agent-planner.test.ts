@@ -1,41 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runbookHash } from '../../src/runbook/runbook.js';
 import { text, toolUse, turn } from '../helpers/bedrock-stub.js';
-import { agentFixture, agentSettings, DRAFT, type AgentFixture } from './agent-fixture.js';
+import { agentFixture, agentSettings, DRAFT, PREVIOUS_ID, rollbackProposal, type AgentFixture } from './agent-fixture.js';
 
 let fx: AgentFixture | null = null;
 afterEach(async () => {
   await fx?.close();
   fx = null;
 });
-
-const SUSPECT_ID = '5a6b7c8d-cccc-4d2e-9f3a-4b5c6d7e0003';
-const PREVIOUS_ID = '7b1f0c2e-aaaa-4a39-9c61-0d5e2f1a0001';
-
-/** A valid final answer for the demo incident: roll checkout back, citing metric, log and deployment. */
-export function rollbackProposal(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    decision: 'runbook',
-    hypothesis: 'Release 9f8e7d6 switched the payment client to v2; calls to payments time out and checkout answers 5xx.',
-    confidence: 0.8,
-    title: 'Roll back checkout-deploy to the last good execution',
-    steps: [
-      {
-        action: 'codepipeline.rollback',
-        params: { pipeline: 'checkout-deploy', stage: 'Deploy', targetExecutionId: PREVIOUS_ID },
-        description: 'Roll checkout back to execution 7b1f0c2e, before the v2 payment client.',
-        evidence: [
-          { kind: 'metric', metricId: 'checkout5xx', observation: '5xx rose from ~3 to ~48 per minute at the onset' },
-          { kind: 'log', logGroups: ['/ecs/checkout'], filter: 'PaymentClientV2', observation: 'new timeout errors calling payments' },
-          { kind: 'deployment', deploymentId: SUSPECT_ID, observation: 'deployed one minute before the onset' },
-        ],
-      },
-    ],
-    verification: { description: '5xx back under 10 per minute for three polls', within: '15m', healthyPolls: 3 },
-    gaps: [],
-    ...over,
-  };
-}
 
 describe('AgentPlanner over the Converse protocol (real SDK client, local stub)', () => {
   it('investigates with real tools on the simulated cloud and drafts an evidence-linked runbook', async () => {
