@@ -11,7 +11,7 @@ import { iso } from '../core/time.js';
 export function consoleValue(v: string | number | boolean): string {
   if (typeof v !== 'string') return String(v);
   const enc = encodeURIComponent(v).replace(/[!'()*~]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
-  return "'" + enc.replace(/%/g, '*');
+  return "'" + enc.replace(/%([0-9A-F]{2})/gi, (_m, h: string) => '*' + h.toLowerCase());
 }
 
 const consoleBase = (region: string): string => `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${encodeURIComponent(region)}`;
@@ -19,8 +19,8 @@ const consoleBase = (region: string): string => `https://${region}.console.aws.a
 /** A metrics graph of one policy metric over `range`. */
 export function metricConsoleLink(region: string, m: MetricQuery, range: TimeRange): string {
   const metric = m.expression
-    ? `~(~(expression~${consoleValue(m.expression)}~label~${consoleValue(m.id)}))`
-    : `~(~(${[m.namespace, m.metricName, ...Object.entries(m.dimensions).flat()].map(consoleValue).join('~')}))`;
+    ? `(~(~(expression~${consoleValue(m.expression)}~label~${consoleValue(m.id)})))`
+    : `(~(${[m.namespace, m.metricName, ...Object.entries(m.dimensions).flat()].map((v) => '~' + consoleValue(v)).join('')}))`;
   const graph = `~(metrics~${metric}~view~'timeSeries~stat~${consoleValue(m.stat)}~period~${m.periodSec}~region~${consoleValue(region)}~start~${consoleValue(iso(range.start))}~end~${consoleValue(iso(range.end))})`;
   return `${consoleBase(region)}#metricsV2:graph=${graph}`;
 }
