@@ -57,6 +57,11 @@ export class BedrockStub {
     return this;
   }
 
+  /** Drops every scripted turn not yet used. */
+  clearScripts(): void {
+    this.scripts.clear();
+  }
+
   remaining(modelId: string): number {
     return this.scripts.get(modelId)?.length ?? 0;
   }
