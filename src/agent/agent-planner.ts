@@ -10,6 +10,7 @@ import type { RunbookTemplate } from '../runbook/template.js';
 import type { Store } from '../store/store.js';
 import type { AgentSettings } from './agent-policy.js';
 import { briefing, triageBriefing } from './briefing.js';
+import { agentEmf } from './emf.js';
 import { IncidentBudget } from './budget.js';
 import { buildDraft, type AgentAnalysis } from './draft.js';
 import { AgentError, type FallbackReason } from './errors.js';
@@ -192,7 +193,8 @@ export class AgentPlanner implements Planner {
 
   private finish(incident: Incident, r: AgentPlanResult): AgentPlanResult {
     const t = r.agentTrace;
-    this.deps.logger?.info({ incidentId: incident.id, sessionId: t.sessionId, planner: t.planner, fallbackReason: t.fallbackReason, usage: t.usage, usd: Number(t.usd.toFixed(6)), steps: t.steps, toolCalls: t.toolCalls.length, flagged: t.flagged.length }, 'agent run finished');
+    // One EMF line per run: tokens and dollars per incident become CloudWatch metrics from the logs.
+    this.deps.logger?.info({ ...agentEmf(t, incident.id, incident.service, this.deps.clock.now()), steps: t.steps, flagged: t.flagged.length, fallbackDetail: t.fallbackDetail }, 'agent run finished');
     return r;
   }
 }

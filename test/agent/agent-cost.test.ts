@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toolUse, turn } from '../helpers/bedrock-stub.js';
 import { agentFixture, agentSettings, DRAFT, rollbackProposal, TRIAGE, type AgentFixture } from './agent-fixture.js';
@@ -70,5 +71,18 @@ describe('cost levers', () => {
     expect(result).toContain('too_large');
     expect(result).toContain('narrow the query');
     expect(r.agentTrace.toolCalls[0]).toMatchObject({ name: 'query_logs', status: 'error', capped: true });
+  });
+
+  it('writes tokens and dollars of the run as one CloudWatch EMF log line', async () => {
+    fx = await agentFixture();
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    fx.stub.script(DRAFT, turn([toolUse('propose_runbook', rollbackProposal())], 'tool_use', { inputTokens: 100, outputTokens: 50, cacheReadInputTokens: 10, cacheWriteInputTokens: 20 }));
+    const r = await fx.planner(agentSettings(), { logger }).draft(fx.incident, signal());
+    const rec = lines.map((l) => JSON.parse(l)).find((x) => x.msg === 'agent run finished');
+    expect(rec._aws.CloudWatchMetrics[0].Namespace).toBe('CloudopsWatcher/Agent');
+    expect(rec._aws.CloudWatchMetrics[0].Metrics.map((m: any) => m.Name)).toEqual(['InputTokens', 'OutputTokens', 'CacheReadTokens', 'CacheWriteTokens', 'CostUsd', 'ToolCalls', 'Fallback']);
+    expect(rec).toMatchObject({ Planner: 'agent', FallbackReason: 'none', InputTokens: 100, OutputTokens: 50, CacheReadTokens: 10, CacheWriteTokens: 20, Fallback: 0, incidentId: fx.incident.id, sessionId: r.agentTrace.sessionId });
+    expect(rec.CostUsd).toBeCloseTo((100 * 3 + 50 * 15 + 10 * 0.3 + 20 * 3.75) / 1e6, 6);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import type { LogSource } from '../../src/cloud/ports.js';
 import { createAgentPlanner, type AgentPlanner } from '../../src/agent/agent-planner.js';
 import { agentPolicySchema, compileAgentPolicy, type AgentPolicyInput, type AgentSettings } from '../../src/agent/agent-policy.js';
@@ -65,7 +66,7 @@ export interface AgentFixture {
   /** The demo incident as the planner sees it: correlated, evidence gathered, no runbook yet. */
   readonly incident: Incident;
   readonly templates: readonly RunbookTemplate[];
-  planner(settings: AgentSettings, opts?: { store?: Store; logs?: LogSource }): AgentPlanner;
+  planner(settings: AgentSettings, opts?: { store?: Store; logs?: LogSource; logger?: Logger }): AgentPlanner;
   close(): Promise<void>;
 }
 
@@ -106,6 +107,7 @@ export async function agentFixture(): Promise<AgentFixture> {
         deployments: h.sim,
         templates,
         sleep: async () => undefined,
+        ...(opts.logger ? { logger: opts.logger } : {}),
       });
     },
     async close() {
