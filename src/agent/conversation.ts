@@ -28,8 +28,11 @@ export class Conversation {
     this.messages.push({ role: 'user', content });
   }
 
+  /** Adds text for the model; joins the last user turn if there is one, since Converse wants roles to alternate. */
   addUserText(text: string): void {
-    this.messages.push({ role: 'user', content: [{ text }] });
+    const last = this.messages[this.messages.length - 1];
+    if (last?.role === 'user') last.content = [...(last.content ?? []), { text }];
+    else this.messages.push({ role: 'user', content: [{ text }] });
   }
 
   /** The messages to send (copies; the caller may append a cache point to the last one). */

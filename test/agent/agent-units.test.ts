@@ -170,3 +170,13 @@ describe('propose_runbook schema', () => {
     expect(s).not.toHaveProperty('$schema');
   });
 });
+
+describe('conversation roles', () => {
+  it('text added after a user turn joins it, so roles keep alternating', () => {
+    const conv = new Conversation('briefing');
+    conv.addUserText('finish now');
+    conv.addAssistant([{ text: 'ok' }]);
+    conv.addUserText('again');
+    expect(conv.snapshot().map((m) => [m.role, m.content?.length])).toEqual([['user', 2], ['assistant', 1], ['user', 1]]);
+  });
+});
