@@ -56,6 +56,19 @@ describe('AgentPlanner limits and fallbacks', () => {
     expect(r.kind === 'drafted' && r.runbook.draftedBy).toBe('template');
   });
 
+  it('when only a final answer still fits the budget, the investigation is cut and the cut is listed as a gap', async () => {
+    fx = await agentFixture();
+    // The injected counter makes the investigation tools expensive and everything else cheap.
+    const count = (t: string): number => (t.includes('"toolSpec"') && t.includes('get_metric_series') ? 50_000 : Math.ceil(t.length / 4));
+    fx.stub.script(DRAFT, turn([toolUse('propose_runbook', rollbackProposal())]));
+    const r = await fx.planner(agentSettings({ budget: { tokensPerIncident: 40_000 } }), { count }).draft(fx.incident, signal());
+    expect(toolNames(fx.stub.calls[0]?.body)).toEqual(['propose_runbook']);
+    expect(JSON.stringify(fx.stub.calls[0]?.body.messages.at(-1))).toContain('last step of the investigation');
+    expect(r.agentTrace.planner).toBe('agent');
+    expect(r.agentTrace.analysis?.gaps).toContainEqual({ what: 'further investigation', why: 'budget_cut', detail: expect.stringMatching(/^token budget: 0 used \+ up to \d+ for the next call > 40000$/) });
+    expect(r.kind === 'drafted' && r.runbook.body).toContain('budget cut');
+  });
+
   it('falls back when the token budget is too small for even the first call, without calling the model', async () => {
     fx = await agentFixture();
     const r = await fx.planner(agentSettings({ budget: { tokensPerIncident: 1000 } })).draft(fx.incident, signal());

@@ -7,6 +7,7 @@ import { createAgentPlanner, type AgentPlanner } from '../../src/agent/agent-pla
 import { agentPolicySchema, compileAgentPolicy, type AgentPolicyInput, type AgentSettings } from '../../src/agent/agent-policy.js';
 import { BedrockModel } from '../../src/agent/model.js';
 import { SPEND_KEY } from '../../src/agent/spend-breaker.js';
+import type { TokenCounter } from '../../src/agent/usage.js';
 import type { Incident } from '../../src/incident/incident.js';
 import { loadCatalog } from '../../src/runbook/catalog.js';
 import type { RunbookTemplate } from '../../src/runbook/template.js';
@@ -66,7 +67,7 @@ export interface AgentFixture {
   /** The demo incident as the planner sees it: correlated, evidence gathered, no runbook yet. */
   readonly incident: Incident;
   readonly templates: readonly RunbookTemplate[];
-  planner(settings: AgentSettings, opts?: { store?: Store; logs?: LogSource; logger?: Logger }): AgentPlanner;
+  planner(settings: AgentSettings, opts?: { store?: Store; logs?: LogSource; logger?: Logger; count?: TokenCounter }): AgentPlanner;
   close(): Promise<void>;
 }
 
@@ -108,6 +109,7 @@ export async function agentFixture(): Promise<AgentFixture> {
         templates,
         sleep: async () => undefined,
         ...(opts.logger ? { logger: opts.logger } : {}),
+        ...(opts.count ? { count: opts.count } : {}),
       });
     },
     async close() {
