@@ -31,6 +31,7 @@ COPY --chown=root:root package.json ./
 COPY --chown=root:root bin ./bin
 COPY --chown=root:root config ./config
 COPY --chown=root:root runbooks ./runbooks
+COPY --chown=root:root prompts ./prompts
 # Everything above is read-only to the daemon; it writes only under CLOUDOPS_DATA_DIR (/tmp here, or a
 # mounted volume such as /data), so the task runs with readonlyRootFilesystem.
 USER node

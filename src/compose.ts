@@ -1,4 +1,9 @@
 import { join } from 'node:path';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { createAgentPlanner } from './agent/agent-planner.js';
+import { compileAgentPolicy } from './agent/agent-policy.js';
+import { createBedrockClient } from './agent/bedrock-client.js';
+import { BedrockModel } from './agent/model.js';
 import type { Logger } from 'pino';
 import { AdaptiveMetricSource } from './cloud/adaptive-metric-source.js';
 import { createAwsPorts, type AwsPorts } from './cloud/aws/index.js';
@@ -98,7 +103,29 @@ export function buildWorld(policy: CompiledPolicy, opts: WorldOptions): World {
     aws = built.aws;
     ports = built.ports;
   }
-  const template = new TemplatePlanner(loadCatalog(policy.runbookDir, policy.doc.actions), policy.doc.actions);
+  const templates = loadCatalog(policy.runbookDir, policy.doc.actions);
+  const template = new TemplatePlanner(templates, policy.doc.actions);
+  // The Bedrock agent drafts when the policy has an enabled `agent` section; the templates stay its fallback.
+  const agentDoc = policy.doc.agent;
+  let bedrock: BedrockRuntimeClient | null = null;
+  let planner: Planner = opts.planner ?? template;
+  if (!opts.planner && agentDoc?.enabled) {
+    const endpoint = agentDoc.endpoint ?? opts.endpoint ?? process.env['AWS_ENDPOINT_URL'];
+    bedrock = createBedrockClient({ region: agentDoc.region ?? policy.doc.account.region, ...(endpoint ? { endpoint } : {}) });
+    planner = createAgentPlanner({
+      settings: compileAgentPolicy(agentDoc),
+      policy,
+      model: new BedrockModel(bedrock),
+      store: opts.store,
+      clock: ports.clock,
+      metrics: ports.metrics,
+      logs: ports.logs,
+      deployments: ports.deployments,
+      templates,
+      fallback: template,
+      logger: opts.logger,
+    });
+  }
   const deps: PipelineDeps = {
     policy,
     settings: pipelineSettings(policy),
@@ -109,7 +136,7 @@ export function buildWorld(policy: CompiledPolicy, opts: WorldOptions): World {
     logs: ports.logs,
     deployments: ports.deployments,
     actions: ports.actions,
-    planner: opts.planner ?? template,
+    planner,
     fallbackPlanner: template,
     notifiers: ports.notifiers,
     logger: opts.logger,
@@ -120,7 +147,15 @@ export function buildWorld(policy: CompiledPolicy, opts: WorldOptions): World {
     run: opts.run ?? new RunState('running'),
     pipelineMetrics: opts.pipelineMetrics ?? noMetrics,
   };
-  return { deps, sim, aws, release: () => aws?.clients.destroy() };
+  return {
+    deps,
+    sim,
+    aws,
+    release: () => {
+      aws?.clients.destroy();
+      bedrock?.destroy();
+    },
+  };
 }
 
 /**

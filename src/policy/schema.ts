@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/time.js';
 import { detectorConfigSchema } from '../detect/config.js';
+import { agentPolicySchema } from '../agent/agent-policy.js';
 
 /**
  * The policy file's schema: strict (unknown keys are errors), with documented defaults.
@@ -197,6 +198,7 @@ export const policySchema = z.strictObject({
     .prefault({}),
   maintenance: z.array(windowSchema).max(500).default([]),
   freezes: z.array(windowSchema).max(500).default([]),
+  agent: agentPolicySchema.optional().describe('the Bedrock agent that drafts runbooks; omitted = templates only'),
 });
 
 export type PolicyInput = z.input<typeof policySchema>;
