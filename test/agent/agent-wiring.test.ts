@@ -17,7 +17,7 @@ function world(edit: (doc: PolicyDoc) => void): { kind: string; fallback: string
   edit(doc);
   const policy = compilePolicy(doc, 'config/demo.yaml');
   const w = buildWorld(policy, { store: new SqliteStore(':memory:'), logger: pino({ level: 'silent' }), notifiers: () => [], publicUrl: '', dataDir: mkdtempSync(join(tmpdir(), 'agent-wiring-')), clock: new ManualClock(Date.parse('2026-11-02T08:00:00Z')) });
-  return { kind: w.deps.planner.kind, fallback: w.deps.fallbackPlanner.kind, release: w.release };
+  return { kind: w.deps.planner.kind, fallback: w.deps.fallbackPlanner.kind, release: () => w.release() };
 }
 
 const agentSection = (enabled: boolean): PolicyDoc['agent'] =>
