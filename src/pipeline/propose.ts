@@ -68,6 +68,11 @@ async function propose(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Pr
   const log = logger.child({ incidentId: inc.id, stage: 'propose' });
   const drafting = await moveIncident(store, inc, 'drafting', now, 'watcher', 'gathering evidence and drafting a runbook');
 
+  // Logs first: new error templates (and the dependencies they name) enter the ranking.
+  const evidence = await gatherLogs(deps, ctx, inc).catch((err: unknown) => {
+    log.warn({ err: errorMessage(err) }, 'log evidence unavailable');
+    return null;
+  });
   const found = correlate({
     service: inc.service,
     onsetAt: inc.onsetAt,
@@ -80,12 +85,9 @@ async function propose(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Pr
       .filter((o) => o.service !== inc.service && Math.abs(o.onsetAt - inc.onsetAt) < 30 * MINUTE)
       .map((o) => ({ service: o.service, onsetAt: o.onsetAt })),
     freezes: policy.doc.freezes,
+    ...(evidence ? { logTemplates: evidence.templates } : {}),
   });
   const correlation = await withRollbackTarget(deps, ctx, found);
-  const evidence = await gatherLogs(deps, ctx, inc).catch((err: unknown) => {
-    log.warn({ err: errorMessage(err) }, 'log evidence unavailable');
-    return null;
-  });
   const chart = await chartFor(deps, ctx, inc, correlation.suspect?.deployment);
   const withFacts: Incident = { ...drafting, correlation, evidence, chart };
 
