@@ -39,6 +39,8 @@ const SAME_MOMENT_MS = 3 * MINUTE;
 const OWN_RELEASE_MS = 15 * MINUTE;
 /** A deployment this long before the onset counts only with evidence of a drift that began at it. */
 const DRIFT_AFTER_MS = 20 * MINUTE;
+/** A release more than DRIFT_AFTER_MS before the onset, with no drift since, counts this much less. */
+const UNEXPLAINED_DELAY_FACTOR = 0.6;
 /** The weight of a release of a service this one depends on directly, against one of its own. */
 const DEPENDENCY_WEIGHT = 0.5;
 /** Each further hop on the call path (checkout → payments → auth) makes it a little less likely. */
@@ -170,6 +172,8 @@ function rank(d: Deployment, input: CorrelationInput): RankedDeployment | null {
       timing = Math.max(timing, 0.8);
       reasons.push(drift);
     } else {
+      // Without a drift that began at it, an effect this late is unusual for a release: it counts less.
+      timing *= UNEXPLAINED_DELAY_FACTOR;
       reasons.push(`that is long before the onset, and no metric of ${input.service} started drifting when it landed`);
     }
   }
@@ -233,7 +237,7 @@ function unexplainedBreaks(d: Deployment, input: CorrelationInput): string[] {
   for (const o of input.otherOnsets) {
     if (o.service === input.service || Math.abs(o.onsetAt - input.onsetAt) > SAME_MOMENT_MS) continue;
     if (services.includes(o.service)) continue;
-    if ((input.dependsOn?.get(o.service) ?? []).some((s) => services.includes(s))) continue;
+    if (dependencyPath(o.service, services, input.dependsOn)) continue;
     const ownRelease = input.deployments.some((x) => {
       const t = deployedAt(x);
       return t !== undefined && !x.rollbackOf && (input.pipelineServices.get(x.pipeline) ?? []).includes(o.service) && t <= o.onsetAt + SLACK_MS && t >= o.onsetAt - OWN_RELEASE_MS;
