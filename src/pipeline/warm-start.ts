@@ -14,8 +14,12 @@ import { deployFreezes, freezeReason, type LearningFreeze, type MetricCursor } f
 
 /** How much history a warm start asks for: a week, so weekly as well as daily cycles are seen once. */
 export const BACKFILL_MS = 7 * DAY;
-/** GetMetricData calls one warm start may make (all metrics together); the span shrinks to fit. */
-export const BACKFILL_MAX_CALLS = 200;
+/**
+ * GetMetricData calls one warm start may make (all metrics together): about 100 s at the adapter's
+ * default 10 calls per second, a fifth of the account's 50 TPS quota. The span shrinks to fit: 10,000
+ * one-minute metrics get the full week (10 metrics of 10,080 points per call).
+ */
+export const BACKFILL_MAX_CALLS = 1000;
 /** Below this much history the backfill is not worth its calls (the detector needs ~150 points). */
 export const BACKFILL_MIN_MS = 6 * HOUR;
 /** GetMetricData hard limits: datapoints and queries per call. */
@@ -36,13 +40,13 @@ export function retentionMs(periodSec: number): number {
 }
 
 /** One GetMetricData call of a backfill: these metrics over this range. */
-export interface BackfillCall {
-  readonly metrics: readonly WatchedMetric[];
+export interface BackfillCall<M = WatchedMetric> {
+  readonly metrics: readonly M[];
   readonly range: TimeRange;
 }
 
-export interface BackfillPlan {
-  readonly calls: readonly BackfillCall[];
+export interface BackfillPlan<M = WatchedMetric> {
+  readonly calls: readonly BackfillCall<M>[];
   /** Metrics requested over all calls (the billed quantity). */
   readonly metricsRequested: number;
   readonly costUsd: number;
@@ -56,11 +60,15 @@ export interface BackfillPlan {
  * and at most `maxCalls` calls in all — the span is shortened (never below BACKFILL_MIN_MS) to fit.
  * Pure.
  */
-export function planBackfill(metrics: readonly WatchedMetric[], end: number, wantMs = BACKFILL_MS, maxCalls = BACKFILL_MAX_CALLS): BackfillPlan {
-  const byPeriod = new Map<number, WatchedMetric[]>();
-  for (const m of metrics) byPeriod.set(m.periodSec, [...(byPeriod.get(m.periodSec) ?? []), m]);
-  const build = (scale: number): { calls: BackfillCall[]; spanMs: Map<number, number> } => {
-    const calls: BackfillCall[] = [];
+export function planBackfill<M extends { readonly periodSec: number }>(metrics: readonly M[], end: number, wantMs = BACKFILL_MS, maxCalls = BACKFILL_MAX_CALLS): BackfillPlan<M> {
+  const byPeriod = new Map<number, M[]>();
+  for (const m of metrics) {
+    const g = byPeriod.get(m.periodSec);
+    if (g) g.push(m);
+    else byPeriod.set(m.periodSec, [m]);
+  }
+  const build = (scale: number): { calls: BackfillCall<M>[]; spanMs: Map<number, number> } => {
+    const calls: BackfillCall<M>[] = [];
     const spanMs = new Map<number, number>();
     for (const [periodSec, group] of byPeriod) {
       const period = periodSec * 1000;
