@@ -198,7 +198,7 @@ const families: Record<string, Family> = {
 /** `perFamily` scenarios of every family, drawn from `baseSeed`. */
 export function steadyFamilies(baseSeed: number, perFamily: number): Scn[] {
   const out: Scn[] = [];
-  Object.entries(families).forEach(([name, make], f) => {
+  Object.values(families).forEach((make, f) => {
     for (let i = 0; i < perFamily; i++) {
       const seed = baseSeed * 1000 + f * 37 + i;
       out.push(make(draw(seed), `s${baseSeed}-${f}-${i}`, seed));

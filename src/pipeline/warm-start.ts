@@ -72,19 +72,17 @@ export function planBackfill<M extends { readonly periodSec: number }>(metrics: 
     const spanMs = new Map<number, number>();
     for (const [periodSec, group] of byPeriod) {
       const period = periodSec * 1000;
-      const span = Math.max(Math.min(BACKFILL_MIN_MS, wantMs), Math.floor((Math.min(wantMs, retentionMs(periodSec)) * scale) / period) * period);
+      const kept = Math.min(wantMs, retentionMs(periodSec));
+      const span = Math.max(Math.min(BACKFILL_MIN_MS, kept), Math.floor((kept * scale) / period) * period);
       spanMs.set(periodSec, span);
       const stop = Math.floor(end / period) * period;
       const start = stop - span;
       const points = span / period;
       if (points <= 0) continue;
-      if (points <= MAX_DATAPOINTS) {
-        const perCall = Math.max(1, Math.min(MAX_QUERIES, Math.floor(MAX_DATAPOINTS / points)));
-        for (let i = 0; i < group.length; i += perCall) calls.push({ metrics: group.slice(i, i + perCall), range: { start: start as EpochMs, end: stop as EpochMs } });
-      } else {
-        const slice = MAX_DATAPOINTS * period;
-        for (const m of group) for (let t = start; t < stop; t += slice) calls.push({ metrics: [m], range: { start: t as EpochMs, end: Math.min(stop, t + slice) as EpochMs } });
-      }
+      // Retention caps one metric's history at 21,600 points (1-minute, 15 days) or fewer: one call
+      // always holds it, so calls split by metrics only.
+      const perCall = Math.max(1, Math.min(MAX_QUERIES, Math.floor(MAX_DATAPOINTS / points)));
+      for (let i = 0; i < group.length; i += perCall) calls.push({ metrics: group.slice(i, i + perCall), range: { start: start as EpochMs, end: stop as EpochMs } });
     }
     return { calls, spanMs };
   };
@@ -132,8 +130,8 @@ export interface WarmStartReport {
  * The cursors of `cursors` plus a learned one for every watched metric that has none yet (first start,
  * a metric added to the policy). History ends where the first cycle's own read begins (`now − window`),
  * so observe's first read is unchanged. A metric without history gets a fresh cursor: the cold-start
- * guard covers it, and it is not backfilled again. A failed backfill read leaves those metrics
- * cursor-less so the next cycle tries again, and the cycle goes on with a cold start for them.
+ * guard covers it, and it is not backfilled again. A failed backfill read is logged and the cycle goes
+ * on: those metrics start cold (observe's own read gives them a cursor), as before warm start existed.
  */
 export async function warmStart(deps: PipelineDeps, ctx: CycleContext, cursors: ReadonlyMap<string, MetricCursor>, keyOf: (id: string) => string): Promise<Map<string, MetricCursor>> {
   const out = new Map(cursors);
@@ -149,7 +147,7 @@ export async function warmStart(deps: PipelineDeps, ctx: CycleContext, cursors: 
       series = await deps.metrics.fetch(call.metrics, call.range, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      deps.logger.warn({ stage: 'warm-start', err: errorMessage(err) }, 'history unavailable; these metrics start cold and retry next cycle');
+      deps.logger.warn({ stage: 'warm-start', err: errorMessage(err) }, 'history unavailable; these metrics start cold');
       failed = true;
       break;
     }
