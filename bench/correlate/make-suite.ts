@@ -228,4 +228,4 @@ function write(dir: string, scenarios: readonly Scn[]): void {
 
 write(OUT, [...all, ...steadyFamilies(1, 2)]);
 // Held out: the same generators, other seeds and parameter draws; never looked at while writing the rules.
-write(HOLDOUT, steadyFamilies(9001, 2));
+write(HOLDOUT, steadyFamilies(9001, 4));
