@@ -7,7 +7,11 @@
  * (a stand-in client answers every query with complete data), counting calls and metrics requested. Each metric turns
  * suspicious `--episodes` times a month for 10 minutes (a random, reproducible schedule).
  * Prints a table of assumptions, then one JSON line:
- * {"calls_per_cycle_1k","calls_per_cycle_10k","metrics_requested_per_cycle_10k","usd_per_metric_month","detection_latency_min"}.
+ * {"calls_per_cycle_1k","calls_per_cycle_10k","metrics_requested_per_cycle_10k","usd_per_metric_month","detection_latency_min",
+ *  "backfill_days","backfill_calls_10k","backfill_usd_per_metric"}.
+ *
+ * It also plays the one-time warm start (src/pipeline/warm-start.ts) for the same metrics through the same
+ * source: the calls its plan makes and what they cost per metric.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +23,7 @@ import { DEFAULT_POLL_SETTINGS, markSuspicious, planPoll, recordFetch, type Poll
 import type { MetricQuery } from '../src/cloud/ports.js';
 import { MINUTE, type EpochMs } from '../src/core/time.js';
 import { parsePolicy } from '../src/policy/load.js';
+import { BACKFILL_MAX_CALLS, BACKFILL_MS, planBackfill } from '../src/pipeline/warm-start.js';
 
 const { values } = parseArgs({ options: { days: { type: 'string', default: '1' }, episodes: { type: 'string', default: '8' } } });
 const days = Number(values.days);
@@ -142,10 +147,24 @@ async function run(n: number) {
   };
 }
 
+/** The one-time warm start for `n` metrics: its plan, played through the real source (calls counted). */
+async function backfill(n: number) {
+  const metrics = watched(n);
+  const source = new CloudWatchMetricSource(fakeClient, { limiter: new RateLimiter(1e9, 1e9) });
+  const end = Date.UTC(2025, 0, 20, 0, 0, 0);
+  const plan = planBackfill(metrics, end);
+  const before = calls;
+  for (const c of plan.calls) await source.fetch(c.metrics, c.range, AbortSignal.timeout(10_000));
+  const span = Math.min(...plan.spanMs.values());
+  return { calls: calls - before, planned: plan.calls.length, requested: plan.metricsRequested, usd: plan.costUsd, perMetricUsd: plan.costUsd / n, days: span / (24 * 60 * MINUTE) };
+}
+
 const started = performance.now();
 const r1k = await run(1000);
 const r10k = await run(10_000);
 const usd = r10k.requestedPerMetricMonth * USD_PER_METRIC_REQUESTED;
+const b1k = await backfill(1000);
+const b10k = await backfill(10_000);
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
 console.log(`simulated ${days} day(s) of 1-minute cycles in ${Math.round(performance.now() - started)} ms; metric templates from ${file}`);
@@ -155,6 +174,7 @@ console.log(`1k metrics: ${round(r1k.callsPerCycle)} calls/cycle (max ${r1k.maxC
 console.log(`10k metrics: ${round(r10k.callsPerCycle)} calls/cycle (max ${r10k.maxCalls}, ${round(r10k.maxCalls / 60, 3)} TPS if sent at once: quota 50), ${round(r10k.requestedPerCycle, 0)} metrics requested/cycle`);
 console.log(`cost: ${round(r10k.requestedPerMetricMonth, 0)} metric requests per metric-month x $0.01/1000 = $${usd.toFixed(4)} (every-minute polling would be $${(MINUTES_PER_MONTH * USD_PER_METRIC_REQUESTED).toFixed(3)})`);
 console.log(`worst-case detection latency (quiet metric, from the start of the bad minute to the poll that reads it; CloudWatch's own publishing delay not included): ${Math.max(r1k.worst, r10k.worst)} min; by metric period (min): ${JSON.stringify(r10k.worstByPeriod)} — a 5-minute metric cannot be seen before its bucket closes`);
+console.log(`warm start (one time): ${BACKFILL_MS / (24 * 60 * MINUTE)} days wanted within ${BACKFILL_MAX_CALLS} calls; 1k metrics: ${b1k.calls} calls, ${round(b1k.days, 1)} days, $${b1k.usd.toFixed(4)}; 10k metrics: ${b10k.calls} calls (${round(b10k.calls / 10, 0)} s at 10 calls/s), ${round(b10k.days, 1)} days, $${b10k.usd.toFixed(4)} — $${b10k.perMetricUsd.toFixed(6)} and ${round(b10k.requested / 10_000, 2)} metric requests per metric`);
 console.log(
   JSON.stringify({
     calls_per_cycle_1k: round(r1k.callsPerCycle),
@@ -163,5 +183,10 @@ console.log(
     usd_per_metric_month: round(usd, 4),
     detection_latency_min: Math.max(r1k.worst, r10k.worst),
     detection_latency_min_by_period_min: r10k.worstByPeriod,
+    backfill_days: round(b10k.days, 1),
+    backfill_calls_1k: b1k.calls,
+    backfill_calls_10k: b10k.calls,
+    backfill_calls_per_metric: round(b10k.requested / 10_000, 3),
+    backfill_usd_per_metric: round(b10k.perMetricUsd, 6),
   }),
 );

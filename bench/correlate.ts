@@ -35,7 +35,7 @@ for (const o of outcomes) {
   const rows = o.truths.length > 0 ? o.truths : [null];
   for (const t of rows) {
     console.log(
-      `${pad(o.name, 34)} ${pad(t?.service ?? '-', 10)} ${pad(t?.cause ?? '(no incident)', 26)} ${pad(t ? (t.blamed ?? 'missed') : '-', 26)} ${pad(t ? (t.correct ? 'ok' : 'X') : '', 3)} ${pad(String(o.incidentsOpened), 9)} ${t?.onsetToProposalS ?? '-'}`,
+      `${pad(o.name, 34)} ${pad(t?.service ?? '-', 10)} ${pad(t ? `${t.optional ? '(or none) ' : ''}${t.cause}` : '(no incident)', 26)} ${pad(t ? (t.blamed ?? 'missed') : '-', 26)} ${pad(t ? (t.correct ? 'ok' : t.optional && t.incidentId === null ? '-' : 'X') : '', 3)} ${pad(String(o.incidentsOpened), 9)} ${t?.onsetToProposalS ?? '-'}`,
     );
   }
   for (const s of o.spurious) console.log(`${pad('', 34)} ${pad(s.service, 10)} ${pad('(spurious incident)', 26)} ${pad(s.blamed ?? '-', 26)} ${pad(s.blamed && s.blamed !== 'none' ? 'X' : '', 3)}`);

@@ -9,6 +9,8 @@ export interface TruthOutcome {
   /** A deployment id, or "none". */
   readonly cause: string;
   readonly onset: number;
+  /** "One incident or none": when nothing opened, the truth is not counted. */
+  readonly optional: boolean;
   /** The incident matched to it (the first one of the service opened after its onset), if any. */
   readonly incidentId: string | null;
   /** What that incident blamed: a deployment id, "none", or null when nothing was proposed yet. */
@@ -57,6 +59,7 @@ export function evaluate(run: ScenarioRun): ScenarioOutcome {
       service: t.service,
       cause: t.cause,
       onset: t.at,
+      optional: t.optional,
       incidentId: inc?.id ?? null,
       blamed,
       correct: blamed === t.cause,
@@ -85,10 +88,12 @@ const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
  * The benchmark figures. top1: share of true incidents whose incident blamed the true cause (a missed
  * incident counts as wrong). false_blame: among the cases where the truth is "not a deployment" (true
  * incidents with cause none, and incidents matching no true incident), the share that blamed a deployment.
- * incidents_per_true: incidents opened / true incidents.
+ * incidents_per_true: incidents opened / true incidents. An optional truth (one incident or none) counts
+ * only when an incident matched it.
  */
 export function summarize(outcomes: readonly ScenarioOutcome[]): Summary {
-  const truths = outcomes.flatMap((o) => o.truths);
+  // An optional truth ("one incident or none") that opened nothing is neither a hit nor a miss.
+  const truths = outcomes.flatMap((o) => o.truths).filter((t) => !t.optional || t.incidentId !== null);
   const noneCases = [
     ...truths.filter((t) => t.cause === 'none').map((t) => t.blamed !== null && t.blamed !== 'none'),
     ...outcomes.flatMap((o) => o.spurious).map((s) => s.blamed !== null && s.blamed !== 'none'),

@@ -1,90 +1,20 @@
 /**
- * Writes the scenario suite (test/fixtures/scenarios/NN-*.yaml) from the families below.
- * `npx tsx bench/correlate/make-suite.ts` regenerates it; edit here, not the YAML files.
+ * Writes the scenario suite (test/fixtures/scenarios/NN-*.yaml) from the hand-written families below and
+ * the generated steady-state families (steady-families.ts), and the held-out suite
+ * (test/fixtures/scenarios-holdout/) from the same generators with other seeds and parameter draws.
+ * `npx tsx bench/correlate/make-suite.ts` regenerates both; edit here, not the YAML files.
  *
- * Each family is a situation that fools a naive "blame the last deploy" rule; variants change the service,
- * the metric that breaks, the size of the effect, the noise and the seed.
+ * Each hand-written family is a situation that fools a naive "blame the last deploy" rule; variants change
+ * the service, the metric that breaks, the size of the effect, the noise and the seed.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { hashString } from '../../src/cloud/sim/random.js';
+import { dep, doc, err, type Dep, type Ev, type Metric, type Scn, type Svc } from './scenario-kit.js';
+import { steadyFamilies } from './steady-families.js';
 
 const OUT = 'test/fixtures/scenarios';
-type Svc = 'checkout' | 'payments' | 'inventory' | 'search' | 'auth';
-type Metric = 'HTTPCode_Target_5XX_Count' | 'TargetResponseTime' | 'CPUUtilization' | 'MemoryUtilization' | 'RequestCount';
-
-interface Effect { service?: Svc; metric: Metric; kind?: 'add' | 'multiply' | 'ramp'; value: number; max?: number; delay?: string; healedBy?: string }
-interface LogGen { service?: Svc; every: string; message: string; delay?: string }
-interface Dep { id: string; pipeline: string; service: Svc; at: string; status?: string; revision: { id: string; summary: string }; triggeredBy: string; changeSize?: number; effects?: Effect[]; logs?: LogGen[]; stageDuration?: string }
-interface Ev { name: string; at: string; until?: string; effects: Effect[]; logs?: LogGen[] }
-interface Truth { service: Svc; cause: string; onset: string }
-interface Scn { name: string; description: string; duration?: string; history?: string; seed: number; start?: string; services: Partial<Record<Svc, { noisy?: boolean; seasonal?: boolean; gaps?: Partial<Record<Metric, { from: string; to: string }[]>> }>>; deployments?: Dep[]; events?: Ev[]; truth: Truth[] }
-
-const hex = (s: string, n: number): string => {
-  let out = '';
-  for (let i = 0; out.length < n; i++) out += hashString(`${s}#${i}`).toString(16).padStart(8, '0');
-  return out.slice(0, n);
-};
-const execId = (s: string): string => { const h = hex(s, 32); return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`; };
-const PEOPLE = ['erin@example.com', 'dave@example.com', 'frank@example.com', 'grace@example.com', 'heidi@example.com'];
-
-/** A deployment of `service` whose deploy stage finished at `at`. */
-function dep(tag: string, service: Svc, at: string, summary: string, more: Partial<Dep> = {}): Dep {
-  return { id: execId(tag), pipeline: `${service}-deploy`, service, at, revision: { id: hex(tag + 'rev', 7), summary }, triggeredBy: PEOPLE[hashString(tag) % PEOPLE.length] ?? 'webhook', ...more };
-}
-
-const BASE_LOGS: Record<Svc, { every: string; message: string }[]> = {
-  checkout: [
-    { every: '15s', message: 'GET /cart/{int:1000-9999} 200 in {int:20-90}ms request_id={uuid}' },
-    { every: '40s', message: 'POST /checkout 201 order={int:100000-999999} in {int:80-200}ms' },
-  ],
-  payments: [{ every: '20s', message: 'authorized payment {uuid} amount={int:1-500}.{int:10-99} EUR' }, { every: '90s', message: 'WARN card network slow response {int:400-900}ms acquirer=acq{int:1-3}' }],
-  inventory: [{ every: '20s', message: 'reserved sku={int:10000-99999} qty={int:1-5} warehouse=wh{int:1-4}' }],
-  search: [{ every: '10s', message: 'query q_hash={hex} hits={int:0-400} in {int:5-60}ms' }],
-  auth: [{ every: '12s', message: 'issued token for client={int:100-999} ttl=3600 from {ip}' }],
-};
-
-function metrics(service: Svc, o: { noisy?: boolean; seasonal?: boolean; gaps?: Partial<Record<Metric, { from: string; to: string }[]>> }): Record<string, unknown> {
-  const n = o.noisy ? 2 : 1;
-  const d = o.seasonal ? 3 : 1;
-  const m: Record<string, { baseline: Record<string, number>; gaps?: { from: string; to: string }[] }> = {
-    HTTPCode_Target_5XX_Count: { baseline: { level: 3, noise: 1.2 * n, ...(o.noisy ? { spikes: 0.01 } : {}) } },
-    TargetResponseTime: { baseline: { level: 0.18, noise: 0.02 * n, daily: 0.1 * d } },
-    CPUUtilization: { baseline: { level: 35, noise: 3 * n, daily: 0.1 * d } },
-    MemoryUtilization: { baseline: { level: 45, noise: 1.5 * n } },
-  };
-  if (service === 'checkout') m['RequestCount'] = { baseline: { level: 1200, noise: 40 * n, daily: 0.1 * d } };
-  for (const [k, g] of Object.entries(o.gaps ?? {})) if (m[k]) m[k].gaps = g;
-  return m;
-}
-
-function doc(s: Scn): Record<string, unknown> {
-  const services: Record<string, unknown> = {};
-  for (const [name, o] of Object.entries(s.services)) services[name] = { metrics: metrics(name as Svc, o), logs: BASE_LOGS[name as Svc] };
-  return {
-    name: s.name,
-    description: s.description,
-    ...(s.start ? { start: s.start } : {}),
-    history: s.history ?? '4h',
-    duration: s.duration ?? '40m',
-    seed: s.seed,
-    services,
-    deployments: s.deployments ?? [],
-    events: s.events ?? [],
-    truth: s.truth,
-  };
-}
-
-const ERR = {
-  npe: 'ERROR NullPointerException in {cls}.handle request_id={uuid}',
-  timeout: 'ERROR upstream timeout after {int:2000-3000}ms calling {dep} request_id={uuid}',
-  pool: 'ERROR connection pool exhausted (active={int:50-50} waiting={int:10-90})',
-  oom: 'ERROR OutOfMemoryError: Java heap space in worker-{int:1-16}',
-  schema: "ERROR column \"{col}\" does not exist at character {int:10-90}",
-  dns: 'ERROR getaddrinfo EAI_AGAIN {dep}.internal',
-};
-const err = (k: keyof typeof ERR, fill: Record<string, string> = {}): string => ERR[k].replace(/\{(cls|dep|col)\}/g, (_m, x: string) => fill[x] ?? x);
+const HOLDOUT = 'test/fixtures/scenarios-holdout';
 
 const all: Scn[] = [];
 const add = (s: Scn): void => void all.push(s);
@@ -185,7 +115,7 @@ svcs.slice(0, 3).forEach((svc, i) => {
   const leak = dep(`g${i}`, svc, `-${ago}m`, 'Cache product images in process', { changeSize: 180, effects: [{ metric: 'MemoryUtilization', kind: 'ramp', value: 0.3, max: 52, healedBy: 'restart' }, { metric: 'HTTPCode_Target_5XX_Count', value: 25, delay: `${ago + 10}m`, healedBy: 'restart' }, { metric: 'TargetResponseTime', kind: 'multiply', value: 3, delay: `${ago + 10}m`, healedBy: 'restart' }], logs: [{ every: '6s', delay: `${ago + 10}m`, message: err('oom') }] });
   const deps: Dep[] = [leak];
   if (laterDeploy) deps.push(dep(`g${i}-later`, svc, '-25m', 'Update feature flags', { changeSize: 4 }));
-  add({ name: `memory-leak-surfaces-hours-later-${svc}`, description: `A ${svc} release leaks memory; ${Math.round(ago / 60 * 10) / 10} h later the tasks run out of memory and fail.${laterDeploy ? ' A harmless flag change shipped 35 minutes before the failures.' : ''}`, history: '6h', seed: 71 + i, services: { [svc]: {} }, deployments: deps, truth: [{ service: svc, cause: leak.id, onset: '10m' }] });
+  add({ name: `memory-leak-surfaces-hours-later-${svc}`, description: `A ${svc} release leaks memory; ${Math.round(ago / 60 * 10) / 10} h later the tasks run out of memory and fail.${laterDeploy ? ' A harmless flag change shipped 35 minutes before the failures.' : ''}`, history: '1d', seed: 71 + i, services: { [svc]: {} }, deployments: deps, truth: [{ service: svc, cause: leak.id, onset: '10m' }] });
 });
 
 // --- H. A deployment with no effect (no incident expected) ------------------------------------------------
@@ -228,7 +158,7 @@ svcs.slice(0, 3).forEach((svc, i) => {
 svcs.forEach((svc, i) => {
   if (i > 1) return;
   const ev: Ev = { name: `k${i}`, at: `${8 + i}m`, effects: [{ service: svc, metric: 'HTTPCode_Target_5XX_Count', value: 18 }], logs: [{ service: svc, every: '5s', message: 'ERROR certificate has expired for {dep}.partner.example'.replace('{dep}', svc) }] };
-  add({ name: `no-deploy-expired-certificate-${svc}`, description: `${svc} fails because a partner certificate expired; its last release was ${3 + i} h ago.`, history: '6h', seed: 111 + i, services: { [svc]: {} }, deployments: [dep(`k${i}`, svc, `-${180 + 60 * i}m`, 'Minor fixes')], events: [ev], truth: [{ service: svc, cause: 'none', onset: `${8 + i}m` }] });
+  add({ name: `no-deploy-expired-certificate-${svc}`, description: `${svc} fails because a partner certificate expired; its last release was ${3 + i} h ago.`, history: '1d', seed: 111 + i, services: { [svc]: {} }, deployments: [dep(`k${i}`, svc, `-${180 + 60 * i}m`, 'Minor fixes')], events: [ev], truth: [{ service: svc, cause: 'none', onset: `${8 + i}m` }] });
 });
 {
   const other = dep('k2-other', 'search', '6m', 'Reindex products');
@@ -278,8 +208,24 @@ svcs.forEach((svc, i) => {
   const bad = dep('m5', 'payments', '6m', 'Lower the HTTP client timeout', { changeSize: 1, effects: [{ metric: 'HTTPCode_Target_5XX_Count', value: 12, delay: '0s' }] });
   add({ name: 'one-line-config-change-breaks', description: 'A one-line payments change (client timeout) causes errors.', seed: 136, services: { payments: { noisy: true } }, deployments: [bad], truth: [{ service: 'payments', cause: bad.id, onset: '6m' }] });
 }
-all.forEach((s, i) => {
-  const file = join(OUT, `${String(i + 1).padStart(2, '0')}-${s.name}.yaml`);
-  writeFileSync(file, `# Generated by bench/correlate/make-suite.ts — edit the generator, then regenerate.\n${stringify(doc(s), { lineWidth: 0 })}`);
-});
-console.log(`wrote ${all.length} scenarios to ${OUT}`);
+// --- Cold start: a few of the cases above again with only the poll window of history ---------------------
+const coldStart = ['release-breaks-checkout-HTTPCode_Target_5XX_Count', 'dependency-release-breaks-caller', 'anomaly-began-before-deploy-checkout', 'deploy-with-no-effect-checkout', 'region-wide-network-latency', 'two-incidents-one-service'];
+for (const name of coldStart) {
+  const s = all.find((x) => x.name === name);
+  if (s) add({ ...s, name: `cold-start-${name}`, description: `${s.description} The daemon starts with no history beyond its poll window (cold start).`, history: '2h', seed: s.seed + 500 });
+}
+
+/** Writes scenarios as NN-name.yaml into a folder emptied of its old generated files first. */
+function write(dir: string, scenarios: readonly Scn[]): void {
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(dir)) if (/^\d+-.*\.yaml$/.test(f)) rmSync(join(dir, f));
+  scenarios.forEach((s, i) => {
+    const file = join(dir, `${String(i + 1).padStart(2, '0')}-${s.name}.yaml`);
+    writeFileSync(file, `# Generated by bench/correlate/make-suite.ts — edit the generator, then regenerate.\n${stringify(doc(s), { lineWidth: 0 })}`);
+  });
+  console.log(`wrote ${scenarios.length} scenarios to ${dir}`);
+}
+
+write(OUT, [...all, ...steadyFamilies(1, 2)]);
+// Held out: the same generators, other seeds and parameter draws; never looked at while writing the rules.
+write(HOLDOUT, steadyFamilies(9001, 4));

@@ -89,6 +89,21 @@ export interface Deployment {
   readonly changeSize?: number;
   /** This execution was a rollback of another. */
   readonly rollbackOf?: string;
+  /**
+   * Multi-stage rollouts (canary, then full), in order, when the source knows them: a rollout still in
+   * progress is already live on the stages that finished.
+   */
+  readonly stages?: readonly DeployStageRun[];
+}
+
+/** One deploy stage of an execution. */
+export interface DeployStageRun {
+  readonly name: string;
+  readonly startedAt: EpochMs;
+  /** Absent while the stage runs. */
+  readonly endedAt?: EpochMs;
+  /** Share of the traffic on the new code once it finished, when known (a canary: 0.1). */
+  readonly share?: number;
 }
 
 export interface DeploymentSource {

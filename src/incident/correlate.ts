@@ -1,15 +1,11 @@
-import type { Deployment, MetricPoint } from '../cloud/ports.js';
+import type { Deployment } from '../cloud/ports.js';
 import { MINUTE, type EpochMs } from '../core/time.js';
 import { freezeAt, type PolicyWindow } from '../mute/mutes.js';
-import type { Correlation, RankedDeployment, Suspect } from './incident.js';
+import { dependencyPath, namesService, troubleOf } from './dependency-trouble.js';
+import { driftSince, type CorrelationSeries } from './drift.js';
+import type { Correlation, LogTemplateEvidence, RankedDeployment, Suspect } from './incident.js';
 
-/** One of the affected service's metrics before the onset (drift evidence for slow regressions). */
-export interface CorrelationSeries {
-  readonly metricName: string;
-  /** Which way the metric goes wrong (the policy's detector direction). */
-  readonly direction: 'up' | 'down' | 'both';
-  readonly points: readonly MetricPoint[];
-}
+export { driftSince, type CorrelationSeries } from './drift.js';
 
 export interface CorrelationInput {
   readonly service: string;
@@ -27,6 +23,8 @@ export interface CorrelationInput {
   readonly series?: readonly CorrelationSeries[];
   /** Deployment freezes (policy `freezes`): a deploy that lands inside one was not expected. */
   readonly freezes?: readonly PolicyWindow[];
+  /** Log templates of the affected service that are new or grew sharply after the onset (log evidence). */
+  readonly logTemplates?: readonly LogTemplateEvidence[];
 }
 
 /** Below this, no deployment is convincing enough to be named. */
@@ -41,8 +39,20 @@ const SAME_MOMENT_MS = 3 * MINUTE;
 const OWN_RELEASE_MS = 15 * MINUTE;
 /** A deployment this long before the onset counts only with evidence of a drift that began at it. */
 const DRIFT_AFTER_MS = 20 * MINUTE;
-/** The weight of a release of a service this one depends on, against one of its own. */
+/** A release more than DRIFT_AFTER_MS before the onset, with no drift since, counts this much less. */
+const UNEXPLAINED_DELAY_FACTOR = 0.6;
+/** The weight of a release of a service this one depends on directly, against one of its own. */
 const DEPENDENCY_WEIGHT = 0.5;
+/** Each further hop on the call path (checkout → payments → auth) makes it a little less likely. */
+const HOP_WEIGHT = 0.8;
+/** New log lines naming the dependency make its release as plausible as an own one at the same time. */
+const NAMED_DEPENDENCY_FACTOR = 2;
+/** An own release gains when a brand-new log template appeared after it that names no dependency. */
+const NEW_TEMPLATE_FACTOR = 1.15;
+/** An own release loses when the new log lines name a dependency with a troubled release instead. */
+const NAMED_ELSEWHERE_FACTOR = 0.6;
+/** A rollback restores code that ran before: possible (a schema it no longer understands), less likely. */
+const ROLLBACK_WEIGHT = 0.8;
 /** How much more suspicious a deploy is when it landed during a deployment freeze of its services. */
 const FREEZE_WEIGHT = 1.25;
 
@@ -54,6 +64,22 @@ const minutes = (ms: number): string => {
 /** When a deployment's change reached the service: the end of its deploy stage, else its end. */
 export function deployedAt(d: Deployment): number | undefined {
   return d.deployEndedAt ?? d.endedAt;
+}
+
+/**
+ * When the part of a rollout that could cause an onset went live: the last finished deploy stage at or
+ * before the onset (a canary when the onset came during it), else the end of the deploy. Also says
+ * whether the rollout was still in progress then, and which stage.
+ */
+export function liveAt(d: Deployment, onsetAt: number): { at: number | undefined; stage?: string; share?: number; inProgress: boolean } {
+  const done = (d.stages ?? []).filter((s) => s.endedAt !== undefined) as { name: string; endedAt: number; share?: number }[];
+  const ended = deployedAt(d);
+  if (done.length === 0) return { at: ended, inProgress: ended === undefined };
+  const before = done.filter((s) => s.endedAt <= onsetAt + SLACK_MS);
+  const pick = before[before.length - 1] ?? done[0];
+  const last = done[done.length - 1];
+  const inProgress = ended === undefined || (pick !== last && (pick?.endedAt ?? 0) <= onsetAt);
+  return { at: pick?.endedAt, ...(pick ? { stage: pick.name } : {}), ...(pick?.share !== undefined ? { share: pick.share } : {}), inProgress: inProgress && pick !== undefined };
 }
 
 /**
@@ -91,12 +117,12 @@ type Relation = 'own' | 'dependency' | 'unrelated';
 function relation(d: Deployment, input: CorrelationInput): Relation {
   const services = input.pipelineServices.get(d.pipeline) ?? [];
   if (services.includes(input.service)) return 'own';
-  const deps = input.dependsOn?.get(input.service) ?? [];
-  return services.some((s) => deps.includes(s)) ? 'dependency' : 'unrelated';
+  return dependencyPath(input.service, services, input.dependsOn) ? 'dependency' : 'unrelated';
 }
 
 function rank(d: Deployment, input: CorrelationInput): RankedDeployment | null {
-  const ended = deployedAt(d);
+  const live = liveAt(d, input.onsetAt);
+  const ended = live.at;
   const at = ended ?? d.deployStartedAt;
   if (at === undefined) return null;
   const lead = input.onsetAt - at;
@@ -105,24 +131,38 @@ function rank(d: Deployment, input: CorrelationInput): RankedDeployment | null {
   const rel = relation(d, input);
   const reasons: string[] = [];
   const zero = (why: string): RankedDeployment => ({ deployment: d, score: 0, reasons: [...reasons, why] });
+  const path = rel === 'dependency' ? (dependencyPath(input.service, services, input.dependsOn) ?? []) : [];
 
   if (rel === 'own') reasons.push(`pipeline ${d.pipeline} deploys ${input.service}`);
-  else if (rel === 'dependency') reasons.push(`pipeline ${d.pipeline} deploys ${services.join(', ')}, which ${input.service} depends on`);
-  else return zero(`pipeline ${d.pipeline} deploys ${services.join(', ') || 'another service'}, which ${input.service} does not depend on`);
+  else if (rel === 'dependency') {
+    reasons.push(path.length > 2 ? `pipeline ${d.pipeline} deploys ${services.join(', ')}, which ${input.service} depends on through ${path.slice(1, -1).join(' → ')}` : `pipeline ${d.pipeline} deploys ${services.join(', ')}, which ${input.service} depends on`);
+  } else return zero(`pipeline ${d.pipeline} deploys ${services.join(', ') || 'another service'}, which ${input.service} does not depend on`);
 
-  if (d.rollbackOf) return zero(`it is a rollback (of ${d.rollbackOf}), which restores code that ran before`);
   if (lead < -SLACK_MS) {
     return zero(`the anomaly began ${minutes(lead)} before this deploy ${ended === undefined ? 'started' : 'finished'}, so it did not cause it`);
   }
   const rolledBack = input.deployments.find((r) => r.rollbackOf?.split(',').includes(d.id) && (deployedAt(r) ?? Infinity) < input.onsetAt - SLACK_MS);
   if (rolledBack) return zero(`it had already been rolled back (${rolledBack.id}) ${minutes(input.onsetAt - (deployedAt(rolledBack) ?? 0))} before the onset`);
 
-  let score = rel === 'own' ? 1 : DEPENDENCY_WEIGHT;
+  let score = rel === 'own' ? 1 : DEPENDENCY_WEIGHT * HOP_WEIGHT ** Math.max(0, path.length - 2);
+  if (rel === 'dependency') {
+    // A dependency's release explains this only if the dependency (or a service on the way) is in trouble too.
+    const trouble = path.slice(1).map((svc) => troubleOf(svc, input)).find((t) => t !== null);
+    if (!trouble) return zero(`${path.slice(1).join(' and ')} showed no trouble of ${path.length > 2 ? 'their' : 'its'} own (no anomaly near the onset, no new log lines naming ${path.length > 2 ? 'them' : 'it'})`);
+    reasons.push(trouble.reason);
+    if (trouble.named) score *= NAMED_DEPENDENCY_FACTOR;
+  }
+  if (d.rollbackOf) {
+    score *= ROLLBACK_WEIGHT;
+    reasons.push(`it is a rollback (of ${d.rollbackOf}): it put back code that ran before, which can still break what changed since`);
+  }
   const gap = Math.max(0, lead);
   let timing = Math.exp(-gap / DECAY_MS);
   if (ended === undefined) {
     timing *= 0.5;
     reasons.push(`its deploy stage was still running (started ${minutes(gap)} before the onset)`);
+  } else if (live.inProgress) {
+    reasons.push(`its ${live.stage ?? 'first'} stage${live.share !== undefined ? ` (${Math.round(live.share * 100)} % of traffic)` : ''} finished ${gap < MINUTE ? 'at the onset' : `${minutes(gap)} before the onset`}; the rollout was still in progress, so that part was already live`);
   } else {
     reasons.push(gap < MINUTE ? 'its deploy stage finished at the onset' : `its deploy stage finished ${minutes(gap)} before the onset`);
   }
@@ -132,10 +172,13 @@ function rank(d: Deployment, input: CorrelationInput): RankedDeployment | null {
       timing = Math.max(timing, 0.8);
       reasons.push(drift);
     } else {
+      // Without a drift that began at it, an effect this late is unusual for a release: it counts less.
+      timing *= UNEXPLAINED_DELAY_FACTOR;
       reasons.push(`that is long before the onset, and no metric of ${input.service} started drifting when it landed`);
     }
   }
   score *= timing;
+  if (rel === 'own') score *= ownLogFactor(input, reasons);
 
   const freeze = input.freezes ? services.map((svc) => freezeAt({ freezes: input.freezes ?? [] }, svc, at)).find((f) => f !== null) : undefined;
   if (freeze) {
@@ -158,6 +201,33 @@ function rank(d: Deployment, input: CorrelationInput): RankedDeployment | null {
 }
 
 /**
+ * What the affected service's new log lines say about its own release: lines naming a dependency whose
+ * release is in the window point away from it; a brand-new template naming no dependency points at it.
+ */
+function ownLogFactor(input: CorrelationInput, reasons: string[]): number {
+  const templates = input.logTemplates ?? [];
+  if (templates.length === 0) return 1;
+  const released = new Set(
+    input.deployments
+      .filter((x) => relation(x, input) === 'dependency' && (deployedAt(x) ?? x.deployStartedAt ?? Infinity) <= input.onsetAt + SLACK_MS)
+      .flatMap((x) => input.pipelineServices.get(x.pipeline) ?? []),
+  );
+  const deps = [...released].flatMap((svc) => (dependencyPath(input.service, [svc], input.dependsOn) ?? []).slice(1));
+  const elsewhere = templates.find((t) => deps.some((svc) => namesService(t, svc)));
+  if (elsewhere) {
+    const svc = deps.find((x) => namesService(elsewhere, x)) ?? '';
+    reasons.push(`the new log lines name ${svc}, which released too, rather than ${input.service}'s own code: "${elsewhere.template.slice(0, 100)}"`);
+    return NAMED_ELSEWHERE_FACTOR;
+  }
+  const fresh = templates.find((t) => t.isNew);
+  if (fresh) {
+    reasons.push(`a new log template appeared after it landed: "${fresh.template.slice(0, 100)}" (${fresh.onsetCount} lines)`);
+    return NEW_TEMPLATE_FACTOR;
+  }
+  return 1;
+}
+
+/**
  * Other services that broke at the same moment and that neither this deployment nor a release of
  * their own explains: the signature of a shared dependency (a region, a database, the network).
  */
@@ -167,7 +237,7 @@ function unexplainedBreaks(d: Deployment, input: CorrelationInput): string[] {
   for (const o of input.otherOnsets) {
     if (o.service === input.service || Math.abs(o.onsetAt - input.onsetAt) > SAME_MOMENT_MS) continue;
     if (services.includes(o.service)) continue;
-    if ((input.dependsOn?.get(o.service) ?? []).some((s) => services.includes(s))) continue;
+    if (dependencyPath(o.service, services, input.dependsOn)) continue;
     const ownRelease = input.deployments.some((x) => {
       const t = deployedAt(x);
       return t !== undefined && !x.rollbackOf && (input.pipelineServices.get(x.pipeline) ?? []).includes(o.service) && t <= o.onsetAt + SLACK_MS && t >= o.onsetAt - OWN_RELEASE_MS;
@@ -175,52 +245,6 @@ function unexplainedBreaks(d: Deployment, input: CorrelationInput): string[] {
     if (!ownRelease) out.add(o.service);
   }
   return [...out].sort();
-}
-
-/** Spearman rank correlation of values against time (ties are rare in metric data and ignored). */
-function trend(values: readonly number[]): number {
-  const n = values.length;
-  if (n < 3) return 0;
-  const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
-  const rank = new Array<number>(n);
-  order.forEach(([, i], r) => (rank[i] = r));
-  let d2 = 0;
-  for (let i = 0; i < n; i++) d2 += ((rank[i] ?? 0) - i) ** 2;
-  return 1 - (6 * d2) / (n * (n * n - 1));
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-}
-
-/**
- * Evidence that a metric began a steady drift when a deployment landed (a leak, a growing queue):
- * flat in the hour before `at`, a consistent trend in the bad direction from `at` to the onset, and
- * far from the old level by the onset. Returns the reason in plain words, or null.
- */
-export function driftSince(series: readonly CorrelationSeries[], at: number, onsetAt: number): string | null {
-  for (const s of series) {
-    const pre = s.points.filter((p) => p.t >= at - 60 * MINUTE && p.t < at).map((p) => p.v);
-    const post = s.points.filter((p) => p.t >= at && p.t < onsetAt).map((p) => p.v);
-    if (pre.length < 15 || post.length < 15) continue;
-    const level = median(pre);
-    const spread = median(pre.map((v) => Math.abs(v - level))) * 1.4826;
-    const sigma = Math.max(spread, 1e-9 + Math.abs(level) * 0.01);
-    const end = median(post.slice(-Math.min(10, post.length)));
-    const start = median(post.slice(0, Math.min(10, post.length)));
-    const rise = (end - level) / sigma;
-    const rho = trend(post);
-    const rhoPre = trend(pre);
-    const dirOk = s.direction === 'both' || (s.direction === 'up' ? rise > 0 : rise < 0);
-    const continuous = Math.abs(start - level) / sigma < Math.abs(rise) / 3;
-    if (dirOk && Math.sign(rho) === Math.sign(rise) && Math.abs(rho) >= 0.6 && Math.abs(rhoPre) <= 0.35 && Math.abs(rise) >= 6 && continuous) {
-      const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2));
-      return `${s.metricName} was flat before this deploy and has ${rise > 0 ? 'climbed' : 'fallen'} steadily since it landed (${fmt(level)} → ${fmt(end)}), so it surfaced ${minutes(onsetAt - at)} later`;
-    }
-  }
-  return null;
 }
 
 /** The last successful execution of the same pipeline before `d`: what a rollback returns to. */

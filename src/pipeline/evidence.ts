@@ -14,10 +14,17 @@ export interface IncidentFacts {
 }
 
 /**
- * Correlates the incident with deployments and gathers its evidence. Deployments and metrics are
+ * Gathers the incident's log evidence and correlates it with deployments (new error templates, and the
+ * dependencies they name, enter the ranking). Deployments and metrics are
  * needed (a failure throws and the attempt is retried); log evidence is optional (logged, left out).
  */
 export async function gatherFacts(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Promise<IncidentFacts> {
+  // Logs first: new error templates (and the dependencies they name) enter the ranking.
+  const evidence = await gatherLogs(deps, ctx, inc).catch((err: unknown) => {
+    if (ctx.signal.aborted) throw err;
+    deps.logger.warn({ incidentId: inc.id, stage: 'draft', err: errorMessage(err) }, 'log evidence unavailable');
+    return null;
+  });
   const found = correlate({
     service: inc.service,
     onsetAt: inc.onsetAt,
@@ -30,13 +37,9 @@ export async function gatherFacts(deps: PipelineDeps, ctx: CycleContext, inc: In
       .filter((o) => o.service !== inc.service && Math.abs(o.onsetAt - inc.onsetAt) < 30 * MINUTE)
       .map((o) => ({ service: o.service, onsetAt: o.onsetAt })),
     freezes: deps.policy.doc.freezes,
+    ...(evidence ? { logTemplates: evidence.templates } : {}),
   });
   const correlation = await withRollbackTarget(deps, ctx, found);
-  const evidence = await gatherLogs(deps, ctx, inc).catch((err: unknown) => {
-    if (ctx.signal.aborted) throw err;
-    deps.logger.warn({ incidentId: inc.id, stage: 'draft', err: errorMessage(err) }, 'log evidence unavailable');
-    return null;
-  });
   const chart = await chartFor(deps, ctx, inc, correlation.suspect?.deployment);
   return { correlation, evidence, chart };
 }

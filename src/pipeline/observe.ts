@@ -6,6 +6,7 @@ import type { MetricEvent } from '../incident/grouping.js';
 import { windowBounds } from '../mute/mutes.js';
 import type { WatchedMetric } from '../policy/compile.js';
 import type { CycleContext, PipelineDeps } from './context.js';
+import { warmStart } from './warm-start.js';
 
 /** What is kept per metric between cycles: the detector's state and how far it has read. */
 export interface MetricCursor {
@@ -72,7 +73,8 @@ export function freezeReason(freezes: readonly LearningFreeze[], service: string
  */
 export async function observe(deps: PipelineDeps, ctx: CycleContext, frozen: ReadonlySet<string> = new Set()): Promise<MetricEvent[]> {
   const { policy, store } = deps;
-  const cursors = await store.getValues<MetricCursor>(policy.metrics.map((m) => key(m.id)));
+  // Warm start: metrics without a cursor first learn their history (see warm-start.ts).
+  const cursors = await warmStart(deps, ctx, await store.getValues<MetricCursor>(policy.metrics.map((m) => key(m.id))), key);
   const starts = policy.metrics.map((m) => {
     const c = cursors.get(key(m.id));
     const period = m.periodSec * 1000;

@@ -3,6 +3,7 @@ import { groupEvents, GROUPING_STATES, type MetricEvent, type PendingSignal } fr
 import type { Incident, Signal } from '../incident/incident.js';
 import { describeMute, groupMutes, muteRecords } from '../mute/mutes.js';
 import { muteSources } from '../mute/silences.js';
+import { watchLogs } from './log-watch.js';
 import { saveIncident } from './transitions.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 
@@ -48,7 +49,8 @@ export async function openIncidents(deps: PipelineDeps, ctx: CycleContext, event
   const pending = (await store.getValue<PendingSignal[]>(PENDING_KEY)) ?? [];
   // History read on the first cycle (or after a long outage) teaches the detectors but opens nothing:
   // an anomaly older than group_interval is no longer news.
-  const fresh = events.filter((e) => !e.anomalous || e.t >= ctx.now - policy.groupIntervalMs);
+  // New error templates in the logs are signals too (log-watch.ts), grouped beside the metric events.
+  const fresh = [...events, ...(await watchLogs(deps, ctx))].filter((e) => !e.anomalous || e.t >= ctx.now - policy.groupIntervalMs);
   const result = groupEvents(open, fresh, { groupIntervalMs: policy.groupIntervalMs, clearAfterMs: policy.clearAfterMs }, pending);
   await store.setValue(PENDING_KEY, result.pending);
   const now = ctx.now;

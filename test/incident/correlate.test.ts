@@ -51,11 +51,13 @@ describe('correlate: which deployment broke the service, and why', () => {
     expect(c.verdict).toMatch(/^no deployment explains this: nothing deployed checkout or a service it depends on/);
   });
 
-  it('a release of a service it depends on can be the cause, but weighs less than its own', () => {
-    const dep = correlate(input([deploy('pay', 'payments-deploy', -1)]));
+  it('a release of a service it depends on can be the cause when that service is in trouble too, but weighs less than its own', () => {
+    const troubled = { otherOnsets: [{ service: 'payments', onsetAt: at(-1) }] };
+    const dep = correlate(input([deploy('pay', 'payments-deploy', -1)], troubled));
     expect(dep.suspect?.deployment.id).toBe('pay');
     expect(dep.suspect?.reasons[0]).toBe('pipeline payments-deploy deploys payments, which checkout depends on');
-    const both = correlate(input([deploy('pay', 'payments-deploy', -1), deploy('own', 'checkout-deploy', -3)]));
+    expect(dep.suspect?.reasons[1]).toBe('payments itself shows trouble: its own anomaly began 1 min before this one');
+    const both = correlate(input([deploy('pay', 'payments-deploy', -1), deploy('own', 'checkout-deploy', -3)], troubled));
     expect(both.suspect?.deployment.id).toBe('own');
   });
 
@@ -103,12 +105,16 @@ describe('correlate: which deployment broke the service, and why', () => {
     }
   });
 
-  it('a rollback is never the cause, and a deploy already rolled back before the onset is cleared', () => {
+  it('a rollback execution can itself be the cause, and a deploy already rolled back before the onset is cleared', () => {
     const rb = correlate(input([deploy('rb', 'checkout-deploy', -1, { rollbackOf: 'bad' })]));
-    expect(rb.suspect).toBeNull();
-    expect(rb.candidates[0]?.reasons.at(-1)).toBe('it is a rollback (of bad), which restores code that ran before');
+    expect(rb.suspect?.deployment.id).toBe('rb');
+    expect(rb.suspect?.reasons).toContain('it is a rollback (of bad): it put back code that ran before, which can still break what changed since');
+    // At equal timing an ordinary release is more suspicious than a rollback.
+    const both = correlate(input([deploy('rb', 'checkout-deploy', -1, { rollbackOf: 'bad' }), deploy('new', 'checkout-deploy', -1)]));
+    expect(both.suspect?.deployment.id).toBe('new');
     const undone = correlate(input([deploy('bad', 'checkout-deploy', -30), deploy('rb', 'checkout-deploy', -10, { rollbackOf: 'bad' })]));
-    expect(undone.suspect).toBeNull();
+    // What ran at the onset was the rollback's code, not the release it undid.
+    expect(undone.suspect?.deployment.id).toBe('rb');
     expect(undone.candidates.find((r) => r.deployment.id === 'bad')?.reasons.at(-1)).toBe('it had already been rolled back (rb) 10 min before the onset');
   });
 
@@ -169,5 +175,72 @@ describe('driftSince', () => {
 
   it('is null with too few points to tell', () => {
     expect(driftSince([{ metricName: 'm', direction: 'up', points: flat(-70, -50) }], at(-60), at(0))).toBeNull();
+  });
+});
+
+describe('correlate: steady-state mechanisms (drift change point, dependency trouble, logs, rollouts)', () => {
+  /** Memory flat at 40, climbing 0.25 per minute from `from` (minutes), over 300 minutes before T. */
+  const climb = (from: number): MetricPoint[] => {
+    const points: MetricPoint[] = [];
+    for (let m = -300; m < 0; m++) points.push({ t: at(m), v: 40 + (((m * 7919) % 13) / 13 - 0.5) + (m >= from ? (m - from) * 0.25 : 0) });
+    return points;
+  };
+  const memory = (from: number): Partial<CorrelationInput> => ({ series: [{ metricName: 'MemoryUtilization', direction: 'up', points: climb(from) }] });
+
+  it('drift is blamed on the release where the climb began, not on an older, larger release before it', () => {
+    const c = correlate(input([deploy('older-big', 'checkout-deploy', -200, { changeSize: 3000 }), deploy('leak', 'checkout-deploy', -120, { changeSize: 20 })], memory(-120)));
+    expect(c.suspect?.deployment.id).toBe('leak');
+    const older = c.candidates.find((r) => r.deployment.id === 'older-big');
+    expect(older?.reasons).toContain('that is long before the onset, and no metric of checkout started drifting when it landed');
+    expect(older?.score).toBeLessThan(MIN_SCORE);
+  });
+
+  it('a dependency release is not blamed when the dependency shows no trouble of its own', () => {
+    const c = correlate(input([deploy('pay', 'payments-deploy', -1)]));
+    expect(c.suspect).toBeNull();
+    expect(c.candidates[0]?.reasons.at(-1)).toBe('payments showed no trouble of its own (no anomaly near the onset, no new log lines naming it)');
+  });
+
+  const named = { template: 'ERROR cannot parse payments response: missing field <*>', baselineCount: 0, onsetCount: 40, isNew: true, samples: ['ERROR cannot parse payments response: missing field "authCode"'] };
+
+  it('new log lines naming a dependency put its release at the onset ahead of a trivial own release 20 minutes earlier, with the reason shown', () => {
+    const c = correlate(input([deploy('own', 'checkout-deploy', -20, { changeSize: 3 }), deploy('pay', 'payments-deploy', -1)], { logTemplates: [named] }));
+    expect(c.suspect?.deployment.id).toBe('pay');
+    expect(c.suspect?.reasons).toContain('new log lines name payments: "ERROR cannot parse payments response: missing field <*>" (0 → 40)');
+    expect(c.candidates.find((r) => r.deployment.id === 'own')?.reasons.join(' ')).toMatch(/the new log lines name payments, which released too/);
+  });
+
+  it('a brand-new log template after an own release enters its reasons', () => {
+    const t = { template: 'ERROR NullPointerException in Cart.handle', baselineCount: 0, onsetCount: 12, isNew: true, samples: [] };
+    const c = correlate(input([deploy('own', 'checkout-deploy', -3)], { logTemplates: [t] }));
+    expect(c.suspect?.reasons).toContain('a new log template appeared after it landed: "ERROR NullPointerException in Cart.handle" (12 lines)');
+  });
+
+  it('a transitive dependency (checkout → payments → auth) is blamed only with trouble on the way, and says the path', () => {
+    const deps = new Map<string, string[]>([['checkout', ['payments']], ['payments', ['auth']]]);
+    const quiet = correlate(input([deploy('auth', 'auth-deploy', -2)], { dependsOn: deps }));
+    expect(quiet.suspect).toBeNull();
+    const troubled = correlate(input([deploy('auth', 'auth-deploy', -2)], { dependsOn: deps, otherOnsets: [{ service: 'payments', onsetAt: at(-1) }] }));
+    expect(troubled.suspect?.deployment.id).toBe('auth');
+    expect(troubled.suspect?.reasons[0]).toBe('pipeline auth-deploy deploys auth, which checkout depends on through payments');
+  });
+
+  it('a rollout still in progress is scored on the stage already live (its canary), at full weight', () => {
+    const canary = deploy('canary', 'checkout-deploy', -2, {
+      status: 'InProgress',
+      deployEndedAt: undefined,
+      endedAt: undefined,
+      stages: [{ name: 'Canary', startedAt: at(-5), endedAt: at(-2), share: 0.1 }, { name: 'Full', startedAt: at(10) }],
+    });
+    const c = correlate(input([canary]));
+    expect(c.suspect?.deployment.id).toBe('canary');
+    expect(c.suspect?.reasons).toContain('its Canary stage (10 % of traffic) finished 2 min before the onset; the rollout was still in progress, so that part was already live');
+    expect(c.suspect?.score).toBeGreaterThan(0.9);
+  });
+
+  it('an onset during the canary of a finished rollout is timed from the canary, not cleared as "before the deploy finished"', () => {
+    const done = deploy('rollout', 'checkout-deploy', 15, { stages: [{ name: 'Canary', startedAt: at(-5), endedAt: at(-1), share: 0.1 }, { name: 'Full', startedAt: at(12), endedAt: at(15), share: 1 }] });
+    const c = correlate(input([done]));
+    expect(c.suspect?.deployment.id).toBe('rollout');
   });
 });

@@ -15,6 +15,7 @@ const baselineSchema = z.strictObject({
   level: z.number(),
   noise: z.number().min(0).default(0).describe('standard deviation of the noise'),
   daily: z.number().default(0).describe('amplitude of a daily cycle, as a fraction of level'),
+  weekly: z.number().min(0).max(1).default(0).describe('weekend dip: the level falls by this fraction on Saturdays and Sundays (smoothly)'),
   min: z.number().default(0),
   spikes: z.number().min(0).max(1).default(0).describe('chance per point of a harmless one-point spike (noise)'),
 });
@@ -37,6 +38,7 @@ const effectSchema = z.strictObject({
   value: z.number().describe('add: amount; multiply: factor; ramp: amount added per minute'),
   max: z.number().optional().describe('ramp: cap on the added amount'),
   delay: dur.default('0s').describe('time from the cause to the onset'),
+  stage: z.string().optional().describe('multi-stage deployments: the effect starts when this stage finishes (default: the first stage); it scales with the share of traffic live'),
   healedBy: z.enum(['rollback', 'restart', 'none']).default('rollback'),
   recovery: dur.default('1m').describe('time from the fix to normal'),
 });
@@ -46,13 +48,31 @@ const logEffectSchema = z.strictObject({
   every: dur,
   message: z.string(),
   delay: dur.default('0s'),
+  stage: z.string().optional().describe('multi-stage deployments: the lines start when this stage finishes'),
+});
+
+/** Baseline log lines that stop while the cause lasts (a crash loop silences the 200s). */
+const silenceSchema = z.strictObject({
+  service: z.string().optional(),
+  match: z.string().min(1).describe('baseline log templates containing this text stop'),
+  delay: dur.default('0s'),
+});
+
+/** One deploy stage of a multi-stage execution (canary, then full). */
+const stageSchema = z.strictObject({
+  name: z.string(),
+  at: offset.describe('when this stage finished'),
+  duration: dur.default('3m'),
+  share: z.number().min(0).max(1).describe('share of the traffic running the new code once this stage finished'),
 });
 
 const deploymentSchema = z.strictObject({
   id: z.string(),
   pipeline: z.string(),
   service: z.string(),
-  at: offset.describe('when the deploy stage finished'),
+  at: offset.optional().describe('when the deploy stage finished (with `stages`: the last stage\'s `at`)'),
+  stages: z.array(stageSchema).default([]).describe('multi-stage executions, in order; omitted = one stage ending at `at`'),
+  rollbackOf: z.string().optional().describe('this execution rolls back that deployment id: its rollback-healed effects end when this lands'),
   stageDuration: dur.default('3m'),
   stage: z.string().default('Deploy'),
   status: z.enum(['Succeeded', 'Failed', 'Stopped', 'InProgress']).default('Succeeded'),
@@ -61,6 +81,7 @@ const deploymentSchema = z.strictObject({
   changeSize: z.int().optional(),
   effects: z.array(effectSchema).default([]),
   logs: z.array(logEffectSchema).default([]),
+  silences: z.array(silenceSchema).default([]),
 });
 
 const eventSchema = z.strictObject({
@@ -69,6 +90,7 @@ const eventSchema = z.strictObject({
   until: offset.optional(),
   effects: z.array(effectSchema.extend({ healedBy: z.enum(['rollback', 'restart', 'none']).default('none') })).default([]),
   logs: z.array(logEffectSchema).default([]),
+  silences: z.array(silenceSchema).default([]),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -89,12 +111,21 @@ export const scenarioSchema = z.strictObject({
   deployments: z.array(deploymentSchema).default([]),
   events: z.array(eventSchema).default([]),
   truth: z
-    .array(z.strictObject({ service: z.string(), cause: z.string().describe('a deployment id, or "none"'), onset: offset }))
+    .array(
+      z.strictObject({
+        service: z.string(),
+        cause: z.string().describe('a deployment id, or "none"'),
+        onset: offset,
+        optional: z.boolean().default(false).describe('one incident or none: a missed one is not a miss, an opened one must blame `cause`'),
+      }),
+    )
     .default([]),
 });
 
 export type Scenario = z.output<typeof scenarioSchema> & { readonly file: string; readonly dir: string };
 export type ScenarioEffect = z.output<typeof effectSchema>;
+export type ScenarioDeployment = z.output<typeof deploymentSchema>;
+export type ScenarioSilence = z.output<typeof silenceSchema>;
 
 export class ScenarioError extends Error {
   constructor(file: string, message: string) {
@@ -111,8 +142,15 @@ export function parseScenario(text: string, file: string): Scenario {
     throw new ScenarioError(file, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   const s = parsed.data;
+  const ids = new Set(s.deployments.map((d) => d.id));
   for (const d of s.deployments) {
     if (!s.services[d.service]) throw new ScenarioError(file, `deployment ${d.id}: unknown service "${d.service}"`);
+    if ((d.at === undefined) === (d.stages.length === 0)) throw new ScenarioError(file, `deployment ${d.id}: give exactly one of at or stages`);
+    if (d.rollbackOf !== undefined && !ids.has(d.rollbackOf)) throw new ScenarioError(file, `deployment ${d.id}: rollbackOf names unknown deployment "${d.rollbackOf}"`);
+    const stageNames = new Set(d.stages.map((x) => x.name));
+    for (const e of [...d.effects, ...d.logs]) {
+      if (e.stage !== undefined && !stageNames.has(e.stage)) throw new ScenarioError(file, `deployment ${d.id}: unknown stage "${e.stage}"`);
+    }
     for (const e of d.effects) {
       const svc = e.service ?? d.service;
       if (!s.services[svc]?.metrics[e.metric]) throw new ScenarioError(file, `deployment ${d.id}: unknown metric ${svc}/${e.metric}`);

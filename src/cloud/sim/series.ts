@@ -26,10 +26,25 @@ export class BaselineSeries {
     const b = this.spec.baseline;
     if (!b) return 0;
     const daily = b.daily * b.level * Math.sin((2 * Math.PI * (t % DAY)) / DAY);
-    let v = b.level + daily + b.noise * gaussian(this.scenario.seed, this.key, index);
+    let v = (b.level + daily) * (1 - b.weekly * weekendDip(t)) + b.noise * gaussian(this.scenario.seed, this.key, index);
     if (b.spikes > 0 && uniform(this.scenario.seed, this.key ^ 0x5bd1e995, index) < b.spikes) v += 4 * b.noise + 0.2 * b.level;
     return Math.max(b.min, v);
   }
+}
+
+/**
+ * 0 on weekdays, 1 on Saturdays and Sundays, with a six-hour ramp either side of the weekend, so a
+ * weekly cycle looks like real traffic rather than a step.
+ */
+export function weekendDip(t: number): number {
+  const dow = new Date(t).getUTCDay();
+  const hour = (t % DAY) / 3_600_000;
+  if (dow === 0 || dow === 6) {
+    if (dow === 6 && hour < 6) return hour / 6;
+    if (dow === 0 && hour >= 18) return (24 - hour) / 6;
+    return 1;
+  }
+  return 0;
 }
 
 const replayCache = new Map<string, number[]>();

@@ -17,7 +17,8 @@ import type {
   TimeRange,
 } from '../ports.js';
 import { renderLogTemplate } from './log-lines.js';
-import type { Scenario, ScenarioEffect } from './scenario.js';
+import { liveShare, rolloutStages, stageEnd, type RolloutStage } from './rollout.js';
+import type { Scenario, ScenarioEffect, ScenarioSilence } from './scenario.js';
 import { BaselineSeries } from './series.js';
 import type { SimStateFile } from './sim-state.js';
 
@@ -28,11 +29,14 @@ interface Cause {
   readonly id: string;
   readonly service: string;
   readonly pipeline?: string;
-  /** When the cause took effect (deploy stage finished, event began). */
+  /** When the cause took effect (first deploy stage finished, event began). */
   readonly at: number;
   readonly until?: number;
+  /** Deploy stages (an event: one stage at `at` with all the traffic). */
+  readonly stages: readonly RolloutStage[];
   readonly effects: readonly ScenarioEffect[];
-  readonly logs: readonly { service?: string; every: string; message: string; delay: string }[];
+  readonly logs: readonly { service?: string; every: string; message: string; delay: string; stage?: string }[];
+  readonly silences: readonly ScenarioSilence[];
 }
 
 /**
@@ -42,6 +46,8 @@ interface Cause {
  */
 export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
   readonly t0: number;
+  /** No datapoint or log line exists before this (the scenario's `history`). */
+  readonly historyStart: number;
   private readonly series = new Map<string, BaselineSeries>();
   private readonly causes: Cause[];
   /** Wall-clock latency of one action, so a crash can land in the middle of it (tests). */
@@ -53,20 +59,29 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
     private readonly state: SimStateFile,
   ) {
     this.t0 = Date.parse(scenario.start);
+    this.historyStart = this.t0 - parseDuration(scenario.history);
     for (const [svc, s] of Object.entries(scenario.services)) {
       for (const [m, spec] of Object.entries(s.metrics)) this.series.set(`${svc}/${m}`, new BaselineSeries(scenario, svc, m, spec));
     }
     this.causes = [
-      ...scenario.deployments.map((d): Cause => ({ kind: 'deployment', id: d.id, service: d.service, pipeline: d.pipeline, at: this.t0 + off(d.at), effects: d.effects, logs: d.logs })),
-      ...scenario.events.map((e): Cause => ({
-        kind: 'event',
-        id: e.name,
-        service: '',
-        at: this.t0 + off(e.at),
-        ...(e.until ? { until: this.t0 + off(e.until) } : {}),
-        effects: e.effects,
-        logs: e.logs,
-      })),
+      ...scenario.deployments.map((d): Cause => {
+        const stages = rolloutStages(d, this.t0);
+        return { kind: 'deployment', id: d.id, service: d.service, pipeline: d.pipeline, at: stageEnd(stages), stages, effects: d.effects, logs: d.logs, silences: d.silences };
+      }),
+      ...scenario.events.map((e): Cause => {
+        const at = this.t0 + off(e.at);
+        return {
+          kind: 'event',
+          id: e.name,
+          service: '',
+          at,
+          ...(e.until ? { until: this.t0 + off(e.until) } : {}),
+          stages: [{ name: 'event', startedAt: at, endedAt: at, share: 1 }],
+          effects: e.effects,
+          logs: e.logs,
+          silences: e.silences,
+        };
+      }),
     ];
     // An action that was in flight when the daemon died finished in the cloud meanwhile.
     for (const a of state.data.actions) if (a.status === 'in_progress') this.apply(a.action, a.params, a.at, a);
@@ -93,7 +108,7 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
       const period = q.periodSec * 1000;
       const gaps = this.scenario.services[q.service]?.metrics[q.metricName]?.gaps ?? [];
       const points: { t: EpochMs; v: number }[] = [];
-      const first = Math.ceil(range.start / period) * period;
+      const first = Math.ceil(Math.max(range.start, this.historyStart) / period) * period;
       // A datapoint for [t, t+period) exists once its period is over.
       for (let t = first; t + period <= Math.min(range.end, now); t += period) {
         if (gaps.some((g) => t >= this.t0 + off(g.from) && t < this.t0 + off(g.to))) continue;
@@ -108,11 +123,13 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
     for (const c of this.causes) {
       for (const e of c.effects) {
         if ((e.service ?? c.service) !== service || e.metric !== metric) continue;
-        const onset = c.at + parseDuration(e.delay);
+        const onset = stageEnd(c.stages, e.stage) + parseDuration(e.delay);
         if (t < onset || !this.effectActive(c, e, onset, t)) continue;
-        if (e.kind === 'add') v += e.value;
-        else if (e.kind === 'multiply') v *= e.value;
-        else v += Math.min(e.max ?? Infinity, (e.value * (t - onset)) / 60_000);
+        // A rollout's effect reaches only the share of traffic already on the new code.
+        const share = liveShare(c.stages, t);
+        if (e.kind === 'add') v += e.value * share;
+        else if (e.kind === 'multiply') v *= 1 + (e.value - 1) * share;
+        else v += share * Math.min(e.max ?? Infinity, (e.value * (t - onset)) / 60_000);
       }
     }
     return v;
@@ -122,7 +139,7 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
     if (c.until !== undefined && t >= c.until) return false;
     const recovery = parseDuration(e.recovery);
     if (e.healedBy === 'rollback') {
-      const rb = this.state.data.rolledBack[c.id];
+      const rb = this.rolledBackAt(c.id);
       if (rb !== undefined && t >= rb + recovery) return false;
     }
     if (e.healedBy === 'restart') {
@@ -131,6 +148,26 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
       if (fix !== undefined && t >= fix + recovery) return false;
     }
     return true;
+  }
+
+  /** When a deployment was rolled back: by an action of the daemon, or by a rollback execution of the scenario. */
+  private rolledBackAt(id: string): number | undefined {
+    const byAction = this.state.data.rolledBack[id];
+    const byScenario = this.causes.find((c) => c.kind === 'deployment' && this.scenario.deployments.some((d) => d.id === c.id && d.rollbackOf === id));
+    const times = [byAction, byScenario?.at].filter((x): x is number => x !== undefined);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
+  /** Whether a baseline log template of `service` is silenced at `t` (a crash loop stops the 200s). */
+  private silenced(service: string, message: string, t: number): boolean {
+    return this.causes.some((c) =>
+      c.silences.some((s) => {
+        if ((s.service ?? c.service) !== service || !message.includes(s.match)) return false;
+        const from = c.at + parseDuration(s.delay);
+        const to = Math.min(c.until ?? Infinity, this.rolledBackAt(c.id) ?? Infinity);
+        return t >= from && t < to;
+      }),
+    );
   }
 
   // ---- LogSource ----------------------------------------------------------------------------
@@ -147,22 +184,23 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
       const service = group.split('/').pop() ?? group;
       const svc = this.scenario.services[service];
       if (!svc) continue;
-      const gens: { every: number; message: string; from: number; to: number; key: string }[] = svc.logs.map((l, i) => ({
-        every: parseDuration(l.every), message: l.message, from: -Infinity, to: Infinity, key: `${service}#${i}`,
+      const gens: { every: number; message: string; from: number; to: number; key: string; base: boolean }[] = svc.logs.map((l, i) => ({
+        every: parseDuration(l.every), message: l.message, from: this.historyStart, to: Infinity, key: `${service}#${i}`, base: true,
       }));
       for (const c of this.causes) {
         c.logs.forEach((l, i) => {
           if ((l.service ?? c.service) !== service) return;
-          const from = c.at + parseDuration(l.delay);
-          const rb = this.state.data.rolledBack[c.id];
+          const from = stageEnd(c.stages, l.stage) + parseDuration(l.delay);
+          const rb = this.rolledBackAt(c.id);
           const to = Math.min(c.until ?? Infinity, rb ?? Infinity);
-          gens.push({ every: parseDuration(l.every), message: l.message, from, to, key: `${c.id}#${i}` });
+          gens.push({ every: parseDuration(l.every), message: l.message, from, to, key: `${c.id}#${i}`, base: false });
         });
       }
       for (const g of gens) {
         const start = Math.max(query.range.start, g.from);
         const stop = Math.min(end, g.to);
         for (let t = Math.ceil(start / g.every) * g.every; t < stop; t += g.every) {
+          if (g.base && this.silenced(service, g.message, t)) continue;
           const message = renderLogTemplate(g.message, this.scenario.seed, g.key, t);
           if (filter && !message.toLowerCase().includes(filter)) continue;
           out.push({ t: t as EpochMs, group, message });
@@ -181,11 +219,13 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
     const out: Deployment[] = [];
     for (const d of this.scenario.deployments) {
       if (!pipelines.includes(d.pipeline)) continue;
-      const deployEnd = this.t0 + off(d.at);
-      const deployStart = deployEnd - parseDuration(d.stageDuration);
+      const stages = rolloutStages(d, this.t0);
+      const deployEnd = stages[stages.length - 1]?.endedAt ?? 0;
+      const deployStart = stages[0]?.startedAt ?? deployEnd;
       const started = deployStart - 120_000;
       if (started > now || deployEnd < range.start || started > range.end) continue;
       const done = deployEnd <= now;
+      const current = [...stages].reverse().find((s) => s.startedAt <= now) ?? stages[0];
       out.push({
         id: d.id,
         pipeline: d.pipeline,
@@ -193,8 +233,16 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
         status: done ? d.status : 'InProgress',
         startedAt: started as EpochMs,
         ...(done ? { endedAt: deployEnd as EpochMs, deployEndedAt: deployEnd as EpochMs } : {}),
-        deployStage: d.stage,
+        deployStage: d.stages.length > 0 ? (current?.name ?? d.stage) : d.stage,
         deployStartedAt: deployStart as EpochMs,
+        ...(d.stages.length > 0
+          ? {
+              stages: stages
+                .filter((s) => s.startedAt <= now)
+                .map((s) => ({ name: s.name, startedAt: s.startedAt as EpochMs, ...(s.endedAt <= now ? { endedAt: s.endedAt as EpochMs } : {}), share: s.share })),
+            }
+          : {}),
+        ...(d.rollbackOf !== undefined ? { rollbackOf: d.rollbackOf, triggerType: 'RollbackExecution' } : {}),
         triggeredBy: d.triggeredBy,
         revisionId: d.revision.id,
         revisionSummary: d.revision.summary,
@@ -243,7 +291,7 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
       case 'codepipeline.rollback': {
         const pipeline = String(params['pipeline']);
         const target = params['targetExecutionId'] !== undefined ? String(params['targetExecutionId']) : undefined;
-        const deployed = this.scenario.deployments.filter((d) => d.pipeline === pipeline && this.t0 + off(d.at) <= at);
+        const deployed = this.scenario.deployments.filter((d) => d.pipeline === pipeline && (rolloutStages(d, this.t0)[0]?.endedAt ?? Infinity) <= at);
         const targetIdx = target ? deployed.findIndex((d) => d.id === target) : deployed.length - 2;
         const undone = deployed.slice(targetIdx + 1);
         if (undone.length === 0) {
