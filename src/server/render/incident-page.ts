@@ -80,25 +80,37 @@ ${form}
 ${v.approveCommand ? `<p class="muted">Or from a terminal: <code>${esc(v.approveCommand)}</code></p>` : ''}</section>`;
 }
 
+/**
+ * Two forms, so a key press can only ever reject. The approve form has no free-text field, needs the
+ * "I reviewed" box, and its first (default) submit button is disabled: implicit submission from a text
+ * field (Enter) then does nothing. Chromium's Enter on a checkbox skips a disabled default and clicks the
+ * first enabled submit button, so that one is a second guard posting `verdict=enter`, which the server
+ * refuses. Only a click on "Approve" approves. The reject form needs a reason; Enter in it rejects.
+ */
 function decisionForm(v: IncidentView, csrf: string): string {
   const i = v.incident;
   const hash = i.runbook?.hash ?? '';
   const f = v.form ?? { kind: 'token' as const };
-  const buttons = `<label>Reason (for a reject)<input type="text" name="reason" maxlength="500"></label>
-<button class="approve" name="verdict" value="approve" type="submit">Approve this runbook</button>
-<button class="reject" name="verdict" value="reject" type="submit">Reject</button>`;
-  const hidden = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="runbookHash" value="${esc(hash)}">`;
+  const hidden = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="runbookHash" value="${esc(hash)}">${f.kind === 'email' ? `<input type="hidden" name="t" value="${esc(f.token)}">` : ''}`;
+  const action = f.kind === 'email' ? `/email/${encodeURIComponent(i.id)}` : `/incidents/${encodeURIComponent(i.id)}/decision`;
+  const token = (id: string): string => (f.kind === 'token' ? `<label>Approver token<input type="password" name="token" id="${id}" autocomplete="off" required></label>` : '');
+  const approve = `<form class="decide approve-form" method="post" action="${action}">${hidden}
+<button type="submit" disabled hidden aria-hidden="true" tabindex="-1" class="enter-guard"></button><button type="submit" name="verdict" value="enter" hidden aria-hidden="true" tabindex="-1" class="enter-guard"></button>
+${token('approve-token')}
+<label class="confirm"><span><input type="checkbox" name="confirm" value="yes" required> I reviewed the actions above</span></label>
+<button class="approve" name="verdict" value="approve" type="submit">Approve this runbook</button></form>`;
+  const reject = `<form class="decide reject-form" method="post" action="${action}">${hidden}
+${token('reject-token')}
+<label>Reason for rejecting<input type="text" name="reason" maxlength="500" required></label>
+<button class="reject" name="verdict" value="reject" type="submit">Reject</button></form>`;
   if (f.kind === 'email') {
     return `<p id="who">This link was sent to <strong>${esc(f.approver)}</strong> and is valid until ${esc(fmtTime(f.linkExpiresAt))}. Opening it decided nothing; only the buttons below do, once.</p>
-<form class="decide" method="post" action="/email/${encodeURIComponent(i.id)}">${hidden}<input type="hidden" name="t" value="${esc(f.token)}">
-<label class="confirm"><span><input type="checkbox" name="confirm" value="yes" required> I reviewed the actions above</span></label>
-${buttons}</form>`;
+${approve}
+${reject}`;
   }
   const who = f.kind === 'oidc' ? `<p id="who">Signed in as <strong>${esc(f.approver)}</strong> (${esc(f.identity)}).</p>` : '';
-  const token = f.kind === 'token' ? '<label>Approver token<input type="password" name="token" autocomplete="off" required></label>' : '';
-  return `${who}<form class="decide" method="post" action="/incidents/${encodeURIComponent(i.id)}/decision">${hidden}
-${token}
-${buttons}</form>`;
+  return `${who}${approve}
+${reject}`;
 }
 
 /** Where an action points, from its parameters, in plain words. */
