@@ -6,6 +6,11 @@ export interface ApprovalRules {
   /** Approvers whose approval counts toward this request's quorum. */
   readonly eligible: ReadonlySet<string>;
   readonly selfApproval: 'forbidden' | 'allowed';
+  /**
+   * Approvals the policy requires for this risk level, derived when the rules are built, never read
+   * back from the stored request (a row edited to 0 must not approve anything).
+   */
+  readonly needed: number;
 }
 
 export interface IgnoredDecision {
@@ -44,7 +49,10 @@ export function evaluateQuorum(request: ApprovalRequest, decisions: readonly Dec
     if (d.verdict === 'reject') rejectedBy ??= d;
     else approvedBy.push(d.approver);
   }
-  return { approvedBy, needed: request.requiredApprovals, met: rejectedBy === null && approvedBy.length >= request.requiredApprovals, rejectedBy, ignored };
+  // The policy's count; the stored request can only raise it. A tampered NaN or negative never lowers it.
+  const stored = Number.isFinite(request.requiredApprovals) ? request.requiredApprovals : Number.POSITIVE_INFINITY;
+  const needed = Math.max(rules.needed, stored, 1);
+  return { approvedBy, needed, met: rejectedBy === null && approvedBy.length >= needed, rejectedBy, ignored };
 }
 
 function disqualify(request: ApprovalRequest, d: Decision, rules: ApprovalRules, seen: ReadonlySet<string>): string | null {

@@ -90,7 +90,7 @@ describe('item 10: CSRF, content types and malformed escapes', () => {
     const inc = await s.awaiting();
     const v = await open(pageUrl(s, inc));
     const fields = { csrf: v.csrf, token: 'demo-token-alice', runbookHash: inc.runbook?.hash ?? '', verdict: 'approve', confirm: 'yes' };
-    for (const h of [{ origin: 'https://evil.example' }, { origin: 'null' }, { referer: 'http://evil.example/page' }, { origin: `${s.url}.evil.example` }]) {
+    for (const h of [{ origin: 'https://evil.example' } as Record<string, string>, { origin: 'null' }, { referer: 'http://evil.example/page' }, { origin: `${s.url}.evil.example` }]) {
       const res = await post(decideUrl(s, inc), fields, { cookie: v.cookie, ...h });
       expect(res.status).toBe(403);
       expect(await res.text()).toMatch(/CSRF check failed/);
