@@ -117,6 +117,7 @@ export const policySchema = z.strictObject({
           albArn: z.string().regex(/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/app\/.+$/, 'expected an ALB ARN'),
           issuer: z.url(),
           clientId: z.string().min(1),
+          allowTokens: z.boolean().default(false).describe('also accept approver tokens (bearer, web form) while OIDC is on; default false: decisions need the signed-in identity'),
         })
         .optional()
         .describe('behind an ALB with OIDC authentication: verify x-amzn-oidc-data and map its email claim to an approver'),

@@ -5,6 +5,7 @@ import { evaluateQuorum } from '../approval/quorum.js';
 import { approvalRules } from '../policy/compile.js';
 import { isIncidentState } from '../incident/lifecycle.js';
 import { bearerToken, decodeSegment, HttpError, readJson, sendJson } from './http.js';
+import { tokensAllowed, TOKENS_OFF } from './identity.js';
 import type { ServerDeps } from './server.js';
 import { MuteError, windowBounds } from '../mute/mutes.js';
 import { addSilence, expireSilence, listSilences } from '../mute/silences.js';
@@ -112,6 +113,7 @@ export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: Ser
     return true;
   }
   if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+  if (!tokensAllowed(deps.policy.doc.server.albOidc)) throw new HttpError(403, TOKENS_OFF);
   const approver = approverForToken(deps.policy.doc.approvers, bearerToken(req));
   if (!approver) throw new HttpError(401, 'unknown or missing approver token (Authorization: Bearer …)');
   const parsed = decisionBody.safeParse(await readJson(req));

@@ -5,7 +5,7 @@ import { ApprovalError } from '../approval/errors.js';
 import { decisionFromForm } from './decision-form.js';
 import { CSRF_REFUSED, crossOriginProblem, csrfOk } from './csrf.js';
 import { decodeSegment, HttpError, readForm } from './http.js';
-import { albOidcVerifier, IdentityResolver, type AlbOidcSettings } from './identity.js';
+import { albOidcVerifier, IdentityResolver, tokensAllowed, type AlbOidcSettings } from './identity.js';
 import { renderIncident, webRoutes, type Route } from './web-routes.js';
 import type { ServerDeps } from './server.js';
 
@@ -134,7 +134,7 @@ export interface ApprovalWebOptions {
  * the web pages with ALB OIDC identity (when configured). Throws at startup on a secret under 32 bytes.
  */
 export function approvalWebRoutes(deps: ServerDeps, o: ApprovalWebOptions): Route[] {
-  const identity = new IdentityResolver(deps.policy.doc.approvers, o.alb ? albOidcVerifier(o.alb, o.jwksCache) : null);
+  const identity = new IdentityResolver(deps.policy.doc.approvers, o.alb ? albOidcVerifier(o.alb, o.jwksCache) : null, tokensAllowed(o.alb));
   const routes: Route[] = [];
   if (o.linkSecret !== undefined && o.linkSecret !== null) routes.push(emailRoutes(deps, { secret: checkLinkSecret(o.linkSecret), identity }));
   routes.push(webRoutes(deps, { identity }));

@@ -77,14 +77,19 @@ export async function handleWeb(deps: ServerDeps, req: IncomingMessage, res: Ser
   if (!m[2]) {
     if (req.method !== 'GET') throw new HttpError(405, 'use GET');
     const viewer = await ids.fromAlb(req);
-    await renderIncident(deps, req, res, id, viewer ? { form: { kind: 'oidc', approver: viewer.approver, identity: viewer.identity }, csrfBinding: viewer.identity } : {});
+    const view: RenderOptions = viewer
+      ? { form: { kind: 'oidc', approver: viewer.approver, identity: viewer.identity }, csrfBinding: viewer.identity }
+      : ids.tokensAllowed
+        ? {}
+        : { hideForm: true, notice: 'Sign in through the load balancer to decide: approver tokens are off while OIDC sign-in is on.' };
+    await renderIncident(deps, req, res, id, view);
     return true;
   }
   if (req.method !== 'POST') throw new HttpError(405, 'decisions are made with the form (POST)');
   const form = await readForm(req);
   const signedIn = await ids.fromAlb(req);
-  requireSameOriginForm(req, form.get('csrf'), signedIn?.identity ?? '');
   const who: Identity | null = signedIn ?? ids.fromToken(form.get('token'));
+  requireSameOriginForm(req, form.get('csrf'), signedIn?.identity ?? '');
   if (!who) {
     await renderIncident(deps, req, res, id, { notice: 'Unknown approver token: nothing was recorded.', status: 401 });
     return true;

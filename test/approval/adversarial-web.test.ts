@@ -162,3 +162,31 @@ describe('item 10: CSRF, content types and malformed escapes', () => {
     expect(await s.h.store.listDecisions(inc.id)).toEqual([]);
   });
 });
+
+describe('item 5: with ALB OIDC on, approver tokens decide nothing unless the policy allows them', () => {
+  it('the web form token field and a bearer token are refused (403); the page asks to sign in; nothing executes', async () => {
+    s = await approvalServer({ withAlb: true });
+    const inc = await s.awaiting();
+    const page = await fetch(pageUrl(s, inc));
+    const html = await page.text();
+    expect(html).toContain('Sign in through the load balancer to decide');
+    expect(html).not.toContain('name="token"');
+    // A form made by hand, with a valid CSRF pair from the page, and a valid approver token.
+    const withForm = await open(s.link(inc, 'alice'));
+    const web = await post(decideUrl(s, inc), { csrf: withForm.csrf, token: 'demo-token-alice', runbookHash: inc.runbook?.hash ?? '', verdict: 'approve', confirm: 'yes' }, { cookie: withForm.cookie });
+    expect(web.status).toBe(403);
+    expect(await web.text()).toMatch(/approver tokens do not decide while ALB OIDC sign-in is on/);
+    const api = await fetch(`${s.url}/api/incidents/${encodeURIComponent(inc.id)}/approve`, { method: 'POST', headers: { authorization: 'Bearer demo-token-alice', 'content-type': 'application/json' }, body: JSON.stringify({ runbookHash: inc.runbook?.hash ?? '' }) });
+    expect(api.status).toBe(403);
+    expect(await s.h.store.listDecisions(inc.id)).toEqual([]);
+    await expectNothingRuns(s, inc);
+  });
+
+  it('with server.albOidc.allowTokens: true a bearer token decides again', async () => {
+    s = await approvalServer({ withAlb: true, allowTokens: true });
+    const inc = await s.awaiting();
+    const api = await fetch(`${s.url}/api/incidents/${encodeURIComponent(inc.id)}/approve`, { method: 'POST', headers: { authorization: 'Bearer demo-token-alice', 'content-type': 'application/json' }, body: JSON.stringify({ runbookHash: inc.runbook?.hash ?? '' }) });
+    expect(api.status).toBe(200);
+    expect(await s.h.store.listDecisions(inc.id)).toMatchObject([{ approver: 'alice', channel: 'api' }]);
+  });
+});
