@@ -1,3 +1,4 @@
+import { safeHttpUrl } from '../../core/sanitize.js';
 import type { Decision, Incident } from '../../incident/incident.js';
 import type { AuditRecord } from '../../store/store.js';
 import { renderChart } from './chart.js';
@@ -136,6 +137,13 @@ function actionPreview(i: Incident): string {
   return `<div id="actions"><h2>What would run</h2><table><tr><th>#</th><th>action</th><th>target</th><th>parameters</th><th>risk</th><th>what it does</th></tr>${rows.join('')}</table></div>`;
 }
 
+/** A link only for an http(s) URL; anything else (javascript:, data:) is shown as text, not linked. */
+function revisionLink(url: string | undefined | null): string {
+  if (!url) return '';
+  const safe = safeHttpUrl(url);
+  return safe ? ` (<a href="${esc(safe)}" rel="noopener noreferrer">${esc(safe)}</a>)` : ` (<code>${esc(url)}</code>, not linked)`;
+}
+
 function suspectSection(i: Incident): string {
   const c = i.correlation;
   if (!c) return '';
@@ -144,7 +152,7 @@ function suspectSection(i: Incident): string {
   const others = c.candidates.filter((x) => x.deployment.id !== d.id).slice(0, 4);
   return `<section id="suspect"><h2>Suspect deployment</h2>
 <p class="big">${esc(d.pipeline)} · execution <code>${esc(d.id)}</code> · score ${esc(c.suspect.score)}</p>
-<p>Revision <code>${esc(d.revisionId ?? '?')}</code>${d.revisionUrl ? ` (<a href="${esc(d.revisionUrl)}" rel="noopener noreferrer">${esc(d.revisionUrl)}</a>)` : ''}: <q>${esc(d.revisionSummary ?? '')}</q> · triggered by ${esc(d.triggeredBy ?? 'unknown')} · status ${esc(d.status)}</p>
+<p>Revision <code>${esc(d.revisionId ?? '?')}</code>${revisionLink(d.revisionUrl)}: <q>${esc(d.revisionSummary ?? '')}</q> · triggered by ${esc(d.triggeredBy ?? 'unknown')} · status ${esc(d.status)}</p>
 <ul>${c.suspect.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>
 ${others.length ? `<p class="muted">Also considered: ${others.map((o) => `${esc(o.deployment.pipeline)} ${esc(o.deployment.id.slice(0, 8))} (score ${esc(o.score)}: ${esc(o.reasons.at(-1) ?? '')})`).join('; ')}</p>` : ''}</section>`;
 }
