@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- matching control characters is what this module is for */
 /**
  * Untrusted text (commit messages, log lines, metric labels, reasons people type) escaped per channel.
  * Each function is for one place the text ends up; none of them is enough for another. Pure.
@@ -8,6 +9,11 @@ const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b
 // C0 and C1 controls and DEL, the Unicode line/paragraph separators, and bidi overrides/isolates (which
 // reorder what a reader sees, e.g. to make a fake link look like the real one).
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+
+/** Controls removed but line breaks kept: for multi-line Slack sections built from escaped parts. */
+export function withoutControls(s: string): string {
+  return s.replace(ANSI, ' ').replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g, ' ');
+}
 
 /**
  * One line of plain text: terminal escapes removed, every control or line break a space, runs of space

@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- the assertions look for control characters */
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderSlackMessage } from '../../src/approval/channels/slack-blocks.js';
 import { ConsoleNotifier } from '../../src/approval/channels/console-notifier.js';

@@ -1,5 +1,5 @@
 import type { Button, KnownBlock, SectionBlock } from '@slack/web-api';
-import { plainLine, slackText } from '../../core/sanitize.js';
+import { plainLine, slackText, withoutControls } from '../../core/sanitize.js';
 import type { Decision, Incident } from '../../incident/incident.js';
 
 /**
@@ -36,7 +36,7 @@ const SECTION_MAX = 2900;
 
 /** Escapes text for mrkdwn: &, <, > (Slack's control characters) and backticks inside code spans. */
 export function mrkdwnEscape(s: string): string {
-  return s.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return withoutControls(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 const code = (s: string): string => `\`${mrkdwnEscape(s).replace(/`/g, "'").replace(/\n/g, ' ')}\``;
 const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
