@@ -70,3 +70,30 @@ function disqualify(request: ApprovalRequest, d: Decision, rules: ApprovalRules,
 export function isExpired(request: ApprovalRequest, now: EpochMs): boolean {
   return now >= request.expiresAt;
 }
+
+/** What self-approval matching needs from an approver in the policy. */
+export interface ApproverIdentities {
+  readonly displayName?: string | undefined;
+  readonly email?: string | undefined;
+  readonly slackUserId?: string | undefined;
+  readonly authorIds?: readonly string[] | undefined;
+}
+
+/**
+ * The approvers who may not approve the fix of `deployment` where self-approval is forbidden: whoever
+ * triggered it (a user ARN ends in their name) and whoever wrote its source revision (author email or
+ * login, matched against the approver's name, email, Slack id, display name and mapped author ids). A
+ * webhook-triggered deployment still excludes its author. Case-insensitive. Pure.
+ */
+export function selfApprovers(approvers: Readonly<Record<string, ApproverIdentities>>, deployment: { readonly triggeredBy?: string | undefined; readonly author?: string | undefined }): string[] {
+  const who = [deployment.triggeredBy, deployment.author].filter((w): w is string => typeof w === 'string' && w.trim() !== '').map((w) => w.trim().toLowerCase());
+  if (who.length === 0) return [];
+  const matches = (w: string, x: string): boolean => {
+    const v = x.trim().toLowerCase();
+    return v !== '' && (w === v || w.endsWith(`/${v}`) || w.endsWith(`<${v}>`));
+  };
+  return Object.entries(approvers)
+    .filter(([name, a]) => [name, a.email, a.slackUserId, a.displayName, ...(a.authorIds ?? [])].some((x) => x !== undefined && who.some((w) => matches(w, x))))
+    .map(([name]) => name)
+    .sort();
+}

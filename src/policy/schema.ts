@@ -38,6 +38,7 @@ const approverSchema = z.strictObject({
   email: z.email().optional(),
   slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'expected a Slack user id such as U012AB3CD').optional(),
   tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected the hex sha256 of the approver token (never the token itself)').optional(),
+  authorIds: z.array(z.string().min(1).max(200)).max(20).optional().describe('repository author identities (git author emails, logins) of this person, for the self-approval check'),
 });
 
 const quorumSchema = z.strictObject({
