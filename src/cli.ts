@@ -7,6 +7,8 @@ import { loadPolicyFile, PolicyInvalidError } from './policy/load.js';
 import { compilePolicy } from './policy/compile.js';
 import { effectiveSafety, loadRunnablePolicy } from './policy/validate.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { AUDIT_KEY_ENV, auditKeyFrom } from './store/audit-chain.js';
+import { existsSync } from 'node:fs';
 import { runUntilSignalled, demoToken } from './daemon.js';
 import { errorMessage } from './core/errors.js';
 import { policyJsonSchema } from './policy/json-schema.js';
@@ -192,7 +194,7 @@ program
 const audit = program.command('audit').description('the audit trail');
 audit
   .command('verify')
-  .description('check the hash chain; exits 1 and names the first bad record when one was altered')
+  .description(`check the hash chain and its signed checkpoint (key in ${AUDIT_KEY_ENV}); exits 1 naming the first bad or missing record when the trail was altered or cut off, 2 when there is nothing to verify`)
   .option('--policy <file>', 'the policy whose store to check', 'config/demo.yaml')
   .option('--db <file>', 'the SQLite file (instead of --policy)')
   .option('--data-dir <dir>', 'as given to run')
@@ -204,12 +206,20 @@ audit
       const dir = resolve(o.dataDir ?? process.env['CLOUDOPS_DATA_DIR'] ?? '.');
       file = isAbsolute(p.storePath) ? p.storePath : join(dir, p.storePath);
     }
-    const store = new SqliteStore(file);
-    const v = await store.verifyAudit();
+    // Opening a missing file would create an empty store that then verifies as "intact: 0 records".
+    if (!existsSync(file)) {
+      process.stderr.write(`no audit store at ${file}: nothing to verify (check --db, --data-dir or the policy's store)\n`);
+      process.exit(2);
+    }
+    const store = new SqliteStore(file, { auditKey: auditKeyFrom(process.env[AUDIT_KEY_ENV]) });
+    const v = await store.verifyAnchoredAudit();
     await store.close();
-    if (v.ok) return out(`audit chain intact: ${v.records} records (${file})`);
-    process.stderr.write(`audit chain BROKEN at record ${v.firstBadSeq}: ${v.problem} (${file})\n`);
-    process.exit(1);
+    if (v.ok) {
+      const anchor = { signed: 'head anchored by a signed checkpoint', unsigned: `head anchored by an UNSIGNED checkpoint (set ${AUDIT_KEY_ENV} so a rewritten checkpoint is caught too)`, empty: 'empty store, no incidents' }[v.anchor];
+      return out(`audit chain intact: ${v.records} records, ${anchor} (${file})`);
+    }
+    process.stderr.write(`audit chain ${v.cannotVerify ? 'NOT VERIFIED' : 'BROKEN'} at record ${v.firstBadSeq}: ${v.problem} (${file})\n`);
+    process.exit(v.cannotVerify ? 2 : 1);
   });
 
 registerBacktest(program, fail);

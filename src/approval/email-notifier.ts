@@ -3,6 +3,7 @@ import type { Announcement, Notifier } from '../cloud/ports.js';
 import { awsCall } from '../cloud/aws/errors.js';
 import { fitMessage, MAX_MESSAGE_BYTES, snsSubject } from '../cloud/aws/sns-notifier.js';
 import type { Clock } from '../core/clock.js';
+import { plainLine } from '../core/sanitize.js';
 import type { Incident } from '../incident/incident.js';
 import { approvalRules, type CompiledPolicy } from '../policy/compile.js';
 import type { Store } from '../store/store.js';
@@ -45,35 +46,36 @@ export function emailLinkFor(inc: Incident, approver: string, opts: EmailLinkOpt
 }
 
 const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
-const oneLine = (s: string): string => [...s.replace(/[\r\n\t]+/g, ' ')].map((c) => (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? '?' : c)).join('');
+/** Untrusted text never starts a line of its own in the email (no fake "Approve: https://…" line). */
+const oneLine = plainLine;
 
 /** The plain-text email body: summary, suspect, the runbook's actions, the deadline, and the link. Pure. */
 export function emailText(a: Announcement, inc: Incident | null, link: string | null, note?: string): string {
   // Every part is capped, so the whole stays far below SNS's 256 KiB and the link at the end is never cut.
-  const lines: string[] = [clip(a.title, 200), '', clip(a.text, 4000)];
+  const lines: string[] = [clip(oneLine(a.title), 200), '', clip(oneLine(a.text), 4000)];
   if (inc) {
-    lines.push('', `Incident ${inc.id} · service ${inc.service} · state ${inc.state}`);
+    lines.push('', `Incident ${oneLine(inc.id)} · service ${oneLine(inc.service)} · state ${inc.state}`);
     const s = inc.correlation?.suspect;
     if (s) {
-      lines.push(`Suspect deployment: ${oneLine(s.deployment.pipeline)} execution ${s.deployment.id}${s.deployment.revisionSummary ? ` ("${clip(oneLine(s.deployment.revisionSummary), 200)}")` : ''}, triggered by ${oneLine(s.deployment.triggeredBy ?? 'unknown')}`);
+      lines.push(`Suspect deployment: ${oneLine(s.deployment.pipeline)} execution ${oneLine(s.deployment.id)}${s.deployment.revisionSummary ? ` ("${clip(oneLine(s.deployment.revisionSummary), 200)}")` : ''}, triggered by ${oneLine(s.deployment.triggeredBy ?? 'unknown')}`);
       for (const r of s.reasons.slice(0, 5)) lines.push(`  - ${clip(oneLine(r), 300)}`);
     }
     if (inc.runbook) {
       lines.push('', `Runbook: ${oneLine(inc.runbook.title)} (risk ${inc.runbook.risk}, ${inc.runbook.hash})`);
       inc.runbook.steps.forEach((st, n) => {
         const params = Object.entries(st.params).map(([k, v]) => `${k}=${oneLine(String(v))}`).join(', ');
-        lines.push(clip(`  ${n + 1}. ${st.action} ${params}`, 1000));
+        lines.push(clip(`  ${n + 1}. ${oneLine(st.action)} ${params}`, 1000));
       });
     }
     if (inc.approval && inc.state === 'awaiting_approval') {
       lines.push('', `Approvals needed: ${inc.approval.requiredApprovals}. Expires ${new Date(inc.approval.expiresAt).toISOString()}; if nobody decides, nothing runs.`);
     }
   }
-  if (note) lines.push('', note);
+  if (note) lines.push('', oneLine(note));
   if (link) {
     lines.push('', 'Review and decide (opening this link decides nothing; you confirm on the page):', link, '', 'This link is yours alone and works once. Do not forward it.');
   }
-  lines.push('', `Incident page: ${a.url}`);
+  lines.push('', `Incident page: ${oneLine(a.url)}`);
   return lines.join('\n');
 }
 

@@ -6,6 +6,11 @@ export interface ApprovalRules {
   /** Approvers whose approval counts toward this request's quorum. */
   readonly eligible: ReadonlySet<string>;
   readonly selfApproval: 'forbidden' | 'allowed';
+  /**
+   * Approvals the policy requires for this risk level, derived when the rules are built, never read
+   * back from the stored request (a row edited to 0 must not approve anything).
+   */
+  readonly needed: number;
 }
 
 export interface IgnoredDecision {
@@ -44,7 +49,10 @@ export function evaluateQuorum(request: ApprovalRequest, decisions: readonly Dec
     if (d.verdict === 'reject') rejectedBy ??= d;
     else approvedBy.push(d.approver);
   }
-  return { approvedBy, needed: request.requiredApprovals, met: rejectedBy === null && approvedBy.length >= request.requiredApprovals, rejectedBy, ignored };
+  // The policy's count; the stored request can only raise it. A tampered NaN or negative never lowers it.
+  const stored = Number.isFinite(request.requiredApprovals) ? request.requiredApprovals : Number.POSITIVE_INFINITY;
+  const needed = Math.max(rules.needed, stored, 1);
+  return { approvedBy, needed, met: rejectedBy === null && approvedBy.length >= needed, rejectedBy, ignored };
 }
 
 function disqualify(request: ApprovalRequest, d: Decision, rules: ApprovalRules, seen: ReadonlySet<string>): string | null {
@@ -61,4 +69,31 @@ function disqualify(request: ApprovalRequest, d: Decision, rules: ApprovalRules,
 
 export function isExpired(request: ApprovalRequest, now: EpochMs): boolean {
   return now >= request.expiresAt;
+}
+
+/** What self-approval matching needs from an approver in the policy. */
+export interface ApproverIdentities {
+  readonly displayName?: string | undefined;
+  readonly email?: string | undefined;
+  readonly slackUserId?: string | undefined;
+  readonly authorIds?: readonly string[] | undefined;
+}
+
+/**
+ * The approvers who may not approve the fix of `deployment` where self-approval is forbidden: whoever
+ * triggered it (a user ARN ends in their name) and whoever wrote its source revision (author email or
+ * login, matched against the approver's name, email, Slack id, display name and mapped author ids). A
+ * webhook-triggered deployment still excludes its author. Case-insensitive. Pure.
+ */
+export function selfApprovers(approvers: Readonly<Record<string, ApproverIdentities>>, deployment: { readonly triggeredBy?: string | undefined; readonly author?: string | undefined }): string[] {
+  const who = [deployment.triggeredBy, deployment.author].filter((w): w is string => typeof w === 'string' && w.trim() !== '').map((w) => w.trim().toLowerCase());
+  if (who.length === 0) return [];
+  const matches = (w: string, x: string): boolean => {
+    const v = x.trim().toLowerCase();
+    return v !== '' && (w === v || w.endsWith(`/${v}`) || w.endsWith(`<${v}>`));
+  };
+  return Object.entries(approvers)
+    .filter(([name, a]) => [name, a.email, a.slackUserId, a.displayName, ...(a.authorIds ?? [])].some((x) => x !== undefined && who.some((w) => matches(w, x))))
+    .map(([name]) => name)
+    .sort();
 }

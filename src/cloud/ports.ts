@@ -85,6 +85,8 @@ export interface Deployment {
   readonly revisionId?: string;
   readonly revisionSummary?: string;
   readonly revisionUrl?: string;
+  /** Who wrote the source revision (a git author email or login), when the source says. */
+  readonly author?: string;
   /** Lines or files changed, when known. */
   readonly changeSize?: number;
   /** This execution was a rollback of another. */

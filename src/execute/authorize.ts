@@ -1,7 +1,9 @@
 import type { EpochMs } from '../core/time.js';
 import type { ApprovalRequest, Decision } from '../incident/incident.js';
 import type { IncidentState } from '../incident/lifecycle.js';
+import { attestDecisions } from '../approval/attested-decisions.js';
 import { evaluateQuorum, type ApprovalRules } from '../approval/quorum.js';
+import type { AuditRecord } from '../store/store.js';
 import type { DraftedRunbook, RunbookStep } from '../runbook/runbook.js';
 import { actionViolation, type ActionAllowList } from './action-policy.js';
 
@@ -26,7 +28,10 @@ export interface AuthorizeInput {
   readonly runbook: DraftedRunbook | null;
   readonly request: ApprovalRequest | null;
   readonly decisions: readonly Decision[];
+  /** The incident's audit records: an approval counts only if its `decision.recorded` record verifies. */
+  readonly audit: readonly AuditRecord[];
   readonly stepIndex: number;
+  /** Built from the policy now (quorum size included); the stored request's count can only raise it. */
   readonly rules: ApprovalRules;
   readonly actions: ActionAllowList;
   readonly killSwitchOn: boolean;
@@ -48,10 +53,14 @@ export function authorize(input: AuthorizeInput): Authorization {
   const step: RunbookStep | undefined = runbook.steps[input.stepIndex];
   if (!step) return deny('step_not_in_runbook', `the runbook has no step ${input.stepIndex + 1}`);
 
-  const quorum = evaluateQuorum(request, input.decisions, input.rules);
+  // Every reject counts, vouched for or not (stopping is always safe); approvals need their audit record.
+  const { unattested } = attestDecisions(input.decisions, input.audit);
+  const counted = input.decisions.filter((d) => d.verdict === 'reject' || !unattested.some((u) => u.decision === d));
+  const quorum = evaluateQuorum(request, counted, input.rules);
   if (quorum.rejectedBy) return deny('rejected', `rejected by ${quorum.rejectedBy.approver}`);
   if (!quorum.met) {
-    const why = quorum.ignored.map((i) => `${i.decision.approver}: ${i.why}`).join('; ');
+    const ignored = [...unattested.filter((u) => u.decision.verdict === 'approve'), ...quorum.ignored];
+    const why = ignored.map((i) => `${i.decision.approver}: ${i.why}`).join('; ');
     return deny('quorum_not_met', `${quorum.approvedBy.length} of ${quorum.needed} approvals${why ? ` (not counted: ${why})` : ''}`);
   }
   if (input.killSwitchOn) return deny('kill_switch', 'the kill switch is on');

@@ -61,6 +61,7 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       runbook: rb,
       request: inc.approval,
       decisions,
+      audit: await store.listAudit({ incidentId: inc.id }),
       stepIndex: i,
       rules: approvalRules(policy, rb.risk, inc.approval?.escalated ?? false),
       actions: policy.doc.actions,

@@ -169,5 +169,5 @@ export function compilePolicy(doc: PolicyDoc, file: string): CompiledPolicy {
 export function approvalRules(p: CompiledPolicy, risk: Risk, escalated: boolean): ApprovalRules {
   const eligible = new Set(p.quorum[risk].eligible);
   if (escalated && p.escalation) p.escalation.to.forEach((a) => eligible.add(a));
-  return { eligible, selfApproval: p.doc.approval.selfApproval };
+  return { eligible, selfApproval: p.doc.approval.selfApproval, needed: p.quorum[risk].approvals };
 }

@@ -56,6 +56,7 @@ const approverSchema = z.strictObject({
   email: z.email().optional(),
   slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'expected a Slack user id such as U012AB3CD').optional(),
   tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected the hex sha256 of the approver token (never the token itself)').optional(),
+  authorIds: z.array(z.string().min(1).max(200)).max(20).optional().describe('repository author identities (git author emails, logins) of this person, for the self-approval check'),
 });
 
 const quorumSchema = z.strictObject({
@@ -135,6 +136,7 @@ export const policySchema = z.strictObject({
           albArn: z.string().regex(/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer\/app\/.+$/, 'expected an ALB ARN'),
           issuer: z.url(),
           clientId: z.string().min(1),
+          allowTokens: z.boolean().default(false).describe('also accept approver tokens (bearer, web form) while OIDC is on; default false: decisions need the signed-in identity'),
         })
         .optional()
         .describe('behind an ALB with OIDC authentication: verify x-amzn-oidc-data and map its email claim to an approver'),

@@ -4,7 +4,8 @@ import { approverForToken } from '../approval/approver-tokens.js';
 import { evaluateQuorum } from '../approval/quorum.js';
 import { approvalRules } from '../policy/compile.js';
 import { isIncidentState } from '../incident/lifecycle.js';
-import { bearerToken, HttpError, readJson, sendJson } from './http.js';
+import { bearerToken, decodeSegment, HttpError, readJson, sendJson } from './http.js';
+import { tokensAllowed, TOKENS_OFF } from './identity.js';
 import type { ServerDeps } from './server.js';
 import { MuteError, windowBounds } from '../mute/mutes.js';
 import { addSilence, expireSilence, listSilences } from '../mute/silences.js';
@@ -89,7 +90,7 @@ async function handleSilences(deps: ServerDeps, req: IncomingMessage, res: Serve
   if (!m) return false;
   if (req.method !== 'DELETE') throw new HttpError(405, 'use DELETE');
   const by = approverOf(deps, req);
-  const s = await muteHttp(() => expireSilence(deps.store, decodeURIComponent(m[1] ?? ''), by, now));
+  const s = await muteHttp(() => expireSilence(deps.store, decodeSegment(m[1] ?? ''), by, now));
   sendJson(res, 200, { silence: s });
   return true;
 }
@@ -105,13 +106,14 @@ export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: Ser
   }
   const m = /^\/api\/incidents\/([^/]+)(?:\/(approve|reject))?$/.exec(path);
   if (!m) return false;
-  const id = decodeURIComponent(m[1] ?? '');
+  const id = decodeSegment(m[1] ?? '');
   if (!m[2]) {
     if (req.method !== 'GET') throw new HttpError(405, 'use GET');
     sendJson(res, 200, await incidentDetail(deps, id));
     return true;
   }
   if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+  if (!tokensAllowed(deps.policy.doc.server.albOidc)) throw new HttpError(403, TOKENS_OFF);
   const approver = approverForToken(deps.policy.doc.approvers, bearerToken(req));
   if (!approver) throw new HttpError(401, 'unknown or missing approver token (Authorization: Bearer …)');
   const parsed = decisionBody.safeParse(await readJson(req));

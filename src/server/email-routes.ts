@@ -2,9 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JwksCache } from 'aws-jwt-verify/jwk';
 import { checkLinkSecret, EmailLinkError, EmailLinkUses, expectRunbook, verifyEmailLinkToken, type EmailLinkClaims } from '../approval/email-link.js';
 import { ApprovalError } from '../approval/errors.js';
-import { HttpError, readForm } from './http.js';
-import { albOidcVerifier, IdentityResolver, type AlbOidcSettings } from './identity.js';
-import { csrfOk, CSRF_REFUSED, renderIncident, webRoutes, type Route } from './web-routes.js';
+import { decisionFromForm } from './decision-form.js';
+import { CSRF_REFUSED, crossOriginProblem, csrfOk } from './csrf.js';
+import { decodeSegment, HttpError, readForm } from './http.js';
+import { albOidcVerifier, IdentityResolver, tokensAllowed, type AlbOidcSettings } from './identity.js';
+import { renderIncident, webRoutes, type Route } from './web-routes.js';
 import type { ServerDeps } from './server.js';
 
 export interface EmailRouteOptions {
@@ -13,6 +15,9 @@ export interface EmailRouteOptions {
   /** With ALB OIDC configured, the signed-in person must be the approver the link was sent to. */
   readonly identity?: IdentityResolver;
 }
+
+/** The email page's CSRF token is bound to the link it was opened with. */
+const linkBinding = (claims: EmailLinkClaims): string => `email-link:${claims.jti}`;
 
 function linkError(err: unknown): never {
   if (err instanceof EmailLinkError) throw new HttpError(err.status, err.message);
@@ -30,7 +35,7 @@ export function emailRoutes(deps: ServerDeps, opts: EmailRouteOptions): Route {
   return async (req, res, path, url) => {
     const m = /^\/email\/([^/]+)$/.exec(path);
     if (!m) return false;
-    const id = decodeURIComponent(m[1] ?? '');
+    const id = decodeSegment(m[1] ?? '');
     if (req.method === 'GET') {
       await showLink(deps, uses, req, res, id, url.searchParams.get('t'));
       return true;
@@ -65,12 +70,15 @@ export function emailRoutes(deps: ServerDeps, opts: EmailRouteOptions): Route {
     await renderIncident(deps, req, res, id, {
       notice: `Review the runbook below. Opening this link decided nothing.`,
       form: { kind: 'email', token: token ?? '', approver: claims.ap, linkExpiresAt: claims.exp },
+      csrfBinding: linkBinding(claims),
     });
   }
 
   async function decideByLink(deps: ServerDeps, uses: EmailLinkUses, o: EmailRouteOptions, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const form = await readForm(req);
-    if (!csrfOk(req, form.get('csrf'))) throw new HttpError(403, CSRF_REFUSED);
+    // A cross-site post learns nothing about the link: the origin verdict comes first.
+    const crossSite = crossOriginProblem(req);
+    if (crossSite) throw new HttpError(403, `${CSRF_REFUSED} (${crossSite})`);
     let claims: EmailLinkClaims;
     try {
       claims = verifyEmailLinkToken(o.secret, form.get('t'), { incidentId: id, now: deps.clock.now() });
@@ -93,10 +101,9 @@ export function emailRoutes(deps: ServerDeps, opts: EmailRouteOptions): Route {
       if (who.approver !== claims.ap) throw new HttpError(403, `this link was sent to ${claims.ap}, but you are signed in as ${who.approver}; nothing was recorded`);
       identity = `${who.identity}+email-link`;
     }
-    const verdict = form.get('verdict');
-    if (verdict !== 'approve' && verdict !== 'reject') throw new HttpError(400, 'verdict must be approve or reject; nothing was recorded');
-    if (form.get('confirm') !== 'yes') throw new HttpError(400, 'tick "I reviewed the actions above" to decide; nothing was recorded');
-    const reason = form.get('reason')?.trim() || undefined;
+    // Every refusal above records nothing either; the CSRF token, bound to this link, is checked last.
+    if (!csrfOk(req, form.get('csrf'), linkBinding(claims))) throw new HttpError(403, CSRF_REFUSED);
+    const { verdict, reason } = decisionFromForm(form);
     try {
       await uses.claim(claims, { at: deps.clock.now(), incidentId: id, approver: claims.ap, verdict });
     } catch (err) {
@@ -127,7 +134,7 @@ export interface ApprovalWebOptions {
  * the web pages with ALB OIDC identity (when configured). Throws at startup on a secret under 32 bytes.
  */
 export function approvalWebRoutes(deps: ServerDeps, o: ApprovalWebOptions): Route[] {
-  const identity = new IdentityResolver(deps.policy.doc.approvers, o.alb ? albOidcVerifier(o.alb, o.jwksCache) : null);
+  const identity = new IdentityResolver(deps.policy.doc.approvers, o.alb ? albOidcVerifier(o.alb, o.jwksCache) : null, tokensAllowed(o.alb));
   const routes: Route[] = [];
   if (o.linkSecret !== undefined && o.linkSecret !== null) routes.push(emailRoutes(deps, { secret: checkLinkSecret(o.linkSecret), identity }));
   routes.push(webRoutes(deps, { identity }));

@@ -25,9 +25,27 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   return Buffer.concat(chunks);
 }
 
+/** The media type of a Content-Type header, lower-cased, and its parameters. */
+export function mediaType(header: string | undefined): { type: string; params: Map<string, string> } {
+  const [type = '', ...rest] = (header ?? '').split(';');
+  const params = new Map<string, string>();
+  for (const p of rest) {
+    const i = p.indexOf('=');
+    params.set((i < 0 ? p : p.slice(0, i)).trim().toLowerCase(), i < 0 ? '' : p.slice(i + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase());
+  }
+  return { type: type.trim().toLowerCase(), params };
+}
+
+/**
+ * The JSON body. The Content-Type must be exactly `application/json` (a `charset=utf-8` parameter
+ * allowed, nothing else): `text/plain; x=application/json` and form bodies are what a cross-site page
+ * can send without a preflight, so they are refused (415).
+ */
 export async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
-  if (!type.includes('application/json')) throw new HttpError(415, 'expected Content-Type: application/json');
+  const { type, params } = mediaType(req.headers['content-type']);
+  const charset = params.get('charset');
+  const onlyCharset = params.size === 0 || (params.size === 1 && (charset === 'utf-8' || charset === 'utf8'));
+  if (type !== 'application/json' || !onlyCharset) throw new HttpError(415, 'expected Content-Type: application/json');
   const body = await readBody(req);
   if (body.length === 0) return {};
   try {
@@ -38,14 +56,15 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const type = req.headers['content-type'] ?? '';
-  if (!type.includes('application/x-www-form-urlencoded')) throw new HttpError(415, 'expected a form post');
+  if (mediaType(req.headers['content-type']).type !== 'application/x-www-form-urlencoded') throw new HttpError(415, 'expected a form post');
   return new URLSearchParams((await readBody(req)).toString('utf8'));
 }
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on our own form posts,
+  // and the CSRF check needs the real Origin. Other sites still get no Referer.
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',
 };
@@ -65,11 +84,29 @@ export function sendHtml(res: ServerResponse, status: number, html: string, head
   res.end(html);
 }
 
+/** A %-encoded path segment, decoded; a malformed escape is the client's error (400), not ours. */
+export function decodeSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'the path has a malformed %-escape');
+  }
+}
+
+/** The request's cookies. A value with a malformed %-escape is kept as sent (it matches nothing we set). */
 export function parseCookies(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+    if (i <= 0) continue;
+    const raw = part.slice(i + 1).trim();
+    let value = raw;
+    try {
+      value = decodeURIComponent(raw);
+    } catch {
+      value = raw;
+    }
+    out[part.slice(0, i).trim()] = value;
   }
   return out;
 }

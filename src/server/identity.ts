@@ -24,6 +24,15 @@ export interface AlbOidcSettings {
   readonly issuer: string;
   /** The OIDC client id configured on the listener rule (the JWT header's `client`). */
   readonly clientId: string;
+  /** Approver tokens still decide while OIDC is on (policy `server.albOidc.allowTokens`); default false. */
+  readonly allowTokens?: boolean;
+}
+
+export const TOKENS_OFF = 'approver tokens do not decide while ALB OIDC sign-in is on (server.albOidc.allowTokens is false): sign in through the load balancer. Nothing was recorded';
+
+/** Whether approver tokens may decide: always without OIDC; with it, only where the policy allows. */
+export function tokensAllowed(alb: AlbOidcSettings | null | undefined): boolean {
+  return !alb || alb.allowTokens === true;
 }
 
 export const OIDC_DATA_HEADER = 'x-amzn-oidc-data';
@@ -57,6 +66,8 @@ export class IdentityResolver {
   constructor(
     private readonly approvers: PolicyDoc['approvers'],
     private readonly oidc: OidcVerify | null,
+    /** With OIDC on, tokens identify only when the policy says so. */
+    readonly tokensAllowed: boolean = oidc === null,
   ) {}
 
   get oidcEnabled(): boolean {
@@ -89,8 +100,9 @@ export class IdentityResolver {
     return { approver, identity: `oidc:${email.toLowerCase()}`, via: 'alb-oidc' };
   }
 
-  /** From an approver token (form field or bearer), or null. */
+  /** From an approver token (form field or bearer), or null. Refused (403) when tokens are off. */
   fromToken(token: string | null): Identity | null {
+    if (!this.tokensAllowed) throw new HttpError(403, TOKENS_OFF);
     const approver = approverForToken(this.approvers, token);
     return approver ? { approver, identity: `token:${approver}`, via: 'token' } : null;
   }

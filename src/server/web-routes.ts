@@ -1,9 +1,10 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApprovalError } from '../approval/errors.js';
 import { evaluateQuorum } from '../approval/quorum.js';
 import { approvalRules } from '../policy/compile.js';
-import { HttpError, parseCookies, readForm, sendHtml } from './http.js';
+import { decisionFromForm } from './decision-form.js';
+import { csrfFor, requireSameOriginForm } from './csrf.js';
+import { decodeSegment, HttpError, readForm, sendHtml } from './http.js';
 import { IdentityResolver, type Identity } from './identity.js';
 import { renderIncidentPage, type DecisionForm, type QuorumView } from './render/incident-page.js';
 import { renderListPage } from './render/list-page.js';
@@ -17,26 +18,7 @@ export interface WebOptions {
   readonly identity?: IdentityResolver;
 }
 
-const CSRF_COOKIE = 'cloudops_csrf';
-
-/** The double-submit CSRF token: the cookie's value, or a new one (with its Set-Cookie). */
-export function csrfFor(req: IncomingMessage): { token: string; setCookie: string | null } {
-  const existing = parseCookies(req)[CSRF_COOKIE];
-  if (existing && /^[A-Za-z0-9_-]{32,64}$/.test(existing)) return { token: existing, setCookie: null };
-  const token = randomBytes(24).toString('base64url');
-  // Behind an ALB terminating TLS the request says so; the cookie then only travels over HTTPS.
-  const secure = req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
-  return { token, setCookie: `${CSRF_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict${secure}` };
-}
-
-/** The form's CSRF field equals the cookie (constant-time). */
-export function csrfOk(req: IncomingMessage, submitted: string | null): boolean {
-  const cookie = parseCookies(req)[CSRF_COOKIE];
-  if (!cookie || !submitted || cookie.length !== submitted.length) return false;
-  return timingSafeEqual(Buffer.from(cookie), Buffer.from(submitted));
-}
-
-export const CSRF_REFUSED = 'the form expired or did not come from this page (CSRF check failed); reload the page. Nothing was recorded';
+export { CSRF_REFUSED, csrfFor, csrfOk } from './csrf.js';
 
 export interface RenderOptions {
   readonly notice?: string;
@@ -44,6 +26,8 @@ export interface RenderOptions {
   readonly form?: DecisionForm;
   /** Show no decision form (e.g. after an email link was used). */
   readonly hideForm?: boolean;
+  /** What the form's CSRF token is bound to besides the cookie (the signed-in identity, the email link). */
+  readonly csrfBinding?: string;
 }
 
 /** Renders the incident page from the store (read-only). */
@@ -58,7 +42,7 @@ export async function renderIncident(deps: ServerDeps, req: IncomingMessage, res
     const q = evaluateQuorum(inc.approval, decisions, rules);
     quorum = { approvedBy: q.approvedBy, needed: q.needed, eligible: [...rules.eligible].sort(), ignored: q.ignored.map((x) => ({ approver: x.decision.approver, at: x.decision.at, why: x.why })) };
   }
-  const csrf = csrfFor(req);
+  const csrf = csrfFor(req, o.csrfBinding ?? '');
   const html = renderIncidentPage({
     incident: inc,
     decisions,
@@ -88,32 +72,37 @@ export async function handleWeb(deps: ServerDeps, req: IncomingMessage, res: Ser
   }
   const m = /^\/incidents\/([^/]+)(\/decision)?$/.exec(path);
   if (!m) return false;
-  const id = decodeURIComponent(m[1] ?? '');
+  const id = decodeSegment(m[1] ?? '');
   const ids = resolverFor(deps, opts);
   if (!m[2]) {
     if (req.method !== 'GET') throw new HttpError(405, 'use GET');
     const viewer = await ids.fromAlb(req);
-    await renderIncident(deps, req, res, id, viewer ? { form: { kind: 'oidc', approver: viewer.approver, identity: viewer.identity } } : {});
+    const view: RenderOptions = viewer
+      ? { form: { kind: 'oidc', approver: viewer.approver, identity: viewer.identity }, csrfBinding: viewer.identity }
+      : ids.tokensAllowed
+        ? {}
+        : { hideForm: true, notice: 'Sign in through the load balancer to decide: approver tokens are off while OIDC sign-in is on.' };
+    await renderIncident(deps, req, res, id, view);
     return true;
   }
   if (req.method !== 'POST') throw new HttpError(405, 'decisions are made with the form (POST)');
   const form = await readForm(req);
-  if (!csrfOk(req, form.get('csrf'))) throw new HttpError(403, CSRF_REFUSED);
-  const who: Identity | null = (await ids.fromAlb(req)) ?? ids.fromToken(form.get('token'));
+  const signedIn = await ids.fromAlb(req);
+  const who: Identity | null = signedIn ?? ids.fromToken(form.get('token'));
+  requireSameOriginForm(req, form.get('csrf'), signedIn?.identity ?? '');
   if (!who) {
     await renderIncident(deps, req, res, id, { notice: 'Unknown approver token: nothing was recorded.', status: 401 });
     return true;
   }
-  const verdict = form.get('verdict');
-  if (verdict !== 'approve' && verdict !== 'reject') throw new HttpError(400, 'verdict must be approve or reject; nothing was recorded');
-  const reason = form.get('reason')?.trim() || undefined;
+  const { verdict, reason } = decisionFromForm(form);
   const formKind: DecisionForm | undefined = who.via === 'alb-oidc' ? { kind: 'oidc', approver: who.approver, identity: who.identity } : undefined;
+  const binding = who.via === 'alb-oidc' ? { csrfBinding: who.identity } : {};
   try {
     const out = await deps.watcher.decide({ incidentId: id, approver: who.approver, verdict, runbookHash: form.get('runbookHash') ?? '', channel: 'web', identity: who.identity, ...(reason ? { reason } : {}) });
-    await renderIncident(deps, req, res, id, { notice: `${who.approver}: ${verdict} recorded (${out.outcome}).`, ...(formKind ? { form: formKind } : {}) });
+    await renderIncident(deps, req, res, id, { notice: `${who.approver}: ${verdict} recorded (${out.outcome}).`, ...(formKind ? { form: formKind } : {}), ...binding });
   } catch (err) {
     if (!(err instanceof ApprovalError)) throw err;
-    await renderIncident(deps, req, res, id, { notice: `Not recorded: ${err.message}`, status: err.status, ...(formKind ? { form: formKind } : {}) });
+    await renderIncident(deps, req, res, id, { notice: `Not recorded: ${err.message}`, status: err.status, ...(formKind ? { form: formKind } : {}), ...binding });
   }
   return true;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from '../runbook/runbook.js';
 import type { AuditInput, AuditRecord, AuditVerification } from './store.js';
 
@@ -29,4 +29,97 @@ export function verifyChain(records: Iterable<AuditRecord>): AuditVerification {
     expectedSeq++;
   }
   return { ok: true, records: n };
+}
+
+/**
+ * The chain alone cannot show that its end was cut off: a shorter chain is still a valid chain. So every
+ * write also stores a checkpoint of the head (last seq and hash), HMAC-signed with a key that lives in the
+ * environment, never in the database. Someone who deletes the last records cannot sign a checkpoint that
+ * matches the shorter chain; deleting the checkpoint too is reported as well. Replaying an older signed
+ * checkpoint is only caught by a copy outside the file: see `AuditCheckpointSink`.
+ */
+export const AUDIT_KEY_ENV = 'CLOUDOPS_AUDIT_KEY';
+const CHECKPOINT_CONTEXT = 'cloudops-audit-checkpoint:v1';
+
+export interface AuditCheckpoint {
+  readonly seq: number;
+  readonly hash: string;
+  readonly at: number;
+  /** Which key signed it (a short hash of the key), or null when unsigned (no key configured). */
+  readonly keyId: string | null;
+  readonly mac: string | null;
+}
+
+/** Publishes checkpoints outside the store (a CloudWatch Logs stream, an S3 bucket with Object Lock). */
+export interface AuditCheckpointSink {
+  publish(checkpoint: AuditCheckpoint, signal: AbortSignal): Promise<void>;
+  /** The newest checkpoint published, or null: `audit verify` compares it with the store's. */
+  latest(signal: AbortSignal): Promise<AuditCheckpoint | null>;
+}
+
+/** The key from the environment's value; too short a key is refused rather than used. */
+export function auditKeyFrom(value: string | undefined): Buffer | null {
+  if (value === undefined || value === '') return null;
+  const key = Buffer.from(value, 'utf8');
+  if (key.length < 32) throw new Error(`${AUDIT_KEY_ENV} must be at least 32 bytes (got ${key.length})`);
+  return key;
+}
+
+const keyIdOf = (key: Buffer): string => createHash('sha256').update(key).digest('hex').slice(0, 12);
+const macOf = (key: Buffer, seq: number, hash: string, at: number): string =>
+  createHmac('sha256', key).update(`${CHECKPOINT_CONTEXT}\n${seq}\n${hash}\n${at}`).digest('hex');
+
+export function signCheckpoint(key: Buffer | null, head: { readonly seq: number; readonly hash: string; readonly at: number }): AuditCheckpoint {
+  if (!key) return { ...head, keyId: null, mac: null };
+  return { ...head, keyId: keyIdOf(key), mac: macOf(key, head.seq, head.hash, head.at) };
+}
+
+/** Why the checkpoint cannot be trusted with `key`, or null. `missing_key`: signed, but no key to check it. */
+export function checkpointProblem(key: Buffer | null, cp: AuditCheckpoint): { readonly problem: string; readonly missingKey: boolean } | null {
+  if (!cp.mac) return key ? { problem: 'the checkpoint is unsigned although a key is configured (it may have been rewritten)', missingKey: false } : null;
+  if (!key) return { problem: `the checkpoint is signed (key ${cp.keyId ?? '?'}); set ${AUDIT_KEY_ENV} to verify it`, missingKey: true };
+  if (cp.keyId !== keyIdOf(key)) return { problem: `the checkpoint was signed with another key (${cp.keyId ?? '?'}, not ${keyIdOf(key)})`, missingKey: false };
+  const want = Buffer.from(macOf(key, cp.seq, cp.hash, cp.at), 'hex');
+  const got = Buffer.from(cp.mac, 'hex');
+  if (want.length !== got.length || !timingSafeEqual(want, got)) return { problem: 'the checkpoint signature does not verify (it was forged or altered)', missingKey: false };
+  return null;
+}
+
+export type AnchoredVerification =
+  | { readonly ok: true; readonly records: number; readonly anchor: 'signed' | 'unsigned' | 'empty' }
+  | { readonly ok: false; readonly records: number; readonly firstBadSeq: number; readonly problem: string; readonly cannotVerify?: true };
+
+/**
+ * The chain walk plus its anchor: the checkpoint must verify, name exactly the last record, and exist
+ * whenever records (or incidents) do.
+ */
+export function verifyAnchored(records: Iterable<AuditRecord>, checkpoint: AuditCheckpoint | null, key: Buffer | null, incidents: number): AnchoredVerification {
+  let last: AuditRecord | null = null;
+  let atCheckpoint: AuditRecord | null = null;
+  const tracked = (function* () {
+    for (const r of records) {
+      last = r;
+      if (checkpoint && r.seq === checkpoint.seq) atCheckpoint = r;
+      yield r;
+    }
+  })();
+  const chain = verifyChain(tracked);
+  if (!chain.ok) return chain;
+  const n = chain.records;
+  const head = last as AuditRecord | null;
+  if (!checkpoint) {
+    if (n > 0) return { ok: false, records: n, firstBadSeq: n, problem: 'no checkpoint anchors the chain head (it was deleted, or the records were written around the store)' };
+    if (incidents > 0) return { ok: false, records: 0, firstBadSeq: 1, problem: `the audit trail is empty but ${incidents} incident(s) exist: the records were removed` };
+    return { ok: true, records: 0, anchor: 'empty' };
+  }
+  const bad = checkpointProblem(key, checkpoint);
+  if (bad) return { ok: false, records: n, firstBadSeq: Math.min(n + 1, checkpoint.seq), problem: bad.problem, ...(bad.missingKey ? { cannotVerify: true as const } : {}) };
+  const when = new Date(checkpoint.at).toISOString();
+  if (n < checkpoint.seq) {
+    return { ok: false, records: n, firstBadSeq: n + 1, problem: `truncated: the trail ends at record ${n} but the checkpoint of ${when} covers ${checkpoint.seq} (records ${n + 1}–${checkpoint.seq} were removed)` };
+  }
+  const anchored = atCheckpoint as AuditRecord | null;
+  if (!anchored || anchored.hash !== checkpoint.hash) return { ok: false, records: n, firstBadSeq: checkpoint.seq, problem: `record ${checkpoint.seq} is not the one the checkpoint of ${when} anchors (the chain was rewritten)` };
+  if (head && head.seq > checkpoint.seq) return { ok: false, records: n, firstBadSeq: checkpoint.seq + 1, problem: `records ${checkpoint.seq + 1}–${head.seq} come after the checkpoint: they were not written by the store` };
+  return { ok: true, records: n, anchor: checkpoint.mac ? 'signed' : 'unsigned' };
 }

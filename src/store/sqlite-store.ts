@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EpochMs } from '../core/time.js';
 import type { Decision, Incident } from '../incident/incident.js';
-import { chainRecord, GENESIS_HASH, verifyChain } from './audit-chain.js';
+import { AUDIT_KEY_ENV, auditKeyFrom, chainRecord, GENESIS_HASH, signCheckpoint, verifyAnchored, type AnchoredVerification, type AuditCheckpoint } from './audit-chain.js';
 import {
   StoreConflictError,
   type AuditInput,
@@ -30,7 +30,17 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, ends_at INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), doc TEXT NOT NULL);
 `;
+
+export interface SqliteStoreOptions {
+  /**
+   * The key that signs audit checkpoints (never stored in the database). Default: the
+   * CLOUDOPS_AUDIT_KEY environment variable; null or unset writes unsigned checkpoints, which still
+   * catch a cut-off trail but not a rewritten checkpoint.
+   */
+  readonly auditKey?: Buffer | null;
+}
 
 interface AuditRow {
   seq: number;
@@ -46,8 +56,11 @@ interface AuditRow {
 /** The Store on one SQLite file in WAL mode. Writes are synchronous transactions; the port is async for DynamoDB. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  private readonly auditKey: Buffer | null;
 
-  constructor(path: string) {
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    // The composition root should pass the key; the environment default keeps every caller signing.
+    this.auditKey = options.auditKey !== undefined ? options.auditKey : auditKeyFrom(process.env[AUDIT_KEY_ENV]);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -62,6 +75,9 @@ export class SqliteStore implements Store {
     this.db
       .prepare('INSERT INTO audit (seq, at, incident_id, kind, actor, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(rec.seq, rec.at, rec.incidentId, rec.kind, rec.actor, JSON.stringify(rec.data), rec.prevHash, rec.hash);
+    // Same transaction as the record: the anchored head always equals the last record.
+    const cp = signCheckpoint(this.auditKey, { seq: rec.seq, hash: rec.hash, at: rec.at });
+    this.db.prepare('INSERT INTO audit_checkpoint (id, doc) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc').run(JSON.stringify(cp));
     return rec;
   }
 
@@ -143,10 +159,26 @@ export class SqliteStore implements Store {
   }
 
   async verifyAudit(): Promise<AuditVerification> {
+    const v = await this.verifyAnchoredAudit();
+    return v.ok ? { ok: true, records: v.records } : { ok: false, records: v.records, firstBadSeq: v.firstBadSeq, problem: v.problem };
+  }
+
+  /** The chain, its signed checkpoint, and an empty trail where incidents exist. */
+  async verifyAnchoredAudit(): Promise<AnchoredVerification> {
+    const incidents = (this.db.prepare('SELECT count(*) AS n FROM incidents').get() as { n: number }).n;
+    const checkpoint = await this.auditCheckpoint();
     const rows = this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditRow>;
-    return verifyChain((function* () {
+    const records = (function* () {
       for (const r of rows) yield toRecord(r);
-    })());
+    })();
+    return verifyAnchored(records, checkpoint, this.auditKey, incidents);
+  }
+
+  /** The stored checkpoint of the audit head, or null (for publishing to an `AuditCheckpointSink`). */
+  async auditCheckpoint(): Promise<AuditCheckpoint | null> {
+    const row = this.db.prepare('SELECT doc FROM audit_checkpoint WHERE id = 1').get() as { doc: string } | undefined;
+    if (!row) return null;
+    return parseCheckpoint(row.doc);
   }
 
   async countStepsSince(since: EpochMs): Promise<number> {
@@ -218,4 +250,16 @@ function toRecord(r: AuditRow): AuditRecord {
     prevHash: r.prev_hash,
     hash: r.hash,
   };
+}
+
+/** A stored checkpoint; one that does not parse is kept as one whose signature cannot verify. */
+function parseCheckpoint(doc: string): AuditCheckpoint {
+  const malformed: AuditCheckpoint = { seq: 0, hash: '', at: 0, keyId: 'malformed', mac: 'malformed' };
+  try {
+    const v = JSON.parse(doc) as Partial<AuditCheckpoint> | null;
+    if (!v || typeof v.seq !== 'number' || typeof v.hash !== 'string' || typeof v.at !== 'number') return malformed;
+    return { seq: v.seq, hash: v.hash, at: v.at, keyId: typeof v.keyId === 'string' ? v.keyId : null, mac: typeof v.mac === 'string' ? v.mac : null };
+  } catch {
+    return malformed;
+  }
 }

@@ -71,7 +71,8 @@ describe('approval emails', () => {
     const evil: Incident = { ...inc, correlation: { ...inc.correlation, suspect: { ...sus, deployment: { ...sus.deployment, revisionSummary: 'fix\r\n\r\nApprove here: https://evil.example/\u0007' } } } };
     const [m] = emailMessagesFor(proposal(evil), evil, s.h.policy, opts());
     const line = m?.text.split('\n').find((l) => l.startsWith('Suspect deployment'));
-    expect(line).toContain('fix Approve here: https://evil.example/?');
+    expect(line).toContain('fix Approve here: https://evil.example/');
+    expect(line).not.toContain('\u0007');
     // A huge announcement text is capped; the link still ends the email.
     const [big] = emailMessagesFor({ ...proposal(inc), text: 'x'.repeat(300_000) }, inc, s.h.policy, opts());
     expect(big?.text.length).toBeLessThan(10_000);

@@ -11,7 +11,7 @@ const H1 = `sha256:${'1'.repeat(64)}`;
 const H2 = `sha256:${'2'.repeat(64)}`;
 const request = (o: Partial<ApprovalRequest> = {}): ApprovalRequest => ({ runbookHash: H1, requestedAt: at(0), expiresAt: at(15), requiredApprovals: 2, excludedApprovers: ['erin'], channels: ['web', 'slack'], remindersSent: 0, escalated: false, ...o });
 const d = (approver: string, verdict: 'approve' | 'reject' = 'approve', min = 1, hash = H1): Decision => ({ incidentId: 'i', approver, verdict, runbookHash: hash, at: at(min), channel: 'slack', identity: `slack:${approver}` });
-const RULES: ApprovalRules = { eligible: new Set(['alice', 'bob', 'carol', 'erin']), selfApproval: 'forbidden' };
+const RULES: ApprovalRules = { eligible: new Set(['alice', 'bob', 'carol', 'erin']), selfApproval: 'forbidden', needed: 2 };
 
 describe('evaluateQuorum: who counts', () => {
   it('needs the required number of distinct approvers; the same person twice counts once', () => {

@@ -68,7 +68,8 @@ describe('the incident page in a real browser', () => {
     expect(await page.textContent('#suspect')).toContain(inc.correlation?.suspect?.deployment.id ?? 'no suspect');
     expect(await page.locator('#evidence tr').count()).toBeGreaterThan(1);
 
-    await page.fill('input[name="token"]', 'demo-token-alice');
+    await page.fill('form.approve-form input[name="token"]', 'demo-token-alice');
+    await page.check('form.approve-form input[name="confirm"]');
     await Promise.all([page.waitForNavigation(), page.click('button.approve')]);
     expect(await page.textContent('#notice')).toMatch(/alice: approve recorded \(approved\)/);
 
@@ -158,7 +159,7 @@ describe('the incident page in a real browser', () => {
     }
     // Same origin, but the hidden CSRF field removed before submitting.
     await page.goto(link);
-    await page.locator('input[name="csrf"]').evaluate((el) => el.remove());
+    await page.locator('form.approve-form input[name="csrf"]').evaluate((el) => el.remove());
     await page.check('input[name="confirm"]');
     const [resp] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('button.approve')]);
     expect(resp.status()).toBe(403);

@@ -91,8 +91,10 @@ export interface ApprovalServer {
 }
 
 /** The daemon's HTTP server on port 0 over the simulated cloud, with email links and (optionally) ALB OIDC. */
-export async function approvalServer(o: { withAlb?: boolean; edit?: (p: CompiledPolicy) => CompiledPolicy } = {}): Promise<ApprovalServer> {
-  const h = simHarness('config/demo.yaml', o.edit);
+export async function approvalServer(o: { withAlb?: boolean; allowTokens?: boolean; edit?: (p: CompiledPolicy) => CompiledPolicy } = {}): Promise<ApprovalServer> {
+  // With an ALB, the policy names it too (server.albOidc), as the daemon's does.
+  const albPolicy = (p: CompiledPolicy): CompiledPolicy => (o.withAlb ? { ...p, doc: { ...p.doc, server: { ...p.doc.server, albOidc: { ...ALB, allowTokens: o.allowTokens ?? false } } } } : p);
+  const h = simHarness('config/demo.yaml', (p) => albPolicy(o.edit ? o.edit(p) : p));
   const alb = o.withAlb ? albKey() : null;
   const watcher = new Watcher({ ...h.deps, detectorFor: (m) => rollingZScore({ window: 60, threshold: 4.5, direction: m.detector.direction, warmup: 30 }) });
   const runUntil = async (until: (incs: Incident[]) => boolean, maxCycles = 200): Promise<Incident[]> => {
@@ -114,7 +116,7 @@ export async function approvalServer(o: { withAlb?: boolean; edit?: (p: Compiled
     ready: () => ({ ok: true, why: 'test' }),
     approveCommand: (id: string) => `npm run cloudops -- approve ${id} --as <approver>`,
   };
-  const deps: ServerDeps = { ...base, extraRoutes: approvalWebRoutes(base, { linkSecret: LINK_SECRET, alb: alb ? ALB : null, ...(alb ? { jwksCache: alb.jwksCache } : {}) }) };
+  const deps: ServerDeps = { ...base, extraRoutes: approvalWebRoutes(base, { linkSecret: LINK_SECRET, alb: alb ? { ...ALB, allowTokens: o.allowTokens ?? false } : null, ...(alb ? { jwksCache: alb.jwksCache } : {}) }) };
   const server: Server = createHttpServer(deps);
   const port = await listen(server, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;

@@ -19,7 +19,7 @@ describe('web decisions behind an ALB with OIDC', () => {
     const inc = await s.awaiting();
     const headers = { [OIDC_DATA_HEADER]: albJwt(alb, { email: 'carol@example.com' }) };
     const page = await fetch(`${s.url}/incidents/${encodeURIComponent(inc.id)}`, { headers: { ...headers, 'x-forwarded-proto': 'https' } });
-    expect(page.headers.get('set-cookie')).toMatch(/^cloudops_csrf=[\w-]+; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
+    expect(page.headers.get('set-cookie')).toMatch(/^__Host-cloudops_csrf=[\w-]+; Path=\/; Secure; HttpOnly; SameSite=Strict$/);
     const html = await page.text();
     expect(html).toContain('Signed in as <strong>carol</strong> (oidc:carol@example.com)');
     expect(html).not.toContain('name="token"');

@@ -1,4 +1,5 @@
 import type { Announcement, Notifier } from '../../cloud/ports.js';
+import { terminalText } from '../../core/sanitize.js';
 
 /**
  * Prints announcements for a person watching the terminal: the proposal with the web address and the
@@ -12,10 +13,11 @@ export class ConsoleNotifier implements Notifier {
   ) {}
 
   async announce(a: Announcement): Promise<void> {
-    const lines = [`── ${a.title}`, `   ${a.text}`, `   ${a.url}`];
+    // Titles and texts carry commit messages and log lines: no terminal escape reaches the terminal.
+    const lines = [`── ${terminalText(a.title)}`, `   ${terminalText(a.text)}`, `   ${terminalText(a.url)}`];
     if (a.kind === 'proposal' || a.kind === 'reminder') {
-      lines.push(`   approve: ${this.approveCommand(a.incidentId)}`);
-      lines.push(`   reject:  ${this.approveCommand(a.incidentId).replace(' approve ', ' reject ')} --reason "…"`);
+      lines.push(`   approve: ${terminalText(this.approveCommand(a.incidentId))}`);
+      lines.push(`   reject:  ${terminalText(this.approveCommand(a.incidentId).replace(' approve ', ' reject '))} --reason "…"`);
     }
     this.write(`\n${lines.join('\n')}\n\n`);
   }

@@ -1,4 +1,5 @@
 import type { Button, KnownBlock, SectionBlock } from '@slack/web-api';
+import { plainLine, slackText, withoutControls } from '../../core/sanitize.js';
 import type { Decision, Incident } from '../../incident/incident.js';
 
 /**
@@ -35,7 +36,7 @@ const SECTION_MAX = 2900;
 
 /** Escapes text for mrkdwn: &, <, > (Slack's control characters) and backticks inside code spans. */
 export function mrkdwnEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return withoutControls(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 const code = (s: string): string => `\`${mrkdwnEscape(s).replace(/`/g, "'").replace(/\n/g, ' ')}\``;
 const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
@@ -74,7 +75,7 @@ export function renderSlackMessage(v: SlackView): SlackMessage {
   const rb = i.runbook;
   const a = i.approval;
   const awaiting = i.state === 'awaiting_approval' && rb !== null && a !== null;
-  const title = clip(`[${i.service}] ${awaiting ? 'Approval needed' : finalLabel(i.state).replace(/^:[a-z_]+: /, '')}: ${rb?.title ?? i.reason}`, 150);
+  const title = clip(plainLine(`[${i.service}] ${awaiting ? 'Approval needed' : finalLabel(i.state).replace(/^:[a-z_]+: /, '')}: ${rb?.title ?? i.reason}`), 150);
   const blocks: Block[] = [{ type: 'header', text: { type: 'plain_text', text: title, emoji: true } }];
 
   blocks.push(section(`*Service* ${mrkdwnEscape(i.service)} · *Incident* <${v.url}|${mrkdwnEscape(i.id)}> · *Onset* ${fmt(i.onsetAt)}\n*State* ${finalLabel(i.state)}\n${mrkdwnEscape(clip(i.reason, 500))}`));
@@ -144,7 +145,8 @@ export function renderSlackMessage(v: SlackView): SlackMessage {
   buttons.push({ type: 'button', action_id: 'cloudops_open', text: { type: 'plain_text', text: 'Open incident page' }, url: v.url });
   blocks.push({ type: 'actions', block_id: ACTIONS_BLOCK, elements: buttons });
 
-  const text = clip(`${title} — ${awaiting ? `approve or reject: ${v.url}` : v.url}`, 3000);
+  // The fallback `text` is mrkdwn too (notifications, updates): the title carries untrusted text.
+  const text = clip(`${slackText(title)} — ${awaiting ? `approve or reject: ${v.url}` : v.url}`, 3000);
   return { text, blocks };
 }
 

@@ -1,4 +1,5 @@
 import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import { slackText } from '../../core/sanitize.js';
 import type { Logger } from 'pino';
 import type { Announcement, Notifier } from '../../cloud/ports.js';
 import type { Clock } from '../../core/clock.js';
@@ -107,14 +108,15 @@ export class SlackNotifier implements Notifier {
     await this.call('chat.update', signal, () => this.o.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }));
     if (a.kind === 'reminder' || a.kind === 'final') {
       const mentions = waitingOn.map((id) => `<@${id}>`).join(' ');
-      const text = a.kind === 'final' ? `${finalLabel(inc.state)} — ${a.title}` : `:bell: ${a.title}${mentions ? ` — ${mentions}` : ''}`;
+      // The title carries untrusted text (a commit message): escaped, so it cannot mention anyone.
+      const text = a.kind === 'final' ? `${finalLabel(inc.state)} — ${slackText(a.title)}` : `:bell: ${slackText(a.title)}${mentions ? ` — ${mentions}` : ''}`;
       await this.call('chat.postMessage', signal, () => this.o.client.chat.postMessage({ channel: ref.channel, thread_ts: ref.ts, text: text.slice(0, 3000), unfurl_links: false }));
     }
   }
 
   /** A message only `user` sees, in `channel` (the result of their click). Best effort. */
   async tell(channel: string, user: string, text: string): Promise<void> {
-    await this.call('chat.postEphemeral', new AbortController().signal, () => this.o.client.chat.postEphemeral({ channel, user, text: text.slice(0, 3000) }));
+    await this.call('chat.postEphemeral', new AbortController().signal, () => this.o.client.chat.postEphemeral({ channel, user, text: slackText(text).slice(0, 3000) }));
   }
 
   /** The message, and the Slack users a reminder should notify: eligible, allowed, not yet decided. */

@@ -1,3 +1,4 @@
+import { safeHttpUrl } from '../../core/sanitize.js';
 import type { Decision, Incident } from '../../incident/incident.js';
 import type { AuditRecord } from '../../store/store.js';
 import { renderChart } from './chart.js';
@@ -80,25 +81,37 @@ ${form}
 ${v.approveCommand ? `<p class="muted">Or from a terminal: <code>${esc(v.approveCommand)}</code></p>` : ''}</section>`;
 }
 
+/**
+ * Two forms, so a key press can only ever reject. The approve form has no free-text field, needs the
+ * "I reviewed" box, and its first (default) submit button is disabled: implicit submission from a text
+ * field (Enter) then does nothing. Chromium's Enter on a checkbox skips a disabled default and clicks the
+ * first enabled submit button, so that one is a second guard posting `verdict=enter`, which the server
+ * refuses. Only a click on "Approve" approves. The reject form needs a reason; Enter in it rejects.
+ */
 function decisionForm(v: IncidentView, csrf: string): string {
   const i = v.incident;
   const hash = i.runbook?.hash ?? '';
   const f = v.form ?? { kind: 'token' as const };
-  const buttons = `<label>Reason (for a reject)<input type="text" name="reason" maxlength="500"></label>
-<button class="approve" name="verdict" value="approve" type="submit">Approve this runbook</button>
-<button class="reject" name="verdict" value="reject" type="submit">Reject</button>`;
-  const hidden = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="runbookHash" value="${esc(hash)}">`;
+  const hidden = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="runbookHash" value="${esc(hash)}">${f.kind === 'email' ? `<input type="hidden" name="t" value="${esc(f.token)}">` : ''}`;
+  const action = f.kind === 'email' ? `/email/${encodeURIComponent(i.id)}` : `/incidents/${encodeURIComponent(i.id)}/decision`;
+  const token = (id: string): string => (f.kind === 'token' ? `<label>Approver token<input type="password" name="token" id="${id}" autocomplete="off" required></label>` : '');
+  const approve = `<form class="decide approve-form" method="post" action="${action}">${hidden}
+<button type="submit" disabled hidden aria-hidden="true" tabindex="-1" class="enter-guard"></button><button type="submit" name="verdict" value="enter" hidden aria-hidden="true" tabindex="-1" class="enter-guard"></button>
+${token('approve-token')}
+<label class="confirm"><span><input type="checkbox" name="confirm" value="yes" required> I reviewed the actions above</span></label>
+<button class="approve" name="verdict" value="approve" type="submit">Approve this runbook</button></form>`;
+  const reject = `<form class="decide reject-form" method="post" action="${action}">${hidden}
+${token('reject-token')}
+<label>Reason for rejecting<input type="text" name="reason" maxlength="500" required></label>
+<button class="reject" name="verdict" value="reject" type="submit">Reject</button></form>`;
   if (f.kind === 'email') {
     return `<p id="who">This link was sent to <strong>${esc(f.approver)}</strong> and is valid until ${esc(fmtTime(f.linkExpiresAt))}. Opening it decided nothing; only the buttons below do, once.</p>
-<form class="decide" method="post" action="/email/${encodeURIComponent(i.id)}">${hidden}<input type="hidden" name="t" value="${esc(f.token)}">
-<label class="confirm"><span><input type="checkbox" name="confirm" value="yes" required> I reviewed the actions above</span></label>
-${buttons}</form>`;
+${approve}
+${reject}`;
   }
   const who = f.kind === 'oidc' ? `<p id="who">Signed in as <strong>${esc(f.approver)}</strong> (${esc(f.identity)}).</p>` : '';
-  const token = f.kind === 'token' ? '<label>Approver token<input type="password" name="token" autocomplete="off" required></label>' : '';
-  return `${who}<form class="decide" method="post" action="/incidents/${encodeURIComponent(i.id)}/decision">${hidden}
-${token}
-${buttons}</form>`;
+  return `${who}${approve}
+${reject}`;
 }
 
 /** Where an action points, from its parameters, in plain words. */
@@ -124,6 +137,13 @@ function actionPreview(i: Incident): string {
   return `<div id="actions"><h2>What would run</h2><table><tr><th>#</th><th>action</th><th>target</th><th>parameters</th><th>risk</th><th>what it does</th></tr>${rows.join('')}</table></div>`;
 }
 
+/** A link only for an http(s) URL; anything else (javascript:, data:) is shown as text, not linked. */
+function revisionLink(url: string | undefined | null): string {
+  if (!url) return '';
+  const safe = safeHttpUrl(url);
+  return safe ? ` (<a href="${esc(safe)}" rel="noopener noreferrer">${esc(safe)}</a>)` : ` (<code>${esc(url)}</code>, not linked)`;
+}
+
 function suspectSection(i: Incident): string {
   const c = i.correlation;
   if (!c) return '';
@@ -132,7 +152,7 @@ function suspectSection(i: Incident): string {
   const others = c.candidates.filter((x) => x.deployment.id !== d.id).slice(0, 4);
   return `<section id="suspect"><h2>Suspect deployment</h2>
 <p class="big">${esc(d.pipeline)} · execution <code>${esc(d.id)}</code> · score ${esc(c.suspect.score)}</p>
-<p>Revision <code>${esc(d.revisionId ?? '?')}</code>${d.revisionUrl ? ` (<a href="${esc(d.revisionUrl)}" rel="noopener noreferrer">${esc(d.revisionUrl)}</a>)` : ''}: <q>${esc(d.revisionSummary ?? '')}</q> · triggered by ${esc(d.triggeredBy ?? 'unknown')} · status ${esc(d.status)}</p>
+<p>Revision <code>${esc(d.revisionId ?? '?')}</code>${revisionLink(d.revisionUrl)}: <q>${esc(d.revisionSummary ?? '')}</q> · triggered by ${esc(d.triggeredBy ?? 'unknown')} · status ${esc(d.status)}</p>
 <ul>${c.suspect.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>
 ${others.length ? `<p class="muted">Also considered: ${others.map((o) => `${esc(o.deployment.pipeline)} ${esc(o.deployment.id.slice(0, 8))} (score ${esc(o.score)}: ${esc(o.reasons.at(-1) ?? '')})`).join('; ')}</p>` : ''}</section>`;
 }
