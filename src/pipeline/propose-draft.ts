@@ -8,6 +8,7 @@ import { announce } from './announce.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 import type { IncidentFacts } from './evidence.js';
 import { moveIncident } from './transitions.js';
+import { selfApprovers } from '../approval/quorum.js';
 
 /**
  * The draft gate's one call site: every drafted runbook passes `checkDraft` here, before any request
@@ -38,7 +39,8 @@ export async function proposeDraft(deps: PipelineDeps, ctx: CycleContext, drafti
     return;
   }
   const suspect = correlation.suspect?.deployment;
-  const excluded = suspect?.triggeredBy ? approversMatching(deps, suspect.triggeredBy) : [];
+  // Whoever triggered the suspect deployment or wrote its commit may not approve its fix.
+  const excluded = suspect ? selfApprovers(deps.policy.doc.approvers, suspect) : [];
   const channels = ['web', 'cli', ...deps.notifiers.map((n) => n.channel)];
   const next = await moveIncident(
     store,
@@ -69,12 +71,4 @@ export async function proposeDraft(deps: PipelineDeps, ctx: CycleContext, drafti
   );
   logger.info({ incidentId: drafting.id, stage: 'draft', runbookHash: rb.hash, suspect: suspect?.id ?? null, planner: trace.planner }, 'approval requested');
   await announce(deps, ctx, next, 'proposal', `approval needed: ${rb.title}`);
-}
-
-/** Approvers whose name, email or Slack id is the deployment's trigger (they may not approve its fix). */
-function approversMatching(deps: PipelineDeps, who: string): string[] {
-  const w = who.toLowerCase();
-  return Object.entries(deps.policy.doc.approvers)
-    .filter(([name, a]) => [name, a.email, a.slackUserId, a.displayName].some((x) => x !== undefined && (w === x.toLowerCase() || w.endsWith(`/${x.toLowerCase()}`))))
-    .map(([name]) => name);
 }
