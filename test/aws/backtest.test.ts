@@ -31,7 +31,7 @@ detection: { minDuration: 2 }
 grouping: { groupWait: 1m, groupInterval: 10m, clearAfter: 5m }
 correlation: { lookback: 2h }
 approvers:
-  alice: { tokenSha256: 1159bf80f41ccf3d5efafda50135b734fe094f032809efd1a5d85455c5359b40 }
+  alice: { tokenSha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 }
 approval:
   ttl: 15m
   quorum:
@@ -52,6 +52,7 @@ actions:
       cluster: { required: false, pattern: "[A-Za-z0-9_-]{1,255}" }
 runbooks: { dir: ../../runbooks }
 notify: { console: false }
+safety: { killSwitch: false, killSwitchParameter: null, maxActionsPerHour: 5 }
 `;
 
 function execution(id: string, deployEnd: number, revision: string): StubExecution {
