@@ -26,6 +26,8 @@ export interface QuorumState {
   /** The first counted rejection, if any: one authorized reject ends the request. */
   readonly rejectedBy: Decision | null;
   readonly ignored: readonly IgnoredDecision[];
+  /** When the counted approval that completed the quorum was given; null while it is not met. */
+  readonly metAt: EpochMs | null;
 }
 
 /**
@@ -37,6 +39,7 @@ export function evaluateQuorum(request: ApprovalRequest, decisions: readonly Dec
   const approvedBy: string[] = [];
   const ignored: IgnoredDecision[] = [];
   let rejectedBy: Decision | null = null;
+  const approvedAt: EpochMs[] = [];
   const seen = new Set<string>();
   const ordered = [...decisions].sort((a, b) => a.at - b.at);
   for (const d of ordered) {
@@ -47,12 +50,16 @@ export function evaluateQuorum(request: ApprovalRequest, decisions: readonly Dec
     }
     seen.add(d.approver);
     if (d.verdict === 'reject') rejectedBy ??= d;
-    else approvedBy.push(d.approver);
+    else {
+      approvedBy.push(d.approver);
+      approvedAt.push(d.at);
+    }
   }
   // The policy's count; the stored request can only raise it. A tampered NaN or negative never lowers it.
   const stored = Number.isFinite(request.requiredApprovals) ? request.requiredApprovals : Number.POSITIVE_INFINITY;
   const needed = Math.max(rules.needed, stored, 1);
-  return { approvedBy, needed, met: rejectedBy === null && approvedBy.length >= needed, rejectedBy, ignored };
+  const met = rejectedBy === null && approvedBy.length >= needed;
+  return { approvedBy, needed, met, rejectedBy, ignored, metAt: met ? (approvedAt[needed - 1] ?? null) : null };
 }
 
 function disqualify(request: ApprovalRequest, d: Decision, rules: ApprovalRules, seen: ReadonlySet<string>): string | null {

@@ -14,6 +14,7 @@ export type DenyReason =
   | 'step_not_in_runbook'
   | 'rejected'
   | 'quorum_not_met'
+  | 'approval_stale'
   | 'kill_switch'
   | 'action_not_allowed'
   | 'budget_spent';
@@ -31,6 +32,10 @@ export interface AuthorizeInput {
   /** The incident's audit records: an approval counts only if its `decision.recorded` record verifies. */
   readonly audit: readonly AuditRecord[];
   readonly stepIndex: number;
+  /** Whether any step of this runbook was started already (a started run is finished, not expired). */
+  readonly anyStepStarted: boolean;
+  /** The policy's approval.executeWithin: how long after the quorum was met the first step may start. */
+  readonly executeWithinMs: number;
   /** Built from the policy now (quorum size included); the stored request's count can only raise it. */
   readonly rules: ApprovalRules;
   readonly actions: ActionAllowList;
@@ -62,6 +67,9 @@ export function authorize(input: AuthorizeInput): Authorization {
     const ignored = [...unattested.filter((u) => u.decision.verdict === 'approve'), ...quorum.ignored];
     const why = ignored.map((i) => `${i.decision.approver}: ${i.why}`).join('; ');
     return deny('quorum_not_met', `${quorum.approvedBy.length} of ${quorum.needed} approvals${why ? ` (not counted: ${why})` : ''}`);
+  }
+  if (!input.anyStepStarted && quorum.metAt !== null && input.now > quorum.metAt + input.executeWithinMs) {
+    return deny('approval_stale', `approved too long ago: quorum met ${Math.round((input.now - quorum.metAt) / 60_000)} min ago, first step must start within ${Math.round(input.executeWithinMs / 60_000)} min`);
   }
   if (input.killSwitchOn) return deny('kill_switch', 'the kill switch is on');
   const violation = actionViolation(input.actions, step);

@@ -29,8 +29,9 @@ const NEXT: Readonly<Record<IncidentState, readonly IncidentState[]>> = {
   detected: ['drafting', 'withdrawn', 'needs_human'],
   drafting: ['awaiting_approval', 'needs_human', 'withdrawn'],
   awaiting_approval: ['approved', 'rejected', 'expired', 'superseded', 'withdrawn'],
-  approved: ['executing'],
-  executing: ['verifying', 'failed', 'needs_human'],
+  approved: ['executing', 'expired'],
+  // executing → expired only when no step started (approval.executeWithin passed, e.g. after a restart).
+  executing: ['verifying', 'failed', 'needs_human', 'expired'],
   verifying: ['resolved', 'not_recovered'],
   not_recovered: ['needs_human'],
   failed: ['needs_human'],

@@ -1,5 +1,5 @@
 import { errorMessage } from '../core/errors.js';
-import { addMs, HOUR, type EpochMs } from '../core/time.js';
+import { addMs, HOUR, parseDuration, type EpochMs } from '../core/time.js';
 import { authorize } from '../execute/authorize.js';
 import type { Incident, StepRecord } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
@@ -63,6 +63,8 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       decisions,
       audit: await store.listAudit({ incidentId: inc.id }),
       stepIndex: i,
+      anyStepStarted: inc.steps.length > 0,
+      executeWithinMs: parseDuration(policy.doc.approval.executeWithin),
       rules: approvalRules(policy, rb.risk, inc.approval?.escalated ?? false),
       actions: policy.doc.actions,
       killSwitchOn: await deps.killSwitch(ctx.signal).catch(() => true),
@@ -71,6 +73,12 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     });
     if (!verdict.allowed) {
       await store.appendAudit({ at: now, incidentId: inc.id, kind: 'authorize.denied', actor: 'executor', data: { step: i + 1, reason: verdict.reason, detail: verdict.detail } });
+      if (verdict.reason === 'approval_stale') {
+        // Nothing ran and the approval is too old to act on: the same end as a request nobody approved in time.
+        inc = await moveIncident(store, inc, 'expired', now, 'executor', `expired — not executed (${verdict.detail})`);
+        await announce(deps, ctx, inc, 'final', 'expired — not executed (approved too long ago)');
+        return;
+      }
       inc = await moveIncident(store, inc, 'needs_human', now, 'executor', `not executed: ${verdict.detail}`);
       await announce(deps, ctx, inc, 'final', `not executed: ${verdict.detail}`);
       return;

@@ -163,6 +163,7 @@ export const policySchema = z.strictObject({
   groups: z.record(name, z.array(name).min(1).max(1000)).default({}),
   approval: z.strictObject({
     ttl: durationIn('1m', '7d').default('15m').describe('how long a request waits for its quorum (written out for cloud.kind: aws)'),
+    executeWithin: durationIn('1m', '1d').default('15m').describe('an approval whose first step has not started this long after its quorum was met expires, not executed (e.g. after a restart)'),
     selfApproval: z.enum(['forbidden', 'allowed']).default('forbidden'),
     quorum: z.strictObject({ low: quorumSchema, medium: quorumSchema, high: quorumSchema }),
     reminders: z.array(durationIn('1s', '7d')).max(10).default([]).describe('each before the ttl'),

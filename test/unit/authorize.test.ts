@@ -43,6 +43,8 @@ const BASE: AuthorizeInput = {
   decisions: [approve('alice'), approve('bob')],
   audit: auditFor([approve('alice'), approve('bob')]),
   stepIndex: 0,
+  anyStepStarted: false,
+  executeWithinMs: 15 * 60_000,
   rules: { eligible: new Set(['alice', 'bob', 'erin', 'carol']), selfApproval: 'forbidden', needed: 2 },
   actions: { 'codepipeline.rollback': { risk: 'medium', params: { pipeline: { required: true, pattern: '[a-z-]+' } } } },
   killSwitchOn: false,
@@ -51,6 +53,7 @@ const BASE: AuthorizeInput = {
 };
 
 const ROWS: [string, Partial<AuthorizeInput>, DenyReason][] = [
+  ['quorum met longer ago than approval.executeWithin and no step started', { now: at(17) }, 'approval_stale'],
   ['below quorum (one approval of two)', { decisions: [approve('alice')] }, 'quorum_not_met'],
   ['no decisions at all (silence is not consent)', { decisions: [] }, 'quorum_not_met'],
   ['the same approver twice is one approval', { decisions: [approve('alice', 1), approve('alice', 2)] }, 'quorum_not_met'],
@@ -96,5 +99,15 @@ describe('authorize(): the single gate of invariant 1', () => {
     const input = { ...BASE, decisions: [approve('alice'), approve('erin')], audit: auditFor([approve('alice'), approve('erin')]) };
     expect(authorize(input).allowed).toBe(false);
     expect(authorize({ ...input, rules: { ...BASE.rules, selfApproval: 'allowed' } }).allowed).toBe(true);
+  });
+});
+
+describe('authorize(): approval.executeWithin (issue 10, item 7)', () => {
+  it('allows up to executeWithin after the quorum was met, and a run whose first step started continues past it', () => {
+    // Quorum met at minute 1 (bob's approval); executeWithin 15 min.
+    expect(authorize({ ...BASE, now: at(16) }).allowed).toBe(true);
+    expect(authorize({ ...BASE, now: at(17), anyStepStarted: true }).allowed).toBe(true);
+    const late = authorize({ ...BASE, now: at(16) + 1 as EpochMs });
+    expect(late.allowed ? null : late.reason).toBe('approval_stale');
   });
 });
