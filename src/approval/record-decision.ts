@@ -1,5 +1,6 @@
+import type { MonotonicStamp } from '../core/clock.js';
 import type { EpochMs } from '../core/time.js';
-import type { Decision } from '../incident/incident.js';
+import type { ApprovalRequest, Decision } from '../incident/incident.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { approvalRules } from '../policy/compile.js';
 import type { Store } from '../store/store.js';
@@ -28,11 +29,11 @@ export interface DecisionRequest {
  * decision throws an ApprovalError and changes nothing. Recording does not move the incident; the
  * watcher evaluates the quorum next.
  */
-export async function recordDecision(store: Store, policy: CompiledPolicy, req: DecisionRequest, now: EpochMs): Promise<Decision> {
+export async function recordDecision(store: Store, policy: CompiledPolicy, req: DecisionRequest, now: EpochMs, monotonicNow?: MonotonicStamp): Promise<Decision> {
   const inc = await store.getIncident(req.incidentId);
   if (!inc) throw new IncidentNotFoundError(req.incidentId);
   if (inc.state !== 'awaiting_approval' || !inc.approval || !inc.runbook) throw new NotAwaitingApprovalError(inc.id, inc.state);
-  if (now >= inc.approval.expiresAt) throw new ApprovalExpiredError(inc.id);
+  if (now >= inc.approval.expiresAt || expiredOnMonotonic(inc.approval, monotonicNow)) throw new ApprovalExpiredError(inc.id);
   if (req.runbookHash !== inc.approval.runbookHash) throw new StaleRunbookError(inc.id);
   if (!policy.doc.approvers[req.approver]) throw new NotEligibleError(req.approver, 'not an approver in the policy');
   const rules = approvalRules(policy, inc.runbook.risk, inc.approval.escalated);
@@ -59,4 +60,14 @@ export async function recordDecision(store: Store, policy: CompiledPolicy, req: 
   });
   if (!res.added) throw new AlreadyDecidedError(req.approver, res.existing.verdict);
   return decision;
+}
+
+/**
+ * True when real elapsed time since the request was opened is past its TTL, even if a backward wall
+ * clock step says otherwise. Only readings from the process that opened it compare (same origin).
+ */
+export function expiredOnMonotonic(request: ApprovalRequest, now: MonotonicStamp | undefined): boolean {
+  const opened = request.openedMonotonic;
+  if (!opened || !now || opened.origin !== now.origin) return false;
+  return now.at - opened.at >= request.expiresAt - request.requestedAt;
 }

@@ -1,4 +1,40 @@
+import { randomUUID } from 'node:crypto';
 import type { EpochMs } from './time.js';
+
+/**
+ * Time that only moves forward, whatever happens to the wall clock (NTP steps, a VM restored from a
+ * snapshot). Readings are comparable only between readings with the same `origin` (one process).
+ */
+export interface MonotonicClock {
+  readonly origin: string;
+  elapsedMs(): number;
+}
+
+/** A monotonic reading, stored beside a wall time so an age can be checked on both. */
+export interface MonotonicStamp {
+  readonly origin: string;
+  readonly at: number;
+}
+
+export class HrtimeMonotonicClock implements MonotonicClock {
+  readonly origin = randomUUID();
+  elapsedMs(): number {
+    return Number(process.hrtime.bigint() / 1_000_000n);
+  }
+}
+
+/** Monotonic time for tests: moves only with `advance`. */
+export class ManualMonotonicClock implements MonotonicClock {
+  readonly origin = randomUUID();
+  private t = 0;
+  elapsedMs(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    if (ms < 0) throw new RangeError('monotonic time never goes back');
+    this.t += ms;
+  }
+}
 
 /**
  * The only source of "now" for the core. Real time in production, virtual time in the demo and tests.
@@ -7,9 +43,17 @@ import type { EpochMs } from './time.js';
 export interface Clock {
   now(): EpochMs;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Real elapsed time beside `now()`, where the clock has one (a virtual clock has not). */
+  readonly monotonic?: MonotonicClock;
+}
+
+/** A monotonic stamp from `clock`, or undefined when it has no monotonic time. */
+export function monotonicStamp(clock: Clock): MonotonicStamp | undefined {
+  return clock.monotonic ? { origin: clock.monotonic.origin, at: clock.monotonic.elapsedMs() } : undefined;
 }
 
 export class SystemClock implements Clock {
+  readonly monotonic: MonotonicClock = new HrtimeMonotonicClock();
   now(): EpochMs {
     return Date.now() as EpochMs;
   }
@@ -41,9 +85,13 @@ export class VirtualClock implements Clock {
   }
 }
 
-/** A clock that moves only when told to: for tests. */
+/**
+ * A clock that moves only when told to: for tests. `advance` is real time passing (wall and monotonic);
+ * `set` steps the wall clock alone, as NTP or an operator would.
+ */
 export class ManualClock implements Clock {
   private waiters: { at: number; resolve: () => void }[] = [];
+  readonly monotonic = new ManualMonotonicClock();
   constructor(private t: number) {}
   now(): EpochMs {
     return this.t as EpochMs;
@@ -55,6 +103,7 @@ export class ManualClock implements Clock {
     for (const w of due) w.resolve();
   }
   advance(ms: number): void {
+    if (ms > 0) this.monotonic.advance(ms);
     this.set(this.t + ms);
   }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

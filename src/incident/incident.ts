@@ -1,3 +1,4 @@
+import type { MonotonicStamp } from '../core/clock.js';
 import type { Deployment } from '../cloud/ports.js';
 import type { EpochMs } from '../core/time.js';
 import type { DraftedRunbook } from '../runbook/runbook.js';
@@ -59,6 +60,8 @@ export interface ApprovalRequest {
   readonly runbookHash: string;
   readonly requestedAt: EpochMs;
   readonly expiresAt: EpochMs;
+  /** Monotonic time when the request was opened, by the process that opened it (issue 10 item 12). */
+  readonly openedMonotonic?: MonotonicStamp;
   readonly requiredApprovals: number;
   /** People whose approval does not count for this incident (e.g. who triggered the suspect deploy). */
   readonly excludedApprovers: readonly string[];

@@ -1,3 +1,4 @@
+import { monotonicStamp } from '../core/clock.js';
 import { addMs } from '../core/time.js';
 import type { Incident } from '../incident/incident.js';
 import { proposalSummary } from '../incident/summary.js';
@@ -41,6 +42,7 @@ export async function proposeDraft(deps: PipelineDeps, ctx: CycleContext, drafti
   const suspect = correlation.suspect?.deployment;
   // Whoever triggered the suspect deployment or wrote its commit may not approve its fix.
   const excluded = suspect ? selfApprovers(deps.policy.doc.approvers, suspect) : [];
+  const opened = monotonicStamp(deps.clock);
   const channels = ['web', 'cli', ...deps.notifiers.map((n) => n.channel)];
   const next = await moveIncident(
     store,
@@ -55,6 +57,7 @@ export async function proposeDraft(deps: PipelineDeps, ctx: CycleContext, drafti
         runbookHash: rb.hash,
         requestedAt: now,
         expiresAt: addMs(now, policy.ttlMs),
+        ...(opened ? { openedMonotonic: opened } : {}),
         requiredApprovals: policy.quorum[rb.risk].approvals,
         excludedApprovers: excluded,
         channels,

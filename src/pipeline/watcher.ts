@@ -1,6 +1,7 @@
 import { ApprovalError } from '../approval/errors.js';
 import type { DecisionRequest } from '../approval/record-decision.js';
 import { recordDecision } from '../approval/record-decision.js';
+import { monotonicStamp } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { addMs, type EpochMs } from '../core/time.js';
 import type { Decision, Incident } from '../incident/incident.js';
@@ -154,7 +155,7 @@ export class Watcher {
       const held = this.deps.run.admits();
       if (held !== null) throw new DecisionNotRecordedError(held);
       const ctx = this.base(this.deps.settings.stageTimeoutMs);
-      const decision = await recordDecision(this.deps.store, this.deps.policy, req, ctx.now);
+      const decision = await recordDecision(this.deps.store, this.deps.policy, req, ctx.now, monotonicStamp(this.deps.clock));
       // Recorded: from here on the answer is success; the cycles act on the decision whatever happens now.
       const inc = await this.deps.store.getIncident(req.incidentId).catch(() => null);
       let outcome: DecideOutcome = 'waiting';
