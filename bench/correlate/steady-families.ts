@@ -5,18 +5,9 @@
  * same families with different base seeds.
  */
 import { dep, err, type Dep, type Ev, type Metric, type Scn, type Svc, type SvcOpts } from './scenario-kit.js';
+import { mulberry32 } from '../../src/cloud/sim/random.js';
 
-/** mulberry32: a small deterministic generator, so a base seed always gives the same suite. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface Draw {
   readonly r: () => number;

@@ -4,6 +4,7 @@
  * injected anomaly (a level shift, a spike run, or a latency regression). Deterministic (seeded), pure.
  */
 import type { Window } from './weights.js';
+import { mulberry32 } from '../cloud/sim/random.js';
 
 export type Family = 'counter' | 'rate' | 'latency' | 'bursty' | 'daily' | 'weekly';
 export const FAMILIES: readonly Family[] = ['counter', 'rate', 'latency', 'bursty', 'daily', 'weekly'];
@@ -19,16 +20,7 @@ export interface SyntheticSeries {
 }
 
 /** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 const gauss = (r: () => number): number => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
 function poisson(r: () => number, mean: number): number {

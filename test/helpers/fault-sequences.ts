@@ -10,18 +10,9 @@ import type { Planner } from '../../src/runbook/planner.js';
 import { pipelineSettings } from '../../src/pipeline/settings.js';
 import { Watcher } from '../../src/pipeline/watcher.js';
 import { demoFiles, fastWorld, seedCheckoutIncident, type FastWorld } from './fast-world.js';
+import { mulberry32 } from '../../src/cloud/sim/random.js';
 
-/** mulberry32: a small seeded generator, so a failing sequence is replayed by its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Cycles with people deciding; then the sequence runs on until every bound below has had time to show. */
 const CYCLES = 6;
