@@ -1,3 +1,4 @@
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { createAgentPlanner } from './agent/agent-planner.js';
@@ -13,7 +14,7 @@ import { DEFAULT_POLL_SETTINGS, compilePollSettings } from './cloud/poll-plan.js
 import type { ActionTarget, DeploymentSource, LogSource, MetricSource, Notifier } from './cloud/ports.js';
 import { SimCloud, SimStateFile, loadScenario } from './cloud/sim/index.js';
 import { SystemClock, VirtualClock, type Clock } from './core/clock.js';
-import { epochMs } from './core/time.js';
+import { epochMs, parseDuration } from './core/time.js';
 import { OPEN_STATES } from './incident/lifecycle.js';
 import { openGate, type PipelineDeps, type StageGate } from './pipeline/context.js';
 import { detectorFor } from './pipeline/detector-factory.js';
@@ -259,4 +260,21 @@ export function buildSimWorld(policy: CompiledPolicy, opts: SimOptions): SimWorl
   });
   if (!world.sim) throw new Error('buildSimWorld needs a policy with cloud.kind: sim');
   return { deps: world.deps, sim: world.sim, store };
+}
+
+/**
+ * A simulated-cloud run whose scenario has already played to its end (a second `npm start`) begins again
+ * from the start with fresh state: its store and the simulated cloud's state are removed. A run stopped
+ * mid-scenario (a crash, a restart) keeps its state and continues. Returns whether it started afresh.
+ * Never called for a real account, whose state is always kept.
+ */
+export function restartEndedScenario(policy: CompiledPolicy, dataDir: string, storePath: string, wallNow: number): boolean {
+  if (policy.doc.cloud.kind !== 'sim' || !policy.scenarioFile) return false;
+  const state = new SimStateFile(join(dataDir, 'sim-state.json'));
+  const wallStart = state.data.wallStart;
+  if (wallStart === null || wallStart === undefined) return false;
+  const scenario = loadScenario(policy.scenarioFile);
+  if ((wallNow - wallStart) * policy.doc.cloud.speed <= parseDuration(scenario.duration)) return false;
+  for (const f of [join(dataDir, 'sim-state.json'), storePath, `${storePath}-wal`, `${storePath}-shm`]) if (existsSync(f)) rmSync(f);
+  return true;
 }

@@ -5,7 +5,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { ConsoleNotifier } from './approval/channels/console-notifier.js';
 import { EmailNotifier, snsEmailPublisher } from './approval/email-notifier.js';
 import type { Notifier } from './cloud/ports.js';
-import { buildWorld, openStore } from './compose.js';
+import { buildWorld, openStore, restartEndedScenario } from './compose.js';
 import { SystemClock, VirtualClock, abortableTimeout } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/logger.js';
@@ -99,6 +99,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
   };
 
+  if (restartEndedScenario(policy, join(storePath, '..'), storePath, Date.now())) {
+    logger.warn({ stage: 'start', dataDir: join(storePath, '..') }, 'the scenario had played to its end: starting it again from the beginning with fresh state');
+  }
   const store = openStore(policy, storePath);
   let sns: SNSClient | null = null;
   const world = buildWorld(policy, {
