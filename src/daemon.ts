@@ -22,6 +22,8 @@ import { assertRunbooksRunnable } from './runbook/catalog.js';
 import { createSnsClient } from './cloud/aws/clients.js';
 import { approvalWebRoutes } from './server/email-routes.js';
 import { createHttpServer, listen, type ServerDeps } from './server/server.js';
+import { mcpDepsFrom } from './mcp/mcp-deps.js';
+import { mcpHttpRoute } from './mcp/mcp-http.js';
 import { slackFromPolicy } from './server/slack-routes.js';
 import type { Store } from './store/store.js';
 
@@ -165,9 +167,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
   // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.
   await slackActions?.start();
+  const mcp = mcpHttpRoute(mcpDepsFrom(deps, () => publicUrl));
   const server = createHttpServer({
     ...serverDeps,
-    extraRoutes: [...(slackActions?.route ? [slackActions.route] : []), ...approvalWebRoutes(serverDeps, { linkSecret: linkSecret ?? null, alb: doc.server.albOidc ?? null })],
+    extraRoutes: [...(slackActions?.route ? [slackActions.route] : []), mcp.route, ...approvalWebRoutes(serverDeps, { linkSecret: linkSecret ?? null, alb: doc.server.albOidc ?? null })],
   });
   const boundPort = await listen(server, port, host);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -191,6 +194,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       const settled = Promise.all([loop, watcher.drain(), slackActions?.stop(), slackActions?.idle()]).then(() => 'settled' as const);
       if ((await Promise.race([settled, grace])) === 'grace') logger.warn({ stage: 'shutdown' }, 'grace period over: cancelling work still in flight');
       watcher.stop();
+      await mcp.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();

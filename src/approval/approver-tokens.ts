@@ -4,7 +4,7 @@ import type { PolicyDoc } from '../policy/schema.js';
 export const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 /** The approver whose token this is, or null. Tokens are kept only as sha256; compared in constant time. */
-export function approverForToken(approvers: PolicyDoc['approvers'], token: string | null): string | null {
+export function approverForToken(approvers: PolicyDoc['approvers'] | Readonly<Record<string, { readonly tokenSha256?: string | undefined }>>, token: string | null): string | null {
   if (!token || token.length > 512) return null;
   const digest = Buffer.from(sha256Hex(token), 'hex');
   let found: string | null = null;

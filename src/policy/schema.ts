@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../core/time.js';
 import { detectorConfigSchema } from '../detect/config.js';
 import { agentPolicySchema } from '../agent/agent-policy.js';
+import { mcpPolicySchema } from '../mcp/mcp-policy.js';
 
 /**
  * The policy file's schema: strict (unknown keys are errors), with documented defaults.
@@ -202,6 +203,7 @@ export const policySchema = z.strictObject({
   maintenance: z.array(windowSchema).max(500).default([]),
   freezes: z.array(windowSchema).max(500).default([]),
   agent: agentPolicySchema.optional().describe('the Bedrock agent that drafts runbooks; omitted = templates only'),
+  mcp: mcpPolicySchema.prefault({}).describe('read-only MCP access for assistants and other agents'),
 });
 
 export type PolicyInput = z.input<typeof policySchema>;

@@ -53,7 +53,11 @@ interface AuditRow {
   hash: string;
 }
 
-/** The Store on one SQLite file in WAL mode. Writes are synchronous transactions; the port is async for DynamoDB. */
+/**
+ * The Store on one SQLite file in WAL mode. Writes are synchronous IMMEDIATE transactions (the write lock is
+ * taken at BEGIN, so a second process on the same file waits up to busy_timeout instead of failing with
+ * "database is locked" when its read snapshot went stale); the port is async for DynamoDB.
+ */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly auditKey: Buffer | null;
@@ -87,7 +91,7 @@ export class SqliteStore implements Store {
         .prepare('INSERT INTO incidents (id, service, state, version, opened_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(incident.id, incident.service, incident.state, incident.version, incident.openedAt, incident.updatedAt, JSON.stringify(incident));
       this.appendAuditSync(audit);
-    })();
+    }).immediate();
   }
 
   async getIncident(id: string): Promise<Incident | null> {
@@ -121,7 +125,7 @@ export class SqliteStore implements Store {
         throw new StoreConflictError(next.id, next.version - 1, cur?.version ?? null);
       }
       this.appendAuditSync(audit);
-    })();
+    }).immediate();
   }
 
   async addDecision(decision: Decision, audit: AuditInput): Promise<DecisionWrite> {
@@ -137,7 +141,7 @@ export class SqliteStore implements Store {
       }
       this.appendAuditSync(audit);
       return { added: true };
-    })();
+    }).immediate();
   }
 
   async listDecisions(incidentId: string): Promise<Decision[]> {
@@ -146,7 +150,7 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(entry: AuditInput): Promise<AuditRecord> {
-    return this.db.transaction(() => this.appendAuditSync(entry))();
+    return this.db.transaction(() => this.appendAuditSync(entry)).immediate();
   }
 
   async listAudit(filter: { incidentId?: string; limit?: number } = {}): Promise<AuditRecord[]> {
@@ -190,7 +194,7 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       this.db.prepare('INSERT INTO silences (id, ends_at, doc) VALUES (?, ?, ?)').run(s.id, s.endsAt, JSON.stringify(s));
       this.appendAuditSync(audit);
-    })();
+    }).immediate();
   }
 
   async listSilences(): Promise<Silence[]> {
@@ -205,7 +209,7 @@ export class SqliteStore implements Store {
       this.db.prepare('UPDATE silences SET ends_at = ?, doc = ? WHERE id = ?').run(at, JSON.stringify(s), id);
       this.appendAuditSync(audit);
       return true;
-    })();
+    }).immediate();
   }
 
   async getValue<T>(key: string): Promise<T | null> {
@@ -221,7 +225,7 @@ export class SqliteStore implements Store {
     const stmt = this.db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     this.db.transaction(() => {
       for (const [k, v] of Object.entries(entries)) stmt.run(k, JSON.stringify(v));
-    })();
+    }).immediate();
   }
 
   async getValues<T>(keys: readonly string[]): Promise<Map<string, T>> {

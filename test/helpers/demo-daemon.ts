@@ -10,6 +10,8 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 
 export interface DemoDaemon {
   readonly daemon: Daemon;
+  /** The data folder (its policy is policy.yaml there). */
+  readonly dataDir: string;
   /** Polls the store until `pred` finds an incident, or fails naming `what`. */
   until(what: string, pred: (incs: Incident[]) => Incident | undefined, ms?: number): Promise<Incident>;
   /** Stops the daemon (once) and removes its data folder. */
@@ -32,6 +34,7 @@ export async function startDemoDaemon(edit: (doc: Record<string, any>) => void):
   const daemon = await startDaemon({ policyFile: join(dir, 'policy.yaml'), dataDir: dir, logger: pino({ level: 'silent' }) });
   return {
     daemon,
+    dataDir: dir,
     async until(what, pred, ms = 30_000) {
       const end = Date.now() + ms;
       while (Date.now() < end) {
