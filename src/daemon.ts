@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -10,7 +12,9 @@ import { SystemClock, VirtualClock, abortableTimeout } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/logger.js';
 import { INCIDENT_STATES } from './incident/lifecycle.js';
-import type { PipelineMetrics } from './pipeline/metrics.js';
+import { LeaderElector } from './pipeline/leader.js';
+import { registerLeaderMetrics, type PipelineMetrics } from './pipeline/metrics.js';
+import { pipelineSettings } from './pipeline/settings.js';
 import { readiness } from './pipeline/readiness.js';
 import { RunState } from './pipeline/run-state.js';
 import { runSchedule } from './pipeline/schedule.js';
@@ -48,6 +52,8 @@ export interface Daemon {
   readonly run: RunState;
   readonly store: Store;
   readonly policy: CompiledPolicy;
+  /** The leader lease: only its holder polls, drafts, notifies and executes. */
+  readonly leader: LeaderElector;
   stop(): Promise<void>;
 }
 
@@ -103,6 +109,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     logger.warn({ stage: 'start', dataDir: join(storePath, '..') }, 'the scenario had played to its end: starting it again from the beginning with fresh state');
   }
   const store = openStore(policy, storePath);
+  // One writer per store: this process acts only while it holds the leader lease (real time, whatever
+  // the simulated clock's speed); meanwhile it serves HTTP and records decisions for the leader.
+  const leaseClock = new SystemClock();
+  const leader = new LeaderElector({
+    store,
+    owner: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
+    ttlMs: pipelineSettings(policy).leaseTtlMs,
+    clock: leaseClock,
+    monotonic: leaseClock.monotonic,
+    logger,
+  });
+  registerLeaderMetrics(registry, () => leader.status());
   let sns: SNSClient | null = null;
   const world = buildWorld(policy, {
     store,
@@ -111,6 +129,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     publicUrl: '',
     run,
     pipelineMetrics,
+    gate: leader.gate,
+    fence: () => leader.fence(),
     ...(opts.planner ? { planner: opts.planner } : {}),
     notifiers: ({ store: s, clock }) => {
       const out: Notifier[] = [];
@@ -161,6 +181,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         lastError: watcher.lastError,
         nowMono: performance.now(),
         maxAgeMs: Math.max(MIN_READY_AGE_MS, (settings.readyAfterIntervals * policy.pollEveryMs) / speed),
+        leader: leader.status(),
       }),
   };
   // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.
@@ -172,8 +193,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const boundPort = await listen(server, port, host);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   publicUrl = doc.server.publicUrl ?? `http://${shownHost}:${boundPort}`;
+  // The first lease attempt before running: a lone daemon acts from its first cycle; a second one follows.
+  const first = await leader.renew();
+  leader.start();
   run.to('running');
-  logger.info({ stage: 'start', url: publicUrl, cloud: doc.cloud.kind, policy: opts.policyFile }, 'cloudops-watcher started');
+  logger.info({ stage: 'start', url: publicUrl, role: first.role, lease: first.why, cloud: doc.cloud.kind, policy: opts.policyFile }, 'cloudops-watcher started');
 
   // One schedule for both worlds: every `schedule.every` of the pipeline's clock, on monotonic timers.
   const scheduleStop = new AbortController();
@@ -191,6 +215,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       const settled = Promise.all([loop, watcher.drain(), slackActions?.stop(), slackActions?.idle()]).then(() => 'settled' as const);
       if ((await Promise.race([settled, grace])) === 'grace') logger.warn({ stage: 'shutdown' }, 'grace period over: cancelling work still in flight');
       watcher.stop();
+      // After the work in flight: the next leader takes over at once instead of waiting for the TTL.
+      await leader.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();
@@ -201,7 +227,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     })();
     return stopped;
   };
-  return { url: publicUrl, watcher, run, store, policy, stop };
+  return { url: publicUrl, watcher, run, store, policy, leader, stop };
 }
 
 /** Runs the daemon until SIGTERM or SIGINT, then shuts down cleanly and exits 0. The one owner of signals. */

@@ -159,7 +159,10 @@ export class Watcher {
       // Recorded: from here on the answer is success; the cycles act on the decision whatever happens now.
       const inc = await this.deps.store.getIncident(req.incidentId).catch(() => null);
       let outcome: DecideOutcome = 'waiting';
-      if (inc) {
+      // A follower only records: the leader acts on the decision within its next cycle.
+      const follower = inc ? await this.deps.gate(ctx, 'decide') : null;
+      if (follower !== null) this.deps.logger.info({ incidentId: req.incidentId, stage: 'decide', why: follower }, 'decision recorded; the leader acts on it');
+      if (inc && follower === null) {
         try {
           outcome = await decideOne(this.deps, ctx, inc);
         } catch (err) {
