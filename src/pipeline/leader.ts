@@ -140,7 +140,7 @@ export class LeaderElector {
       this.lastAnswerMono = this.o.monotonic.elapsedMs();
       this.lastError = null;
       if (r.held) {
-        if (this.mine?.token !== r.lease.token) this.o.logger.warn({ stage: 'lease', lease: this.lease, token: r.lease.token, owner: this.owner }, 'became the leader: this process polls, drafts, notifies and executes');
+        if (this.mine?.token !== r.lease.token) this.o.logger.warn({ stage: 'lease', lease: this.lease, fence: r.lease.token, owner: this.owner }, 'became the leader: this process polls, drafts, notifies and executes');
         this.mine = r.lease;
         this.holder = r.lease;
         this.actUntilMono = sentMono + this.ttlMs * ACT_FRACTION;
@@ -190,7 +190,7 @@ export class LeaderElector {
     const deadline = AbortSignal.timeout(this.renewTimeoutMs);
     try {
       if (await raceAbort(this.o.store.releaseLease(this.lease, this.owner, mine.token, deadline), deadline)) {
-        this.o.logger.info({ stage: 'lease', lease: this.lease, token: mine.token }, 'lease released');
+        this.o.logger.info({ stage: 'lease', lease: this.lease, fence: mine.token }, 'lease released');
       }
     } catch (err) {
       this.o.logger.warn({ stage: 'lease', lease: this.lease, err: errorMessage(err) }, 'the lease could not be released; it expires by itself');

@@ -9,7 +9,7 @@ import type { CycleContext, PipelineDeps } from './context.js';
 import { deadlineContext } from './deadline.js';
 import { decideOne, type DecideOutcome } from './decide.js';
 import { DraftLane } from './draft.js';
-import { executeOne } from './execute.js';
+import { executeOnce } from './execute-once.js';
 import { buildPipeline } from './pipeline.js';
 import type { Stage } from './stage.js';
 
@@ -126,7 +126,7 @@ export class Watcher {
 
   private async executeNow(id: string, ctx: CycleContext): Promise<void> {
     const inc = await this.deps.store.getIncident(id);
-    if (inc && (inc.state === 'approved' || inc.state === 'executing')) await executeOne(this.deps, ctx, inc);
+    if (inc && (inc.state === 'approved' || inc.state === 'executing')) await executeOnce(this.deps, ctx, inc);
   }
 
   /**
