@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -7,7 +5,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { ConsoleNotifier } from './approval/channels/console-notifier.js';
 import { EmailNotifier, snsEmailPublisher } from './approval/email-notifier.js';
 import type { Notifier } from './cloud/ports.js';
-import { buildWorld, openStore, restartEndedScenario } from './compose.js';
+import { buildWorld, liveLeaseHolder, openStore, restartEndedScenario } from './compose.js';
 import { SystemClock, VirtualClock, abortableTimeout } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/logger.js';
@@ -27,6 +25,7 @@ import { createSnsClient } from './cloud/aws/clients.js';
 import { approvalWebRoutes } from './server/email-routes.js';
 import { createHttpServer, listen, type ServerDeps } from './server/server.js';
 import { slackFromPolicy } from './server/slack-routes.js';
+import { leaseOwnerId, ownerCertainlyDead } from './store/lease-owner.js';
 import type { Store } from './store/store.js';
 
 export interface DaemonOptions {
@@ -105,7 +104,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
   };
 
-  if (restartEndedScenario(policy, join(storePath, '..'), storePath, Date.now())) {
+  // Never from under a running daemon: one that holds the store's lease keeps its state (it ends the scenario itself).
+  const holder = await liveLeaseHolder(policy, storePath, Date.now());
+  if (holder === null && restartEndedScenario(policy, join(storePath, '..'), storePath, Date.now())) {
     logger.warn({ stage: 'start', dataDir: join(storePath, '..') }, 'the scenario had played to its end: starting it again from the beginning with fresh state');
   }
   const store = openStore(policy, storePath);
@@ -114,7 +115,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const leaseClock = new SystemClock();
   const leader = new LeaderElector({
     store,
-    owner: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
+    owner: leaseOwnerId(),
+    // A daemon on this machine that crashed (SIGKILL, OOM) is taken over at once; any other waits for expiry.
+    ownerDead: (owner) => ownerCertainlyDead(owner),
     ttlMs: pipelineSettings(policy).leaseTtlMs,
     clock: leaseClock,
     monotonic: leaseClock.monotonic,

@@ -54,6 +54,11 @@ export interface LeaderElectorOptions {
   readonly renewEveryMs?: number;
   /** Deadline of one renewal. Default: a quarter of the TTL. */
   readonly renewTimeoutMs?: number;
+  /**
+   * Whether a holder has certainly ended (it ran on this machine, in our pid space, and its pid is gone):
+   * its lease is taken over at once instead of after its expiry. Default: nobody is (always wait).
+   */
+  readonly ownerDead?: (owner: string) => boolean;
 }
 
 export class LeaderElector {
@@ -136,7 +141,15 @@ export class LeaderElector {
     const deadline = AbortSignal.timeout(this.renewTimeoutMs);
     const s = signal ? AbortSignal.any([signal, deadline]) : deadline;
     try {
-      const r = await raceAbort(this.o.store.acquireLease(this.lease, this.owner, this.o.clock.now(), this.ttlMs, s), s);
+      let r = await raceAbort(this.o.store.acquireLease(this.lease, this.owner, this.o.clock.now(), this.ttlMs, s), s);
+      const gone = !r.held ? r.holder : null;
+      if (gone && gone.owner !== this.owner && this.o.ownerDead?.(gone.owner)) {
+        // A crashed daemon on this machine (SIGKILL, OOM): nobody can act under its lease, so waiting out
+        // its TTL only delays decisions. The release is a compare-and-set on its owner and token.
+        this.o.logger.warn({ stage: 'lease', lease: this.lease, holder: gone.owner, fence: gone.token }, 'the lease holder is no longer running on this machine: taking the lease over without waiting for it to expire');
+        await raceAbort(this.o.store.releaseLease(this.lease, gone.owner, gone.token, s), s);
+        r = await raceAbort(this.o.store.acquireLease(this.lease, this.owner, this.o.clock.now(), this.ttlMs, s), s);
+      }
       this.lastAnswerMono = this.o.monotonic.elapsedMs();
       this.lastError = null;
       if (r.held) {

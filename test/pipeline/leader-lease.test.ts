@@ -123,6 +123,19 @@ describe('LeaderElector', () => {
     await a.stop();
   });
 
+  it('a holder known to have died (on this machine) is taken over at once, with a larger token; one not known dead is waited for', async () => {
+    const w = fastWorld(demoFiles());
+    const a = elector(w.store, w.clock, 'crashed');
+    await a.renew();
+    const dead = new Set(['crashed']);
+    const b = new LeaderElector({ store: w.store, owner: 'b', ttlMs: TTL, clock: w.clock, monotonic: w.clock.monotonic, logger: silent, ownerDead: (o) => dead.has(o) });
+    const c = new LeaderElector({ store: w.store, owner: 'c', ttlMs: TTL, clock: w.clock, monotonic: w.clock.monotonic, logger: silent, ownerDead: (o) => dead.has(o) });
+    expect(await b.renew()).toMatchObject({ role: 'leader', token: 2 });
+    // b runs: c must wait for b's lease, and the crashed one's stale fence stays refused.
+    expect((await c.renew()).role).toBe('follower');
+    expect(a.fence().token).toBe(1);
+  });
+
   it('refuses settings under which the lease would lapse between renewals', () => {
     const w = fastWorld(demoFiles());
     expect(() => new LeaderElector({ store: w.store, owner: 'a', ttlMs: TTL, clock: w.clock, monotonic: w.clock.monotonic, logger: silent, renewEveryMs: 25_000 })).toThrow(/would let a 30000 ms lease lapse between renewals/);

@@ -39,6 +39,16 @@ async function start(dir: string, policy: string): Promise<DaemonProcess> {
   return d;
 }
 
+/** Both daemons started together (startup is most of a process test's time); returns them as leader and follower. */
+async function pair(dir: string, policy: string): Promise<{ leader: DaemonProcess; follower: DaemonProcess }> {
+  const [x, y] = await Promise.all([start(dir, policy), start(dir, policy)]);
+  const roles = await waitFor('one leader and one follower', async () => {
+    const r = [(await ready(x)).role, (await ready(y)).role];
+    return r.includes('leader') && r.includes('follower') ? r : null;
+  }, 15_000);
+  return roles[0] === 'leader' ? { leader: x, follower: y } : { leader: y, follower: x };
+}
+
 const ready = (d: DaemonProcess): Promise<{ ready: boolean; why: string; role?: string }> => getJson(`${d.url}/readyz`);
 
 async function awaiting(d: DaemonProcess): Promise<{ id: string; runbookHash: string }> {
@@ -105,9 +115,7 @@ describe('two daemons on one SQLite file: one writer by lease', () => {
   it('the second daemon follows (read-only, says so in /readyz); an approval posted to it is run by the leader, and the slow step starts exactly once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cloudops-two-'));
     const policy = policyFile(dir);
-    const a = await start(dir, policy);
-    await waitFor('a leads', async () => (await ready(a)).role === 'leader');
-    const b = await start(dir, policy);
+    const { leader: a, follower: b } = await pair(dir, policy);
     const rb = await ready(b);
     expect(rb.role).toBe('follower');
     expect(rb.why).toMatch(/^not the leader: lease held by .+ until \d{4}-\d\d-\d\dT/);
@@ -129,9 +137,7 @@ describe('two daemons on one SQLite file: one writer by lease', () => {
   it('SIGSTOP the leader past its lease: the other takes over; SIGCONT the old one: it executes nothing and follows', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cloudops-two-stop-'));
     const policy = policyFile(dir);
-    const a = await start(dir, policy);
-    await waitFor('a leads', async () => (await ready(a)).role === 'leader');
-    const b = await start(dir, policy);
+    const { leader: a, follower: b } = await pair(dir, policy);
     const inc = await awaiting(b);
 
     await pauseOutsideWriteLock(a, dir);
