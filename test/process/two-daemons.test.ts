@@ -34,7 +34,8 @@ function policyFile(dir: string): string {
 
 async function start(dir: string, policy: string): Promise<DaemonProcess> {
   // A slow action: the step is still running while the other daemon is watching.
-  const d = await startDaemonProcess(['--policy', policy, '--data-dir', dir, '--speed', SPEED], { CLOUDOPS_SIM_ACTION_LATENCY_MS: '3000' });
+  // Two daemons start at once: allow for a loaded machine (startup is tsx compiling the sources).
+  const d = await startDaemonProcess(['--policy', policy, '--data-dir', dir, '--speed', SPEED], { CLOUDOPS_SIM_ACTION_LATENCY_MS: '3000' }, 60_000);
   running.push(d);
   return d;
 }
@@ -132,7 +133,7 @@ describe('two daemons on one SQLite file: one writer by lease', () => {
     expect(started[0]?.data['fence']).toBe(1);
     expect((await ready(b)).role).toBe('follower');
     expect((await ready(a)).role).toBe('leader');
-  }, 60_000);
+  }, 120_000);
 
   it('SIGSTOP the leader past its lease: the other takes over; SIGCONT the old one: it executes nothing and follows', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cloudops-two-stop-'));
@@ -164,5 +165,5 @@ describe('two daemons on one SQLite file: one writer by lease', () => {
     expect(done.steps).toHaveLength(1);
     expect(done.steps[0].status).toBe('succeeded');
     expect((await ready(a)).why).toMatch(/^not the leader: lease held by /);
-  }, 60_000);
+  }, 120_000);
 });
