@@ -26,6 +26,7 @@ import { loadCatalog } from './runbook/catalog.js';
 import type { Planner } from './runbook/planner.js';
 import { TemplatePlanner } from './runbook/template-planner.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { LEADER_LEASE, type LeaseFence, type LeaseRecord } from './store/lease.js';
 import type { Store } from './store/store.js';
 
 /**
@@ -54,6 +55,8 @@ export interface WorldOptions {
   readonly run?: RunState;
   /** The wrapper point before stage work and steps: the leader lease goes here. No-op by default. */
   readonly gate?: StageGate;
+  /** The leader lease's fencing token, carried by every step claim. Absent: claims are not fenced. */
+  readonly fence?: () => LeaseFence;
   readonly pipelineMetrics?: PipelineMetrics;
   /** Drafts runbooks; the template planner by default (the agent plugs in here). */
   readonly planner?: Planner;
@@ -145,6 +148,7 @@ export function buildWorld(policy: CompiledPolicy, opts: WorldOptions): World {
     killSwitch: ports.killSwitch,
     publicUrl: opts.publicUrl,
     gate: opts.gate ?? openGate,
+    ...(opts.fence ? { fence: opts.fence } : {}),
     run: opts.run ?? new RunState('running'),
     pipelineMetrics: opts.pipelineMetrics ?? noMetrics,
   };
@@ -260,6 +264,21 @@ export function buildSimWorld(policy: CompiledPolicy, opts: SimOptions): SimWorl
   });
   if (!world.sim) throw new Error('buildSimWorld needs a policy with cloud.kind: sim');
   return { deps: world.deps, sim: world.sim, store };
+}
+
+/**
+ * The holder of the leader lease on the store at `storePath` while its lease runs, or null (no store
+ * yet, free or expired). A daemon starting beside a running one must not remove that one's state.
+ */
+export async function liveLeaseHolder(policy: CompiledPolicy, storePath: string, wallNow: number): Promise<LeaseRecord | null> {
+  if (policy.doc.store.kind !== 'sqlite' || !existsSync(storePath)) return null;
+  const store = openStore(policy, storePath);
+  try {
+    const lease = await store.readLease(LEADER_LEASE);
+    return lease && lease.expiresAt > wallNow ? lease : null;
+  } finally {
+    await store.close();
+  }
 }
 
 /**

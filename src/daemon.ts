@@ -5,12 +5,14 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { ConsoleNotifier } from './approval/channels/console-notifier.js';
 import { EmailNotifier, snsEmailPublisher } from './approval/email-notifier.js';
 import type { Notifier } from './cloud/ports.js';
-import { buildWorld, openStore, restartEndedScenario } from './compose.js';
+import { buildWorld, liveLeaseHolder, openStore, restartEndedScenario } from './compose.js';
 import { SystemClock, VirtualClock, abortableTimeout } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/logger.js';
 import { INCIDENT_STATES } from './incident/lifecycle.js';
-import type { PipelineMetrics } from './pipeline/metrics.js';
+import { LeaderElector } from './pipeline/leader.js';
+import { registerLeaderMetrics, type PipelineMetrics } from './pipeline/metrics.js';
+import { pipelineSettings } from './pipeline/settings.js';
 import { readiness } from './pipeline/readiness.js';
 import { RunState } from './pipeline/run-state.js';
 import { runSchedule } from './pipeline/schedule.js';
@@ -25,6 +27,7 @@ import { createHttpServer, listen, type ServerDeps } from './server/server.js';
 import { mcpDepsFrom } from './mcp/mcp-deps.js';
 import { mcpHttpRoute } from './mcp/mcp-http.js';
 import { slackFromPolicy } from './server/slack-routes.js';
+import { leaseOwnerId, ownerCertainlyDead } from './store/lease-owner.js';
 import type { Store } from './store/store.js';
 
 export interface DaemonOptions {
@@ -50,6 +53,8 @@ export interface Daemon {
   readonly run: RunState;
   readonly store: Store;
   readonly policy: CompiledPolicy;
+  /** The leader lease: only its holder polls, drafts, notifies and executes. */
+  readonly leader: LeaderElector;
   stop(): Promise<void>;
 }
 
@@ -101,10 +106,26 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
   };
 
-  if (restartEndedScenario(policy, join(storePath, '..'), storePath, Date.now())) {
+  // Never from under a running daemon: one that holds the store's lease keeps its state (it ends the scenario itself).
+  const holder = await liveLeaseHolder(policy, storePath, Date.now());
+  if (holder === null && restartEndedScenario(policy, join(storePath, '..'), storePath, Date.now())) {
     logger.warn({ stage: 'start', dataDir: join(storePath, '..') }, 'the scenario had played to its end: starting it again from the beginning with fresh state');
   }
   const store = openStore(policy, storePath);
+  // One writer per store: this process acts only while it holds the leader lease (real time, whatever
+  // the simulated clock's speed); meanwhile it serves HTTP and records decisions for the leader.
+  const leaseClock = new SystemClock();
+  const leader = new LeaderElector({
+    store,
+    owner: leaseOwnerId(),
+    // A daemon on this machine that crashed (SIGKILL, OOM) is taken over at once; any other waits for expiry.
+    ownerDead: (owner) => ownerCertainlyDead(owner),
+    ttlMs: pipelineSettings(policy).leaseTtlMs,
+    clock: leaseClock,
+    monotonic: leaseClock.monotonic,
+    logger,
+  });
+  registerLeaderMetrics(registry, () => leader.status());
   let sns: SNSClient | null = null;
   const world = buildWorld(policy, {
     store,
@@ -113,6 +134,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     publicUrl: '',
     run,
     pipelineMetrics,
+    gate: leader.gate,
+    fence: () => leader.fence(),
     ...(opts.planner ? { planner: opts.planner } : {}),
     notifiers: ({ store: s, clock }) => {
       const out: Notifier[] = [];
@@ -163,6 +186,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         lastError: watcher.lastError,
         nowMono: performance.now(),
         maxAgeMs: Math.max(MIN_READY_AGE_MS, (settings.readyAfterIntervals * policy.pollEveryMs) / speed),
+        leader: leader.status(),
       }),
   };
   // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.
@@ -175,8 +199,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const boundPort = await listen(server, port, host);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   publicUrl = doc.server.publicUrl ?? `http://${shownHost}:${boundPort}`;
+  // The first lease attempt before running: a lone daemon acts from its first cycle; a second one follows.
+  const first = await leader.renew();
+  leader.start();
   run.to('running');
-  logger.info({ stage: 'start', url: publicUrl, cloud: doc.cloud.kind, policy: opts.policyFile }, 'cloudops-watcher started');
+  logger.info({ stage: 'start', url: publicUrl, role: first.role, lease: first.why, cloud: doc.cloud.kind, policy: opts.policyFile }, 'cloudops-watcher started');
 
   // One schedule for both worlds: every `schedule.every` of the pipeline's clock, on monotonic timers.
   const scheduleStop = new AbortController();
@@ -195,6 +222,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       if ((await Promise.race([settled, grace])) === 'grace') logger.warn({ stage: 'shutdown' }, 'grace period over: cancelling work still in flight');
       watcher.stop();
       await mcp.close();
+      // After the work in flight: the next leader takes over at once instead of waiting for the TTL.
+      await leader.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();
@@ -205,7 +234,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     })();
     return stopped;
   };
-  return { url: publicUrl, watcher, run, store, policy, stop };
+  return { url: publicUrl, watcher, run, store, policy, leader, stop };
 }
 
 /** Runs the daemon until SIGTERM or SIGINT, then shuts down cleanly and exits 0. The one owner of signals. */

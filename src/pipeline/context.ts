@@ -4,6 +4,7 @@ import type { EpochMs } from '../core/time.js';
 import type { ActionTarget, DeploymentSource, LogSource, MetricSource, Notifier } from '../cloud/ports.js';
 import type { CompiledPolicy, WatchedMetric } from '../policy/compile.js';
 import type { Planner } from '../runbook/planner.js';
+import type { LeaseFence } from '../store/lease.js';
 import type { Store } from '../store/store.js';
 import type { StreamingDetector } from '../detect/detector.js';
 import type { MetricEvent } from '../incident/grouping.js';
@@ -46,6 +47,11 @@ export interface PipelineDeps {
   readonly publicUrl: string;
   /** The wrapper point before stage work and steps (leader lease, draining). No-op by default. */
   readonly gate: StageGate;
+  /**
+   * The fencing token every execution step claim carries (the leader lease's), checked by the store in
+   * the claim's transaction. Absent: one process owns the store and claims are not fenced.
+   */
+  readonly fence?: () => LeaseFence;
   /** The daemon's lifecycle: once draining, nothing new starts. */
   readonly run: RunState;
   readonly pipelineMetrics: PipelineMetrics;

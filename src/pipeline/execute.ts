@@ -3,6 +3,7 @@ import { addMs, HOUR, parseDuration, type EpochMs } from '../core/time.js';
 import { authorize } from '../execute/authorize.js';
 import type { Incident, StepRecord } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
+import { StaleFencingTokenError } from '../store/lease.js';
 import { announce } from './announce.js';
 import { admit, type CycleContext, type PipelineDeps } from './context.js';
 import { moveIncident, saveIncident } from './transitions.js';
@@ -85,9 +86,17 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     }
 
     const record: StepRecord = { index: i, action: step.action, idempotencyKey: key, status: 'started', startedAt: now, endedAt: null, summary: '' };
-    inc = await saveIncident(store, inc, now, 'executor', 'step.started', (n) => {
-      n.steps = [...n.steps.filter((s) => s.index !== i), record];
-    }, { step: i + 1, action: step.action, params: step.params, key, approvedBy: verdict.approvedBy });
+    // The claim carries the lease's fencing token: a process that lost the lease (paused past it) is refused here.
+    const fence = deps.fence?.();
+    try {
+      inc = await saveIncident(store, inc, now, 'executor', 'step.started', (n) => {
+        n.steps = [...n.steps.filter((s) => s.index !== i), record];
+      }, { step: i + 1, action: step.action, params: step.params, key, approvedBy: verdict.approvedBy, ...(fence ? { fence: fence.token } : {}) }, fence);
+    } catch (err) {
+      if (!(err instanceof StaleFencingTokenError)) throw err;
+      log.warn({ step: i + 1, why: err.message }, 'step not started: the store refused the claim (not the leader)');
+      return;
+    }
     log.info({ step: i + 1, action: step.action }, 'step started');
 
     let ok: boolean;

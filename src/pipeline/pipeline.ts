@@ -7,7 +7,7 @@ import { admit, type CycleContext, type ObservedCycle, type PipelineDeps } from 
 import { decideOne } from './decide.js';
 import { deadlineContext } from './deadline.js';
 import { draftStage, type DraftLane } from './draft.js';
-import { executeOne } from './execute.js';
+import { executeOnce } from './execute-once.js';
 import { recordFailure } from './failures.js';
 import { observe } from './observe.js';
 import { openIncidents } from './open-incidents.js';
@@ -62,7 +62,7 @@ export function buildPipeline(deps: PipelineDeps, lane: DraftLane, failed: Failu
   );
   const execute = standard(
     eachItem('execute', async (ctx, inc) => {
-      await executeOne(deps, ctx, inc);
+      await executeOnce(deps, ctx, inc);
       const now = await reload(inc);
       return now?.state === 'verifying' ? now : null;
     }),

@@ -9,14 +9,30 @@ export interface ReadinessInput {
   readonly nowMono: number;
   /** Oldest acceptable last success, in wall ms (policy multiple × poll interval, at the clock's speed). */
   readonly maxAgeMs: number;
+  /** The leader lease, when the daemon runs behind one: whether this process acts, and why (not). */
+  readonly leader?: { readonly role: 'leader' | 'follower'; readonly why: string };
+}
+
+export interface Readiness {
+  readonly ok: boolean;
+  readonly why: string;
+  /** leader or follower, when the daemon runs behind a lease. */
+  readonly role?: 'leader' | 'follower';
 }
 
 /**
- * Whether the daemon is ready (/readyz), with the reason. Ready while running and the last successful
+ * Whether the daemon is ready (/readyz), with the reason and its role behind the lease. A follower is
+ * ready (it serves pages and records decisions, which the leader acts on); its reason says it follows. Ready while running and the last successful
  * cycle is recent; one failed cycle alone does not flip it (it would flap), a stalled schedule does.
  * Ages are monotonic, so a wall-clock step never makes a stale daemon look fresh. Pure.
  */
-export function readiness(r: ReadinessInput): { readonly ok: boolean; readonly why: string } {
+export function readiness(r: ReadinessInput): Readiness {
+  const base = cycleReadiness(r);
+  if (!r.leader) return base;
+  return { ok: base.ok, why: `${r.leader.why}; ${base.why}`, role: r.leader.role };
+}
+
+function cycleReadiness(r: ReadinessInput): { readonly ok: boolean; readonly why: string } {
   if (r.phase !== 'running') return { ok: false, why: `the daemon is ${r.phase}` };
   if (r.lastSuccessMono === null) return { ok: false, why: r.lastError ? `no poll cycle has succeeded yet (last: ${r.lastError})` : 'no poll cycle has succeeded yet' };
   const age = Math.max(0, r.nowMono - r.lastSuccessMono);

@@ -19,6 +19,8 @@ export interface PipelineSettings {
   readonly decisionTimeoutMs: Millis;
   /** Wall time in-flight work may take to finish after SIGTERM. */
   readonly shutdownGraceMs: Millis;
+  /** The leader lease's time to live, real (wall) time whatever the pipeline's clock. */
+  readonly leaseTtlMs: Millis;
 }
 
 /** Compiles `policy.doc.pipeline`. A policy object built without the section (older tests) gets the defaults. */
@@ -35,5 +37,6 @@ export function pipelineSettings(policy: CompiledPolicy): PipelineSettings {
     readyAfterIntervals: p.readyAfterIntervals ?? 3,
     decisionTimeoutMs: d(p.decisionTimeout, '10s'),
     shutdownGraceMs: d(p.shutdownGrace, '25s'),
+    leaseTtlMs: d(p.leaseTtl, '30s'),
   };
 }

@@ -1,6 +1,7 @@
 import type { EpochMs } from '../core/time.js';
 import type { Incident } from '../incident/incident.js';
 import { transition, type IncidentState } from '../incident/lifecycle.js';
+import type { LeaseFence } from '../store/lease.js';
 import type { Store } from '../store/store.js';
 import { nextVersion } from '../store/store.js';
 
@@ -27,10 +28,13 @@ export async function moveIncident(
   return next;
 }
 
-/** Stores a change that keeps the state (new signals, a reminder sent), with its audit record. */
-export async function saveIncident(store: Store, inc: Incident, at: EpochMs, actor: string, kind: string, patch: (next: Incident) => void, data: Record<string, unknown> = {}): Promise<Incident> {
+/**
+ * Stores a change that keeps the state (new signals, a reminder sent), with its audit record. With
+ * `fence` the store refuses it unless the fencing token is still current (an execution step's claim).
+ */
+export async function saveIncident(store: Store, inc: Incident, at: EpochMs, actor: string, kind: string, patch: (next: Incident) => void, data: Record<string, unknown> = {}, fence?: LeaseFence): Promise<Incident> {
   const next = nextVersion(inc, at);
   patch(next);
-  await store.updateIncident(next, { at, incidentId: inc.id, kind, actor, data });
+  await store.updateIncident(next, { at, incidentId: inc.id, kind, actor, data }, fence);
   return next;
 }

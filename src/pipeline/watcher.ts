@@ -9,7 +9,7 @@ import type { CycleContext, PipelineDeps } from './context.js';
 import { deadlineContext } from './deadline.js';
 import { decideOne, type DecideOutcome } from './decide.js';
 import { DraftLane } from './draft.js';
-import { executeOne } from './execute.js';
+import { executeOnce } from './execute-once.js';
 import { buildPipeline } from './pipeline.js';
 import type { Stage } from './stage.js';
 
@@ -126,7 +126,7 @@ export class Watcher {
 
   private async executeNow(id: string, ctx: CycleContext): Promise<void> {
     const inc = await this.deps.store.getIncident(id);
-    if (inc && (inc.state === 'approved' || inc.state === 'executing')) await executeOne(this.deps, ctx, inc);
+    if (inc && (inc.state === 'approved' || inc.state === 'executing')) await executeOnce(this.deps, ctx, inc);
   }
 
   /**
@@ -159,7 +159,10 @@ export class Watcher {
       // Recorded: from here on the answer is success; the cycles act on the decision whatever happens now.
       const inc = await this.deps.store.getIncident(req.incidentId).catch(() => null);
       let outcome: DecideOutcome = 'waiting';
-      if (inc) {
+      // A follower only records: the leader acts on the decision within its next cycle.
+      const follower = inc ? await this.deps.gate(ctx, 'decide') : null;
+      if (follower !== null) this.deps.logger.info({ incidentId: req.incidentId, stage: 'decide', why: follower }, 'decision recorded; the leader acts on it');
+      if (inc && follower === null) {
         try {
           outcome = await decideOne(this.deps, ctx, inc);
         } catch (err) {

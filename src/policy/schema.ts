@@ -190,6 +190,7 @@ export const policySchema = z.strictObject({
       readyAfterIntervals: z.number().min(1).max(100).default(3).describe('/readyz fails when the last successful cycle is older than this many poll intervals'),
       decisionTimeout: duration.default('10s').describe('a decision not recorded within this (wall clock) is refused, never acted on later'),
       shutdownGrace: duration.default('25s').describe('on SIGTERM, how long in-flight work may finish (keep below the ECS stopTimeout)'),
+      leaseTtl: durationIn('1s', '10m').default('30s').describe('leader lease (real time): one process acts per store; renewed every third of it; a follower takes over only after it expired'),
     })
     .prefault({}),
   notify: z

@@ -20,7 +20,7 @@ export interface ServerDeps {
   readonly logger: Logger;
   readonly registry: Registry;
   /** Ready when a cycle ran recently and nothing is shutting down. */
-  readonly ready: () => { ok: boolean; why: string };
+  readonly ready: () => { ok: boolean; why: string; role?: 'leader' | 'follower' };
   readonly approveCommand: (incidentId: string) => string;
   /** Extra route handlers (Slack interactions, email links): return true when handled. */
   readonly extraRoutes?: readonly ((req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>)[];
@@ -48,7 +48,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     if (path === '/healthz') return sendJson(res, 200, { ok: true });
     if (path === '/readyz') {
       const r = deps.ready();
-      return sendJson(res, r.ok ? 200 : 503, { ready: r.ok, why: r.why });
+      return sendJson(res, r.ok ? 200 : 503, { ready: r.ok, why: r.why, ...(r.role ? { role: r.role } : {}) });
     }
     if (path === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': deps.registry.contentType });

@@ -34,6 +34,16 @@ export interface LeaseStore {
   readLease(name: string, signal?: AbortSignal): Promise<LeaseRecord | null>;
 }
 
+/**
+ * What a fenced write carries: the lease it is made under and the token its writer holds. The store
+ * refuses the write (StaleFencingTokenError) in the write's own transaction when the lease has since
+ * been taken over (a larger token) or does not exist.
+ */
+export interface LeaseFence {
+  readonly lease: string;
+  readonly token: number;
+}
+
 /** A write carried a fencing token older than the lease's current one: the writer is no longer the leader. */
 export class StaleFencingTokenError extends Error {
   constructor(

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EpochMs } from '../core/time.js';
 import type { Decision, Incident } from '../incident/incident.js';
+import { StaleFencingTokenError, type LeaseFence, type LeaseRecord, type LeaseResult } from './lease.js';
 import { AUDIT_KEY_ENV, auditKeyFrom, chainRecord, GENESIS_HASH, signCheckpoint, verifyAnchored, type AnchoredVerification, type AuditCheckpoint } from './audit-chain.js';
 import {
   StoreConflictError,
@@ -31,7 +32,18 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT
 CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, ends_at INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leases (
+  name TEXT PRIMARY KEY, owner TEXT NOT NULL, token INTEGER NOT NULL CHECK (token > 0),
+  expires_at INTEGER NOT NULL, acquired_at INTEGER NOT NULL);
 `;
+
+interface LeaseRow {
+  name: string;
+  owner: string;
+  token: number;
+  expires_at: number;
+  acquired_at: number;
+}
 
 export interface SqliteStoreOptions {
   /**
@@ -115,8 +127,10 @@ export class SqliteStore implements Store {
     return rows.map((r) => JSON.parse(r.doc) as Incident);
   }
 
-  async updateIncident(next: Incident, audit: AuditInput): Promise<void> {
+  async updateIncident(next: Incident, audit: AuditInput, fence?: LeaseFence): Promise<void> {
     this.db.transaction(() => {
+      // The fence is read in the write's transaction (BEGIN IMMEDIATE: no other process writes between).
+      if (fence) this.checkFenceSync(fence);
       const res = this.db
         .prepare('UPDATE incidents SET state = ?, version = ?, updated_at = ?, doc = ? WHERE id = ? AND version = ?')
         .run(next.state, next.version, next.updatedAt, JSON.stringify(next), next.id, next.version - 1);
@@ -126,6 +140,51 @@ export class SqliteStore implements Store {
       }
       this.appendAuditSync(audit);
     }).immediate();
+  }
+
+  private checkFenceSync(fence: LeaseFence): void {
+    const row = this.db.prepare('SELECT token, expires_at FROM leases WHERE name = ?').get(fence.lease) as { token: number; expires_at: number } | undefined;
+    // A released lease (expires_at 0) fences too: its holder has stopped being the leader.
+    if (!row || row.token !== fence.token || row.expires_at === 0) throw new StaleFencingTokenError(fence.lease, fence.token, row?.token ?? null);
+  }
+
+  async acquireLease(name: string, owner: string, now: EpochMs, ttlMs: number, signal?: AbortSignal): Promise<LeaseResult> {
+    checkLeaseArgs(name, owner);
+    if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new RangeError(`lease ttl must be a positive whole number of milliseconds, got ${ttlMs}`);
+    if (!Number.isSafeInteger(now) || now < 0) throw new RangeError(`lease time must be epoch milliseconds, got ${now}`);
+    signal?.throwIfAborted();
+    const expiresAt = (now + ttlMs) as EpochMs;
+    // BEGIN IMMEDIATE: the read and the compare-and-set hold the write lock, so two processes on one file serialise.
+    return this.db.transaction((): LeaseResult => {
+      const row = this.db.prepare('SELECT * FROM leases WHERE name = ?').get(name) as LeaseRow | undefined;
+      if (!row) {
+        this.db.prepare('INSERT INTO leases (name, owner, token, expires_at, acquired_at) VALUES (?, ?, 1, ?, ?)').run(name, owner, expiresAt, now);
+        return { held: true, lease: { name, owner, token: 1, expiresAt, acquiredAt: now } };
+      }
+      if (row.owner === owner && row.expires_at > now) {
+        this.db.prepare('UPDATE leases SET expires_at = ? WHERE name = ?').run(expiresAt, name);
+        return { held: true, lease: { ...toLease(row), expiresAt } };
+      }
+      if (row.expires_at > now) return { held: false, holder: toLease(row) };
+      // Free or expired (whoever held it, us included): a takeover, with a larger token than any before.
+      const token = row.token + 1;
+      this.db.prepare('UPDATE leases SET owner = ?, token = ?, expires_at = ?, acquired_at = ? WHERE name = ?').run(owner, token, expiresAt, now, name);
+      return { held: true, lease: { name, owner, token, expiresAt, acquiredAt: now } };
+    }).immediate();
+  }
+
+  async releaseLease(name: string, owner: string, token: number, signal?: AbortSignal): Promise<boolean> {
+    checkLeaseArgs(name, owner);
+    signal?.throwIfAborted();
+    // The row stays (expired) so the next takeover's token is still larger than this one.
+    const res = this.db.prepare('UPDATE leases SET expires_at = 0 WHERE name = ? AND owner = ? AND token = ? AND expires_at > 0').run(name, owner, token);
+    return res.changes === 1;
+  }
+
+  async readLease(name: string, signal?: AbortSignal): Promise<LeaseRecord | null> {
+    signal?.throwIfAborted();
+    const row = this.db.prepare('SELECT * FROM leases WHERE name = ?').get(name) as LeaseRow | undefined;
+    return row ? toLease(row) : null;
   }
 
   async addDecision(decision: Decision, audit: AuditInput): Promise<DecisionWrite> {
@@ -241,6 +300,15 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+function toLease(r: LeaseRow): LeaseRecord {
+  return { name: r.name, owner: r.owner, token: r.token, expiresAt: r.expires_at as EpochMs, acquiredAt: r.acquired_at as EpochMs };
+}
+
+function checkLeaseArgs(name: string, owner: string): void {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) throw new RangeError(`lease name must be 1-200 characters, got ${JSON.stringify(name)}`);
+  if (typeof owner !== 'string' || owner.length === 0 || owner.length > 200) throw new RangeError(`lease owner must be 1-200 characters, got ${JSON.stringify(owner)}`);
 }
 
 function toRecord(r: AuditRow): AuditRecord {

@@ -1,6 +1,7 @@
 import type { EpochMs } from '../core/time.js';
 import type { Decision, Incident } from '../incident/incident.js';
 import type { IncidentState } from '../incident/lifecycle.js';
+import type { LeaseFence, LeaseStore } from './lease.js';
 
 /** One audit record. `data` is plain JSON; secrets never reach it. */
 export interface AuditInput {
@@ -47,17 +48,20 @@ export type DecisionWrite = { readonly added: true } | { readonly added: false; 
 
 /**
  * Durable state behind one narrow port. Every incident write carries its audit record and lands in one
- * transaction with it, before any side effect it announces (write-ahead).
+ * transaction with it, before any side effect it announces (write-ahead). The leader lease lives in the
+ * same store, so a fenced write and the lease it is checked against are read in one transaction.
  */
-export interface Store {
+export interface Store extends LeaseStore {
   createIncident(incident: Incident, audit: AuditInput): Promise<void>;
   getIncident(id: string): Promise<Incident | null>;
   listIncidents(filter?: { readonly states?: readonly IncidentState[]; readonly service?: string; readonly limit?: number }): Promise<Incident[]>;
   /**
    * Writes `next` if the stored version is still `next.version - 1`; throws StoreConflictError otherwise.
-   * The caller bumps the version (see `nextVersion`).
+   * The caller bumps the version (see `nextVersion`). With `fence` (an execution step's claim), the write
+   * is refused with StaleFencingTokenError, in the same transaction, unless `fence.token` is still the
+   * lease's current token: a former leader that was paused cannot claim a step.
    */
-  updateIncident(next: Incident, audit: AuditInput): Promise<void>;
+  updateIncident(next: Incident, audit: AuditInput, fence?: LeaseFence): Promise<void>;
 
   /** One decision per approver, incident and runbook hash: a second one comes back as `existing`. */
   addDecision(decision: Decision, audit: AuditInput): Promise<DecisionWrite>;
