@@ -1,20 +1,12 @@
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  UpdateTimeToLiveCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { PermanentError } from '../core/errors.js';
 import { toSeconds, type EpochMs, type Seconds } from '../core/time.js';
-import { dynamoCall } from './dynamo-client.js';
 
 /**
  * The single table's layout. Every item has `pk` and `sk`; what lives where:
  *
  *   INC#<id>      META                     the incident's index fields and its document (inline or in parts)
- *   INC#<id>      DOC#<version>#<n>        part n of a large incident document (gzip, split)
+ *   INC#<id>      DOC#<n>                  part n of a large incident document (gzip, split, stamped with its version)
  *   INC#<id>      DEC#<hash>#<approver>    one decision
  *   AUD#<chain>   <seq, 12 digits>         one audit record of a chain (one chain per incident, one global)
  *   AUDHEAD       <chain>                  the chain's head: signed checkpoint of its last record
@@ -61,67 +53,34 @@ export function bin(item: Item, name: string): Uint8Array {
 }
 
 /**
- * Creates the table (on-demand, with the state index and TTL) if it does not exist and waits until it is
- * ACTIVE. For tests and development; production tables come from infrastructure code with the same shape.
+ * The table's definition: on-demand, keys pk/sk, the state index, and `ttl` as its TTL attribute. The
+ * daemon never creates tables (its IAM role cannot); infrastructure code and the test helper
+ * (test/aws/dynamo-table-setup.ts `ensureTable`) create it from this.
  */
-export async function ensureTable(client: DynamoDBClient, table: string, opts: { readonly timeoutMs?: number } = {}): Promise<void> {
-  const signal = AbortSignal.timeout(opts.timeoutMs ?? 60_000);
-  const exists = await describe(client, table, signal);
-  if (!exists) {
-    try {
-      await dynamoCall('dynamodb.CreateTable', signal, () =>
-        client.send(
-          new CreateTableCommand({
-            TableName: table,
-            BillingMode: 'PAY_PER_REQUEST',
-            AttributeDefinitions: [
-              { AttributeName: 'pk', AttributeType: 'S' },
-              { AttributeName: 'sk', AttributeType: 'S' },
-              { AttributeName: 'gsi1pk', AttributeType: 'S' },
-              { AttributeName: 'gsi1sk', AttributeType: 'S' },
-            ],
-            KeySchema: [
-              { AttributeName: 'pk', KeyType: 'HASH' },
-              { AttributeName: 'sk', KeyType: 'RANGE' },
-            ],
-            GlobalSecondaryIndexes: [
-              {
-                IndexName: BY_STATE_INDEX,
-                KeySchema: [
-                  { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-                  { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-                ],
-                Projection: { ProjectionType: 'ALL' },
-              },
-            ],
-          }),
-          { abortSignal: signal },
-        ),
-      );
-    } catch (err) {
-      // Another process created it between our describe and create.
-      if (!/ResourceInUse/.test(String((err as Error).message))) throw err;
-    }
-  }
-  while ((await describe(client, table, signal)) !== 'ACTIVE') {
-    await new Promise((r) => setTimeout(r, 250));
-    if (signal.aborted) throw new PermanentError(`dynamodb table ${table} did not become ACTIVE in time`);
-  }
-  const ttl = await dynamoCall('dynamodb.DescribeTimeToLive', signal, () => client.send(new DescribeTimeToLiveCommand({ TableName: table }), { abortSignal: signal }));
-  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
-  if (status !== 'ENABLED' && status !== 'ENABLING') {
-    await dynamoCall('dynamodb.UpdateTimeToLive', signal, () =>
-      client.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }), { abortSignal: signal }),
-    );
-  }
-}
-
-async function describe(client: DynamoDBClient, table: string, signal: AbortSignal): Promise<string | null> {
-  try {
-    const out = await dynamoCall('dynamodb.DescribeTable', signal, () => client.send(new DescribeTableCommand({ TableName: table }), { abortSignal: signal }));
-    return out.Table?.TableStatus ?? null;
-  } catch (err) {
-    if (/not found|ResourceNotFound/i.test((err as Error).message)) return null;
-    throw err;
-  }
+export function tableDefinition(table: string): CreateTableCommandInput & { readonly ttlAttribute: string } {
+  return {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: BY_STATE_INDEX,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+    ttlAttribute: TTL_ATTRIBUTE,
+  };
 }
