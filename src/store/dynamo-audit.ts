@@ -245,7 +245,7 @@ export class DynamoAudit {
     const records = new Map<string, AuditRecord[]>();
     const heads = new Map<string, Head>();
     let incidents = 0;
-    let global: Item | null = null;
+    let globalItem: Item | null = null;
     const globalParts: Item[] = [];
     let start: Item | undefined;
     do {
@@ -262,7 +262,7 @@ export class DynamoAudit {
           records.set(chain, list);
         } else if (pk === HEADS) heads.set(sk, headOf(item));
         else if (pk === CP_PK) {
-          if (sk === 'GLOBAL') global = item;
+          if (sk === 'GLOBAL') globalItem = item;
           else globalParts.push(item);
         } else if (pk.startsWith('INC#') && sk === 'META') incidents++;
       }
@@ -281,11 +281,11 @@ export class DynamoAudit {
     }
     if (chains.length === 0) {
       if (incidents > 0) return { ok: false, records: 0, firstBadSeq: 1, problem: `the audit trail is empty but ${incidents} incident(s) exist: the records were removed` };
-      if (!global) return { ok: true, records: 0, anchor: 'empty' };
+      if (!globalItem) return { ok: true, records: 0, anchor: 'empty' };
     }
-    const g = global as Item | null;
+    const g = globalItem;
     if (!g) return { ok: false, records: total, firstBadSeq: 1, problem: 'no global checkpoint lists the chains (it was deleted, or the records were written around the store)' };
-    const cp = headOf(g)?.checkpoint as AuditCheckpoint;
+    const cp = headOf(g).checkpoint;
     const bad = checkpointProblem(this.o.auditKey, cp);
     if (bad) return { ok: false, records: total, firstBadSeq: 1, problem: `global checkpoint: ${bad.problem}`, ...(bad.missingKey ? { cannotVerify: true as const } : {}) };
     const when = new Date(cp.at).toISOString();
@@ -310,7 +310,7 @@ export class DynamoAudit {
 
 const digestOf = (heads: readonly (readonly [string, number, string])[]): string => 'sha256:' + createHash('sha256').update(canonicalJson(heads)).digest('hex');
 
-function headOf(item: Item): Head {
+function headOf(item: Item): NonNullable<Head> {
   const checkpoint: AuditCheckpoint = { seq: num(item, 'seq'), hash: str(item, 'hash'), at: num(item, 'at'), keyId: item['keyId']?.S ?? null, mac: item['mac']?.S ?? null };
   return { seq: checkpoint.seq, hash: checkpoint.hash, checkpoint };
 }
