@@ -93,6 +93,11 @@ export class DynamoAudit {
     return written;
   }
 
+  /**
+   * The SDK fills ClientRequestToken once per command and resends it on its own retries, so a transaction
+   * whose answer was lost is not applied twice (DynamoDB's 10-minute idempotency window). A failure that
+   * outlives the retries is a TransientError: the caller re-reads before deciding again.
+   */
   async transact(operation: string, items: readonly TransactWriteItem[], signal?: AbortSignal): Promise<void> {
     await dynamoCall(operation, signal, () => this.client.send(new TransactWriteItemsCommand({ TransactItems: [...items] }), signal ? { abortSignal: signal } : {}));
   }
