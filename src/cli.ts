@@ -6,6 +6,8 @@ import { sha256Hex } from './approval/approver-tokens.js';
 import { loadPolicyFile, PolicyInvalidError } from './policy/load.js';
 import { compilePolicy } from './policy/compile.js';
 import { effectiveSafety, loadRunnablePolicy } from './policy/validate.js';
+import { openStore } from './compose.js';
+import { DynamoStore } from './store/dynamo-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { AUDIT_KEY_ENV, auditKeyFrom } from './store/audit-chain.js';
 import { existsSync } from 'node:fs';
@@ -201,25 +203,43 @@ audit
   .option('--data-dir <dir>', 'as given to run')
   .action(async (o: { policy: string; db?: string; dataDir?: string }) => {
     let file = o.db;
-    if (!file) {
-      const p = compilePolicy(loadPolicyFile(o.policy).policy, o.policy);
-      if (!p.storePath) return fail('the policy does not use a SQLite store; pass --db');
-      const dir = resolve(o.dataDir ?? process.env['CLOUDOPS_DATA_DIR'] ?? '.');
-      file = isAbsolute(p.storePath) ? p.storePath : join(dir, p.storePath);
+    let store: SqliteStore | DynamoStore;
+    let where: string;
+    const p = file ? null : compilePolicy(loadPolicyFile(o.policy).policy, o.policy);
+    if (p && p.doc.store.kind === 'dynamodb') {
+      store = openStore(p, '');
+      where = `dynamodb table ${p.doc.store.table}, ${p.doc.store.region ?? p.doc.account.region}`;
+    } else {
+      if (!file) {
+        if (!p?.storePath) return fail('the policy does not use a SQLite store; pass --db');
+        const dir = resolve(o.dataDir ?? process.env['CLOUDOPS_DATA_DIR'] ?? '.');
+        file = isAbsolute(p.storePath) ? p.storePath : join(dir, p.storePath);
+      }
+      // Opening a missing file would create an empty store that then verifies as "intact: 0 records".
+      if (!existsSync(file)) {
+        process.stderr.write(`no audit store at ${file}: nothing to verify (check --db, --data-dir or the policy's store)\n`);
+        process.exit(2);
+      }
+      store = new SqliteStore(file, { auditKey: auditKeyFrom(process.env[AUDIT_KEY_ENV]) });
+      where = file;
     }
-    // Opening a missing file would create an empty store that then verifies as "intact: 0 records".
-    if (!existsSync(file)) {
-      process.stderr.write(`no audit store at ${file}: nothing to verify (check --db, --data-dir or the policy's store)\n`);
-      process.exit(2);
+    let v: Awaited<ReturnType<SqliteStore['verifyAnchoredAudit']>>;
+    try {
+      v = await store.verifyAnchoredAudit();
+    } catch (err) {
+      if (store instanceof DynamoStore && /not found/i.test(errorMessage(err))) {
+        process.stderr.write(`no audit store in ${where}: nothing to verify (${errorMessage(err)})\n`);
+        process.exit(2);
+      }
+      throw err;
+    } finally {
+      await store.close();
     }
-    const store = new SqliteStore(file, { auditKey: auditKeyFrom(process.env[AUDIT_KEY_ENV]) });
-    const v = await store.verifyAnchoredAudit();
-    await store.close();
     if (v.ok) {
       const anchor = { signed: 'head anchored by a signed checkpoint', unsigned: `head anchored by an UNSIGNED checkpoint (set ${AUDIT_KEY_ENV} so a rewritten checkpoint is caught too)`, empty: 'empty store, no incidents' }[v.anchor];
-      return out(`audit chain intact: ${v.records} records, ${anchor} (${file})`);
+      return out(`audit chain intact: ${v.records} records, ${anchor} (${where})`);
     }
-    process.stderr.write(`audit chain ${v.cannotVerify ? 'NOT VERIFIED' : 'BROKEN'} at record ${v.firstBadSeq}: ${v.problem} (${file})\n`);
+    process.stderr.write(`audit chain ${v.cannotVerify ? 'NOT VERIFIED' : 'BROKEN'} at record ${v.firstBadSeq}: ${v.problem} (${where})\n`);
     process.exit(v.cannotVerify ? 2 : 1);
   });
 

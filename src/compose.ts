@@ -25,6 +25,7 @@ import type { CompiledPolicy } from './policy/compile.js';
 import { loadCatalog } from './runbook/catalog.js';
 import type { Planner } from './runbook/planner.js';
 import { TemplatePlanner } from './runbook/template-planner.js';
+import { DynamoStore } from './store/dynamo-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { LEADER_LEASE, type LeaseFence, type LeaseRecord } from './store/lease.js';
 import type { Store } from './store/store.js';
@@ -87,10 +88,14 @@ interface Ports {
   readonly killSwitch: (signal: AbortSignal) => Promise<boolean>;
 }
 
-/** Opens the policy's store at `path` (the one store of a process). */
-export function openStore(policy: CompiledPolicy, path: string): Store {
-  if (policy.doc.store.kind !== 'sqlite') throw new Error('store.kind: dynamodb is not implemented yet; use store.kind: sqlite on a mounted volume');
-  return new SqliteStore(path);
+/**
+ * Opens the policy's store (the one store of a process): the SQLite file at `path`, or the DynamoDB table
+ * the policy names (endpoint override: AWS_ENDPOINT_URL, as for the other clients).
+ */
+export function openStore(policy: CompiledPolicy, path: string): SqliteStore | DynamoStore {
+  const s = policy.doc.store;
+  if (s.kind === 'sqlite') return new SqliteStore(path);
+  return new DynamoStore({ table: s.table, aws: { region: s.region ?? policy.doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] } });
 }
 
 /** Builds the pipeline's ports for the policy's world and the dependencies around them. */

@@ -146,7 +146,11 @@ export const policySchema = z.strictObject({
   store: z
     .discriminatedUnion('kind', [
       z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.data/cloudops.db') }),
-      z.strictObject({ kind: z.literal('dynamodb'), table: z.string().min(3).max(255) }),
+      z.strictObject({
+        kind: z.literal('dynamodb'),
+        table: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3–255 of a-z A-Z 0-9 _ . -)'),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1').optional().describe('default: account.region'),
+      }),
     ])
     .prefault({ kind: 'sqlite' }),
   services: z.record(name, serviceSchema).refine((s) => Object.keys(s).length > 0, 'at least one service').refine((s) => Object.keys(s).length <= 1000, 'at most 1000 services'),

@@ -24,9 +24,11 @@ const PREFIX: Record<string, string> = {
 };
 
 /** Commands whose IAM action is not named like the API (Service Authorization Reference). */
-const ACTION_OF: Record<string, string> = {
+const ACTION_OF: Record<string, string | readonly string[]> = {
   'bedrock:Converse': 'bedrock:InvokeModel',
   'bedrock:ConverseStream': 'bedrock:InvokeModelWithResponseStream',
+  // A transaction is authorised item by item: the action of each kind of item it may carry.
+  'dynamodb:TransactWriteItems': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
 };
 
 function sourceFiles(dir: string): string[] {
@@ -56,7 +58,7 @@ export function commandsIn(text: string, file = '?'): string[] {
     const prefix = PREFIX[pkg];
     if (prefix === undefined) throw new Error(`${file}: no IAM prefix known for @aws-sdk/${pkg}; add it to this test`);
     const action = `${prefix}:${command.replace(/Command$/, '')}`;
-    out.push(ACTION_OF[action] ?? action);
+    out.push(...[ACTION_OF[action] ?? action].flat());
   }
   return out;
 }
