@@ -7,6 +7,7 @@ import type { PointVerdict, StreamingDetector } from './detector.js';
 import { CHANNELS, DEFAULT_NOVELTY, initNovelty, noveltyUpdate, type NoveltyOut, type NoveltyParams, type NoveltyState } from './novelty-core.js';
 import { quietVerdict, verdict, type PolicyState } from './policy.js';
 import { clamp } from './robust-stats.js';
+import { initRecentRange, recentRange, recentRangeAdd, type RecentRangeParams, type RecentRangeState } from './recent-range.js';
 import { autoSeasonWeight, seasonAlpha, seasonSlot, seasonSlots, type Seasonality } from './seasonal-baseline.js';
 
 export interface AdaptiveConfig {
@@ -19,7 +20,7 @@ export interface AdaptiveConfig {
 }
 
 /** Version of the state layout; a state of another version (persisted by an older build) is re-initialized. */
-export const ADAPTIVE_STATE_VERSION = 4;
+export const ADAPTIVE_STATE_VERSION = 5;
 
 export interface AdaptiveState extends PolicyState {
   v: typeof ADAPTIVE_STATE_VERSION;
@@ -29,7 +30,28 @@ export interface AdaptiveState extends PolicyState {
   /** 'auto': mean absolute (clipped) residual without and with the offsets. */
   fd: number;
   sd: number;
+  /** Range of the raw values over the last INCIDENT_GATE.slots buckets (practical significance of a verdict). */
+  rr: RecentRangeState;
+  /** Short mean of the (deseasonalized) values over about INCIDENT_GATE.meanMs, and its recent range. */
+  sm: number;
+  rm: RecentRangeState;
 }
+
+/**
+ * Practical significance: a point is *anomalous* (it can open an incident) only if it also lies outside the range the
+ * metric covered over the day before the current two-hour bucket (recent-range.ts), by more than noise (`tol` of the range
+ * and NoveltyParams.spatialZ robust sds), or its half-hour mean (`meanMs`) lies outside the range of that mean. Its
+ * score is unchanged (NAB scores points; people are woken by incidents). A day: the range moves with a trend, contains
+ * the normal daily peak and trough, and forgets a spike after a day. With a seasonal baseline the range is of the
+ * deseasonalized values, so a daytime value at night still counts. With no history in the window every point qualifies.
+ */
+export const INCIDENT_GATE: RecentRangeParams & { readonly tol: number; readonly meanMs: number } = {
+  bucketMs: 7_200_000,
+  slots: 13,
+  skip: 1,
+  tol: 0,
+  meanMs: 1_800_000,
+};
 
 /** Name used in NAB result files (no `_`). */
 export const ADAPTIVE_NAME = 'cloudops';
@@ -73,12 +95,15 @@ export function adaptiveDetector(
   const sides = c.direction === 'up' ? 1 : c.direction === 'down' ? -1 : 0;
   const out: NoveltyOut = { score: 0, raw: 0, z: 0, expected: NaN, scale: 0 };
   const auto = c.seasonality === 'auto';
-  const init = (): AdaptiveState => ({ v: ADAPTIVE_STATE_VERSION, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0), fd: 0, sd: 0 });
+  const gate = { ...INCIDENT_GATE };
+  const meanAlpha = Math.min(1, periodMs / gate.meanMs);
+  const meanNoise = Math.sqrt(meanAlpha / (2 - meanAlpha));
+  const init = (): AdaptiveState => ({ v: ADAPTIVE_STATE_VERSION, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0), fd: 0, sd: 0, rr: initRecentRange(gate), sm: 0, rm: initRecentRange(gate) });
   return {
     name: ADAPTIVE_NAME,
     init,
     update(st: AdaptiveState, t: EpochMs, value: number | null): PointVerdict {
-      if (st.v !== ADAPTIVE_STATE_VERSION || st.seas.length !== slots || st.core.ring.length !== CHANNELS * params.short) {
+      if (st.v !== ADAPTIVE_STATE_VERSION || st.seas.length !== slots || st.core.ring.length !== CHANNELS * params.short || st.rr.lo.length !== gate.slots) {
         // A state from an older build or another configuration: start learning again rather than misread it.
         const fresh = init();
         for (const k of Object.keys(st)) delete (st as unknown as Record<string, unknown>)[k];
@@ -98,6 +123,10 @@ export function adaptiveDetector(
           return quietVerdict(expectedNow);
         }
       }
+      const xs = x - base;
+      const sm = st.core.n === 0 ? xs : st.sm + meanAlpha * (xs - st.sm);
+      const range = recentRange(st.rr, t, gate);
+      const mrange = recentRange(st.rm, t, gate);
       const lvlBefore = st.core.lvl;
       const first = st.core.n === 0;
       noveltyUpdate(st.core, x - base, params, out, sides);
@@ -113,6 +142,20 @@ export function adaptiveDetector(
         st.seas[slot] = offset + seasonAlpha(c.seasonality, periodMs, st.core.n) * r;
       }
       const expected = out.expected + base;
+      // Beyond the range by more than noise: `tol` of its width and spatialZ robust sds (as the spatial rule).
+      const noise = params.spatialZ * out.scale;
+      const beyond = (v: number, r: { lo: number; hi: number }, sd: number): boolean => {
+        if (r.hi < r.lo) return true;
+        const tol = Math.max(gate.tol * (r.hi - r.lo), sd);
+        return v > r.hi + tol || v < r.lo - tol;
+      };
+      // The short mean's own noise is smaller: an EWMA of independent noise has sd·√(α/(2 − α)).
+      const material = beyond(xs, range, noise) || beyond(sm, mrange, noise * meanNoise);
+      // Every point enters the range (an alarming one too: a recurring batch job is learned as normal by tomorrow);
+      // the current bucket is not part of the reference, so an excursion does not widen its own.
+      recentRangeAdd(st.rr, t, xs, gate);
+      recentRangeAdd(st.rm, t, sm, gate);
+      st.sm = sm;
       if (st.core.n <= c.warmup) return quietVerdict(expected);
       const side = out.z > 0 ? 'up' : out.z < 0 ? 'down' : null;
       // minDuration 1: the suppressed score (one incident, one alarm). minDuration > 1 needs every point of the run,
@@ -120,7 +163,10 @@ export function adaptiveDetector(
       // itself is off the level (|z| beyond the Huber clip), so the points after a lone spike (whose short averages
       // still remember it) do not extend the run.
       const score = c.minDuration > 1 ? (Math.abs(out.z) >= params.clip ? out.raw : 0) : out.score;
-      return verdict(st, opts, score, side, expected);
+      if (material) return verdict(st, opts, score, side, expected);
+      // Not practically significant: the run of anomalous points is broken, the score is still reported.
+      const v = verdict(st, opts, 0, side, expected);
+      return side !== null && (c.direction === 'both' || c.direction === side) ? { ...v, score } : v;
     },
   };
 }

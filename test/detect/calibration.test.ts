@@ -81,10 +81,13 @@ describe('synthetic families (counters, rates, latencies, bursty, daily and week
     expect(scoreCorpus(files, 'standard').normalized).toBeGreaterThanOrEqual(78);
   });
 
-  it('through the daemon path: at most 8 false incidents per 1,000 metric-days, at least 70 % of injected anomalies found', () => {
+  // The incident gate (practical significance: outside the last day's range) took false incidents from 5.1 to 1.3 per
+  // 1,000 metric-days here; it costs the anomalies that stay inside a daily envelope the default detector (no seasonal
+  // baseline) cannot model: recall 0.78 → 0.67 (the one-minute daily and weekly cases).
+  it('through the daemon path: at most 2 false incidents per 1,000 metric-days, at least 65 % of injected anomalies found', () => {
     const s = summarizeReplays(suite.map((x) => replaySeries(x.timestamps, x.values, x.periodMs, x.windows)));
     expect(s.metric_days).toBeGreaterThan(700);
-    expect(s.false_incidents_per_1000_metric_days).toBeLessThanOrEqual(8);
-    expect(s.labeled_window_recall).toBeGreaterThanOrEqual(0.7);
+    expect(s.false_incidents_per_1000_metric_days).toBeLessThanOrEqual(2);
+    expect(s.labeled_window_recall).toBeGreaterThanOrEqual(0.65);
   });
 });

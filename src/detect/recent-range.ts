@@ -1,0 +1,92 @@
+/**
+ * The range a metric covered in the recent past, kept as one (min, max) per time bucket in a ring of `slots`
+ * buckets: O(slots) to read, O(1) to update, a few hundred bytes of JSON.
+ *
+ * Why: an incident wakes people, so a point the scorer finds improbable should also be practically significant —
+ * outside where the metric has been lately. The all-time range is the wrong reference on a growing series (every new
+ * record is "beyond range") and on one that once spiked (nothing is beyond range again); the range of the last day
+ * moves with a trend, forgets old spikes, and contains a normal daily peak and trough. Time-based, so a one-minute
+ * and an hourly series mean the same day.
+ *
+ * The newest `skip` buckets (the one `t` falls in, and any before it the caller asks to skip) are left out of the reference, so the first
+ * points of an excursion, before the scorer is sure of it, do not widen the range the rest of it is judged against.
+ * Bounds are rounded outward to 4 significant digits (the reference needs no more, and the JSON stays short).
+ */
+
+export interface RecentRangeState {
+  /** Index (floor(t / bucketMs)) of the newest bucket; -1 before the first point. */
+  b: number;
+  /** Min and max per bucket (ring by bucket index mod slots); an empty bucket holds lo 1, hi 0 (lo > hi). */
+  lo: number[];
+  hi: number[];
+}
+
+export interface RecentRangeParams {
+  /** Bucket length (ms). */
+  readonly bucketMs: number;
+  /** Buckets in the ring (the reference spans slots − skip of them). */
+  readonly slots: number;
+  /** Newest buckets left out of the reference. */
+  readonly skip: number;
+}
+
+export const initRecentRange = (p: RecentRangeParams): RecentRangeState => ({
+  b: -1,
+  lo: new Array<number>(p.slots).fill(1),
+  hi: new Array<number>(p.slots).fill(0),
+});
+
+const ring = (i: number, slots: number): number => ((i % slots) + slots) % slots;
+
+/** x rounded away from the inside of the range (down for a lower bound, up for an upper one), 4 significant digits. */
+export function roundOut(x: number, up: boolean): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const e = Math.floor(Math.log10(Math.abs(x))) - 3;
+  const m = x / 10 ** e;
+  const r = Number(`${up ? Math.ceil(m) : Math.floor(m)}e${e}`);
+  // Guard against the division's rounding putting r on the wrong side of x.
+  return up ? (r >= x ? r : Number(`${Math.ceil(m) + 1}e${e}`)) : r <= x ? r : Number(`${Math.floor(m) - 1}e${e}`);
+}
+
+/** The reference range as seen at time t ([lo, hi]; lo > hi when none of its buckets saw a point). */
+export function recentRange(st: RecentRangeState, t: number, p: RecentRangeParams): { lo: number; hi: number } {
+  const b = Math.floor(t / p.bucketMs);
+  let lo = Infinity;
+  let hi = -Infinity;
+  if (st.b < 0) return { lo, hi };
+  // Buckets b − slots + 1 … b − skip, of which only those not newer than the newest stored one hold data.
+  for (let idx = Math.min(st.b, b - p.skip); idx > b - p.slots && idx > st.b - p.slots; idx--) {
+    const s = ring(idx, p.slots);
+    const l = st.lo[s] as number;
+    const h = st.hi[s] as number;
+    if (l > h) continue;
+    if (l < lo) lo = l;
+    if (h > hi) hi = h;
+  }
+  return { lo, hi };
+}
+
+/** Adds the point (t, x). Points come in time order; one older than the newest bucket is counted in the newest. */
+export function recentRangeAdd(st: RecentRangeState, t: number, x: number, p: RecentRangeParams): void {
+  let b = Math.floor(t / p.bucketMs);
+  if (st.b >= 0 && b < st.b) b = st.b;
+  if (st.b < 0 || b > st.b) {
+    // Empty the buckets entered since the newest (at most a whole ring).
+    for (let i = st.b < 0 ? b - p.slots + 1 : Math.max(st.b + 1, b - p.slots + 1); i <= b; i++) {
+      const s = ring(i, p.slots);
+      st.lo[s] = 1;
+      st.hi[s] = 0;
+    }
+    st.b = b;
+  }
+  const s = ring(b, p.slots);
+  const l = st.lo[s] as number;
+  const h = st.hi[s] as number;
+  if (l > h) {
+    st.lo[s] = roundOut(x, false);
+    st.hi[s] = roundOut(x, true);
+    return;
+  }
+  if (x < l) st.lo[s] = roundOut(x, false);
+  if (x > h) st.hi[s] = roundOut(x, true);
+}

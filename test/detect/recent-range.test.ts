@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { initRecentRange, recentRange, recentRangeAdd, roundOut } from '../../src/detect/recent-range.js';
+
+const H = 3_600_000;
+const P = { bucketMs: H, slots: 5, skip: 1 };
+
+describe('recent range (min and max per time bucket, in a ring)', () => {
+  it('is empty (lo > hi) before any point and when only the skipped current bucket has points', () => {
+    const st = initRecentRange(P);
+    expect(recentRange(st, 0, P).lo).toBeGreaterThan(recentRange(st, 0, P).hi);
+    recentRangeAdd(st, 10 * H, 5, P);
+    const r = recentRange(st, 10 * H + 1, P);
+    expect(r.lo).toBeGreaterThan(r.hi);
+  });
+
+  it('spans the buckets before the current one, up to slots − skip of them, and forgets older ones', () => {
+    const st = initRecentRange(P);
+    for (let h = 0; h < 10; h++) recentRangeAdd(st, h * H + 1, h * 10, P); // bucket h holds the value 10·h
+    // Seen from hour 10: the reference is hours 6–9 (hour 10 skipped, ring of 5).
+    expect(recentRange(st, 10 * H, P)).toEqual({ lo: 60, hi: 90 });
+    // Seen from hour 12 (nothing added since hour 9): hours 8–11, of which 8 and 9 hold data.
+    expect(recentRange(st, 12 * H, P)).toEqual({ lo: 80, hi: 90 });
+    // After a gap longer than the ring, nothing is left.
+    const late = recentRange(st, 30 * H, P);
+    expect(late.lo).toBeGreaterThan(late.hi);
+    recentRangeAdd(st, 30 * H, 1, P);
+    expect(st.lo.filter((l, i) => l <= (st.hi[i] as number))).toEqual([1]);
+  });
+
+  it('counts a point older than the newest bucket in the newest (out-of-order input never corrupts the ring)', () => {
+    const st = initRecentRange(P);
+    recentRangeAdd(st, 3 * H, 10, P);
+    recentRangeAdd(st, 1 * H, 50, P);
+    expect(recentRange(st, 4 * H, P)).toEqual({ lo: 10, hi: 50 });
+  });
+
+  it('rounds bounds outward to 4 significant digits, so the range only ever widens', () => {
+    for (const x of [1678991.51666667, 0.0123456, -3.14159265, 99.99999, 1e-12, -7e9, 5]) {
+      const lo = roundOut(x, false);
+      const hi = roundOut(x, true);
+      expect(lo).toBeLessThanOrEqual(x);
+      expect(hi).toBeGreaterThanOrEqual(x);
+      expect(Math.abs(hi - lo)).toBeLessThanOrEqual(Math.abs(x) * 2.1e-3);
+      expect(String(hi).replace(/e.*$/, '').replace(/[-.]/g, '').replace(/^0+|0+$/g, '').length).toBeLessThanOrEqual(4);
+    }
+    expect(roundOut(0, true)).toBe(0);
+  });
+
+  it('is plain JSON: a parsed copy gives the same range and continues identically', () => {
+    const st = initRecentRange(P);
+    for (let i = 0; i < 50; i++) recentRangeAdd(st, i * 600_000, Math.sin(i) * 1e6, P);
+    const copy = JSON.parse(JSON.stringify(st)) as typeof st;
+    expect(recentRange(copy, 50 * 600_000, P)).toEqual(recentRange(st, 50 * 600_000, P));
+    recentRangeAdd(st, 51 * 600_000, 7, P);
+    recentRangeAdd(copy, 51 * 600_000, 7, P);
+    expect(copy).toEqual(st);
+  });
+});
