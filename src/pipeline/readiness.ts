@@ -29,7 +29,7 @@ export interface Readiness {
 export function readiness(r: ReadinessInput): Readiness {
   const base = cycleReadiness(r);
   if (!r.leader) return base;
-  return { ok: base.ok, why: `${r.leader.why}; ${base.why}`, role: r.leader.role };
+  return { ok: base.ok, why: `${base.why}; ${r.leader.why}`, role: r.leader.role };
 }
 
 function cycleReadiness(r: ReadinessInput): { readonly ok: boolean; readonly why: string } {

@@ -161,8 +161,8 @@ describe('LeaderElector', () => {
     expect(ma).toMatch(/^cloudops_lease_age_seconds 4$/m);
     expect(await rb.metrics()).toMatch(/^cloudops_leader 0$/m);
     const base = { phase: 'running' as const, lastSuccessMono: 1_000, lastError: null, nowMono: 2_000, maxAgeMs: 10_000 };
-    expect(readiness({ ...base, leader: b.status() })).toEqual({ ok: true, role: 'follower', why: `${b.status().why}; last successful cycle 1 s ago` });
-    expect(readiness({ ...base, leader: a.status() })).toEqual({ ok: true, role: 'leader', why: 'leader: holds lease leader (token 1); last successful cycle 1 s ago' });
+    expect(readiness({ ...base, leader: b.status() })).toEqual({ ok: true, role: 'follower', why: `last successful cycle 1 s ago; ${b.status().why}` });
+    expect(readiness({ ...base, leader: a.status() })).toEqual({ ok: true, role: 'leader', why: 'last successful cycle 1 s ago; leader: holds lease leader (token 1)' });
   });
 });
 

@@ -119,7 +119,7 @@ describe('two daemons on one SQLite file: one writer by lease', () => {
     const { leader: a, follower: b } = await pair(dir, policy);
     const rb = await ready(b);
     expect(rb.role).toBe('follower');
-    expect(rb.why).toMatch(/^not the leader: lease held by .+ until \d{4}-\d\d-\d\dT/);
+    expect(rb.why).toMatch(/; not the leader: lease held by .+ until \d{4}-\d\d-\d\dT/);
 
     const inc = await awaiting(b);
     const res = await approve(b, inc.id, inc.runbookHash);
@@ -164,6 +164,6 @@ describe('two daemons on one SQLite file: one writer by lease', () => {
     expect(started[0]?.data['fence']).toBe(2);
     expect(done.steps).toHaveLength(1);
     expect(done.steps[0].status).toBe('succeeded');
-    expect((await ready(a)).why).toMatch(/^not the leader: lease held by /);
+    expect((await ready(a)).why).toMatch(/; not the leader: lease held by /);
   }, 120_000);
 });
