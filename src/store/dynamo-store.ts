@@ -19,7 +19,7 @@ import { createDynamoClient, dynamoCall } from './dynamo-client.js';
 import { incidentWrite, readIncident, incidentOf, needsParts, PK_INCIDENT } from './dynamo-incident.js';
 import { DynamoLeases } from './dynamo-lease.js';
 import { BY_STATE_INDEX, key, N, num, S, str, ttlAt, type Item } from './dynamo-table.js';
-import type { LeaseRecord, LeaseResult, LeaseStore } from './lease.js';
+import { StaleFencingTokenError, type LeaseFence, type LeaseRecord, type LeaseResult, type LeaseStore } from './lease.js';
 import { StoreConflictError, type AuditInput, type AuditRecord, type AuditVerification, type DecisionWrite, type Silence, type Store } from './store.js';
 
 export interface DynamoStoreOptions {
@@ -127,14 +127,32 @@ export class DynamoStore implements Store, LeaseStore {
     return out;
   }
 
-  async updateIncident(next: Incident, audit: AuditInput): Promise<void> {
+  async updateIncident(next: Incident, audit: AuditInput, fence?: LeaseFence): Promise<void> {
     const cur = await dynamoCall('dynamodb.GetItem(incident)', undefined, () =>
       this.client.send(new GetItemCommand({ TableName: this.table, Key: key(PK_INCIDENT + next.id, 'META'), ConsistentRead: true, ProjectionExpression: 'version, parts' })),
     );
     const version = cur.Item ? num(cur.Item, 'version') : null;
     if (version !== next.version - 1) throw new StoreConflictError(next.id, next.version - 1, version);
     const ops = incidentWrite(this.table, next, { previous: version, oldParts: cur.Item?.['parts'] ? num(cur.Item, 'parts') : 0, expiresAt: this.expiryOf(next) });
-    await this.audit.write('dynamodb.updateIncident', audit, ops, async () => {
+    // A fenced write (an execution step's claim) lands only while its token is the lease's current one, not
+    // released: a condition check on the lease item inside the same transaction as the write and its audit.
+    const fenceAt = fence ? ops.length : -1;
+    const all: TransactWriteItem[] = fence
+      ? [
+          ...ops,
+          {
+            ConditionCheck: {
+              TableName: this.table,
+              Key: key(`LEASE#${fence.lease}`, 'LEASE'),
+              ConditionExpression: '#t = :t AND #o <> :none AND expiresAt > :zero',
+              ExpressionAttributeNames: { '#t': 'token', '#o': 'owner' },
+              ExpressionAttributeValues: { ':t': N(fence.token), ':none': S(''), ':zero': N(0) },
+            },
+          },
+        ]
+      : ops;
+    await this.audit.write('dynamodb.updateIncident', audit, all, async (failed) => {
+      if (fence && failed.includes(fenceAt)) throw new StaleFencingTokenError(fence.lease, fence.token, (await this.readLease(fence.lease))?.token ?? null);
       throw new StoreConflictError(next.id, next.version - 1, await this.readVersion(next.id));
     }, undefined);
   }

@@ -184,7 +184,8 @@ export class SqliteStore implements Store {
   async readLease(name: string, signal?: AbortSignal): Promise<LeaseRecord | null> {
     signal?.throwIfAborted();
     const row = this.db.prepare('SELECT * FROM leases WHERE name = ?').get(name) as LeaseRow | undefined;
-    return row ? toLease(row) : null;
+    // A released lease (expires_at 0) has no holder; its row stays only so the next token is larger.
+    return row && row.expires_at !== 0 ? toLease(row) : null;
   }
 
   async addDecision(decision: Decision, audit: AuditInput): Promise<DecisionWrite> {

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { storeContract } from './store-contract.js';
+import { leaseContract, storeContract } from './store-contract.js';
 
 const KEY = Buffer.from('audit-key-for-contract-tests-0123456789');
 
@@ -28,4 +28,9 @@ storeContract('SqliteStore', async () => {
     },
     close: () => store.close(),
   };
+});
+
+leaseContract('SqliteStore', async () => {
+  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'lease-contract-')), 'cloudops.db'), { auditKey: KEY });
+  return { leases: store, close: () => store.close() };
 });

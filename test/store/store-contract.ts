@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EpochMs } from '../../src/core/time.js';
 import type { Decision, Incident } from '../../src/incident/incident.js';
 import { newIncident } from '../../src/pipeline/open-incidents.js';
-import type { LeaseStore } from '../../src/store/lease.js';
+import { StaleFencingTokenError } from '../../src/store/lease.js';
 import { nextVersion, StoreConflictError, type AuditInput, type Silence, type Store } from '../../src/store/store.js';
 
 /**
@@ -230,7 +230,8 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
 }
 
 export interface LeaseHarness {
-  readonly leases: LeaseStore;
+  /** The store whose leases these are (fenced incident writes are checked against them). */
+  readonly leases: Store;
   close(): Promise<void>;
 }
 
@@ -238,7 +239,7 @@ export interface LeaseHarness {
 export function leaseContract(name: string, make: () => Promise<LeaseHarness>): void {
   describe(`Lease contract: ${name}`, () => {
     let open: LeaseHarness[] = [];
-    const fresh = async (): Promise<LeaseStore> => {
+    const fresh = async (): Promise<Store> => {
       const h = await make();
       open.push(h);
       return h.leases;
@@ -307,6 +308,26 @@ export function leaseContract(name: string, make: () => Promise<LeaseHarness>): 
       expect(winners).toHaveLength(1);
       const holder = await l.readLease('leader');
       expect(holder?.owner).toBe(winners[0]?.held ? winners[0].lease.owner : '');
+    });
+
+    it('a fenced write lands under the current token and is refused, with nothing written, under a stale or released one', async () => {
+      const s = await fresh();
+      await s.createIncident(incidentFor('inc-f'), entry('inc-f', 'incident.opened'));
+      const a = await s.acquireLease('leader', 'task-a', T, 10_000);
+      if (!a.held) throw new Error('expected held');
+      const v1 = { ...incidentFor('inc-f'), version: 2, reason: 'claimed by a' };
+      await s.updateIncident(v1, entry('inc-f', 'step.started', 1), { lease: 'leader', token: a.lease.token });
+      const b = await s.acquireLease('leader', 'task-b', at(10_001), 10_000);
+      if (!b.held) throw new Error('expected held');
+      // The paused former leader wakes and claims the next step with its old token.
+      const stale = { ...v1, version: 3, reason: 'claimed by a again' };
+      await expect(s.updateIncident(stale, entry('inc-f', 'step.started', 2), { lease: 'leader', token: a.lease.token })).rejects.toBeInstanceOf(StaleFencingTokenError);
+      expect((await s.getIncident('inc-f'))?.reason).toBe('claimed by a');
+      expect((await s.listAudit({ incidentId: 'inc-f' })).map((r) => r.data['n'])).toEqual([0, 1]);
+      await s.updateIncident({ ...v1, version: 3, reason: 'claimed by b' }, entry('inc-f', 'step.started', 3), { lease: 'leader', token: b.lease.token });
+      expect(await s.releaseLease('leader', 'task-b', b.lease.token)).toBe(true);
+      await expect(s.updateIncident({ ...v1, version: 4, reason: 'after release' }, entry('inc-f', 'step.started', 4), { lease: 'leader', token: b.lease.token })).rejects.toBeInstanceOf(StaleFencingTokenError);
+      expect((await s.getIncident('inc-f'))?.reason).toBe('claimed by b');
     });
 
     it('leases of different names are independent', async () => {
