@@ -15,6 +15,7 @@ import { policyJsonSchema } from './policy/json-schema.js';
 import { STATE_LABEL } from './server/render/html.js';
 import { join, resolve, isAbsolute } from 'node:path';
 import { registerBacktest } from './backtest/backtest-command.js';
+import { registerFollowUps } from './cli/follow-up-commands.js';
 
 /** The `cloudops` command. Everything except `run`, `validate`, `schema` and `audit` talks to the daemon over HTTP. */
 const program = new Command('cloudops')
@@ -223,5 +224,6 @@ audit
   });
 
 registerBacktest(program, fail);
+registerFollowUps(program, fail);
 
 program.parseAsync(process.argv).catch((err: unknown) => fail(errorMessage(err)));
