@@ -1,5 +1,6 @@
 import { iso } from '../core/time.js';
 import type { Incident } from '../incident/incident.js';
+import { describeTrigger } from '../incident/lifecycle.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { RunbookTemplate } from '../runbook/template.js';
 import { allowedLogGroups } from './tools/logs-query.js';
@@ -73,6 +74,15 @@ function incidentFacts(i: Incident): Record<string, unknown> {
           otherCandidates: i.correlation.candidates.filter((c) => c.deployment.id !== s?.deployment.id).slice(0, 3).map((c) => ({ id: c.deployment.id, pipeline: c.deployment.pipeline, score: Number(c.score.toFixed(3)) })),
         }
       : null,
+    // A re-draft: the version it replaces and why (an approver's words or new evidence — data, like the rest).
+    ...(i.redraft
+      ? { redraftOf: {
+          version: i.redraft.previous.version,
+          why: describeTrigger(i.redraft.trigger).slice(0, 500),
+          steps: i.redraft.previous.steps.map((st) => ({ action: st.action, params: st.params })),
+          note: 'draft a new version that answers why the previous one was replaced; repeating the same steps after a reject is not asked again',
+        } }
+      : {}),
     logEvidence: i.evidence
       ? { groups: i.evidence.groups, templates: i.evidence.templates.slice(0, 5).map((t) => ({ template: t.template.slice(0, 300), baseline: t.baselineCount, onset: t.onsetCount, isNew: t.isNew })) }
       : null,

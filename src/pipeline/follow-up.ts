@@ -1,4 +1,4 @@
-import type { EpochMs } from '../core/time.js';
+import { plainLine } from '../core/sanitize.js';
 import type { Incident } from '../incident/incident.js';
 import { followUp, type FollowUpKind } from '../incident/lifecycle.js';
 import { asRevision, nextVersionNumber } from '../incident/revisions.js';
@@ -33,7 +33,7 @@ export class FollowUpError extends Error {
 }
 
 const NAME = /^[A-Za-z0-9._@-]{1,100}$/;
-const clean = (s: string | undefined): string => (s ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 1000);
+const clean = (s: string | undefined): string => plainLine(s ?? '').slice(0, 1000);
 
 /**
  * Applies a follow-up, write-ahead (stored and audited, then announced): re-propose opens a new request
@@ -68,7 +68,7 @@ export async function applyFollowUp(deps: PipelineDeps, ctx: CycleContext, req: 
   } else if (req.kind === 'assign') {
     const to = clean(req.to);
     if (!NAME.test(to)) throw new FollowUpError('assign needs --to NAME (letters, digits, . _ @ -)', 400);
-    next.assignee = { to, by: req.by, at: now as EpochMs, note };
+    next.assignee = { to, by: req.by, at: now, note };
     next.reason = `assigned to ${to} by ${req.by}${note ? `: ${note}` : ''} — not executed`;
     Object.assign(data, { reason: next.reason, assignee: to });
     title = `assigned to ${to} by ${req.by}`;
