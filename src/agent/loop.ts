@@ -124,7 +124,12 @@ async function runTools(deps: LoopDeps, conv: Conversation, log: RunLog, uses: r
   const results = [];
   const s = deps.settings;
   for (const use of uses) {
-    const d = await dispatchTool(use, offered, deps.toolCtx, step, { maxChars: s.toolResultMaxChars, redactPatterns: s.redactPatterns, guardrail: s.guardrail, model: deps.model });
+    const d = await dispatchTool(use, offered, deps.toolCtx, step, { maxChars: s.toolResultMaxChars, redactPatterns: s.redactPatterns, guardrail: s.guardrail, model: deps.model, admitGuardrail: (w) => deps.budget.admitGuardrail(w) });
+    if (d.guardrailSpend.units > 0 || d.guardrailSpend.usd > 0) {
+      // ApplyGuardrail is billed per text unit: it counts in the incident's budget and in the breaker.
+      deps.budget.recordGuardrail(d.guardrailSpend);
+      await deps.breaker.record(deps.clock.now(), d.guardrailSpend.usd);
+    }
     log.toolCalls.push(d.record);
     log.flagged.push(...d.flags);
     if (d.gap) log.gaps.push(d.gap);
