@@ -10,7 +10,7 @@ import { TemplatePlanner } from '../runbook/template-planner.js';
 import type { RunbookTemplate } from '../runbook/template.js';
 import type { Store } from '../store/store.js';
 import type { AgentSettings } from './agent-policy.js';
-import { briefing, triageBriefing } from './briefing.js';
+import { briefing, policyBriefing, triageBriefing } from './briefing.js';
 import { agentEmf } from './emf.js';
 import { IncidentBudget } from './budget.js';
 import { buildDraft, type AgentAnalysis } from './draft.js';
@@ -109,12 +109,14 @@ export class AgentPlanner implements Planner {
   private readonly prompts: { system: Prompt; repair: Prompt; finish: Prompt; triage: Prompt };
   private readonly breaker: SpendBreaker;
   private readonly fallback: Planner;
+  private readonly policyContext: string;
 
   constructor(private readonly deps: AgentPlannerDeps) {
     const dir = deps.promptDir ?? defaultPromptDir();
     this.prompts = { system: loadPrompt(dir, 'investigate'), repair: loadPrompt(dir, 'repair'), finish: loadPrompt(dir, 'finish'), triage: loadPrompt(dir, 'triage') };
     this.breaker = new SpendBreaker(deps.store, deps.settings);
     this.fallback = deps.fallback ?? new TemplatePlanner(deps.templates, deps.policy.doc.actions);
+    this.policyContext = policyBriefing(deps.policy, deps.templates);
   }
 
   async draft(incident: Incident, signal: AbortSignal): Promise<AgentPlanResult> {
@@ -129,6 +131,7 @@ export class AgentPlanner implements Planner {
       model: this.deps.model,
       settings: s,
       prompts: this.prompts,
+      policyContext: this.policyContext,
       tools: INVESTIGATION_TOOLS,
       toolCtx,
       budget,

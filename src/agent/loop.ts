@@ -35,6 +35,8 @@ export interface LoopDeps {
   readonly model: ModelPort;
   readonly settings: AgentSettings;
   readonly prompts: { readonly system: Prompt; readonly repair: Prompt; readonly finish: Prompt };
+  /** The policy's facts every run is told (see policyBriefing): part of the system block, so cached with it. */
+  readonly policyContext?: string;
   readonly tools: readonly AgentTool[];
   readonly toolCtx: ToolContext;
   readonly budget: IncidentBudget;
@@ -88,7 +90,8 @@ function nextRequest(deps: LoopDeps, conv: Conversation, final: boolean): BuiltR
   const investigation = deps.tools.map((t) => ({ name: t.name, description: t.description, schema: toolSchema(t) }));
   return buildRequest({
     modelId: s.draftModel,
-    system: deps.prompts.system.text,
+    // Stable content first and all before the system checkpoint: the same prefix for every incident of the policy.
+    system: deps.policyContext ? `${deps.prompts.system.text}\n\n${deps.policyContext}` : deps.prompts.system.text,
     // The propose tool is always last, so the cached prefix of tools stays the same on every step but the final one.
     tools: final ? [PROPOSE_SPEC()] : [...investigation, PROPOSE_SPEC()],
     messages: conv.snapshot(),
