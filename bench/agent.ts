@@ -5,9 +5,13 @@
  * agent drafts the same incident against a local Converse server whose model turns are scripted but
  * whose tool calls run the real tools on the simulated cloud, so prompts and tool results have their
  * real sizes. The server bills like Bedrock: input tokens estimated from the request, prompt caching
- * simulated per cachePoint (the longest prefix cached earlier in the same incident is read, the rest up
- * to the last checkpoint written; no cache carried across incidents, which are usually > 5 min apart). Prices: Sonnet-class drafting ($3/$15),
- * Haiku-class triage ($1/$5). Prints a table, then one JSON line with the keys named in issue 11.
+ * simulated per cachePoint (the longest prefix cached before is read, the rest up to the last
+ * checkpoint written). Cache entries live 5 minutes on the scenario's clock, renewed on each hit, and
+ * belong to one scenario (one daemon): a second incident within 5 minutes reads the prefix every run
+ * shares (tools, system prompt, the policy's facts); incidents further apart write it again. A
+ * guardrail screens every tool result (ApplyGuardrail, billed per text unit at the policy's default
+ * prices, counted in the dollars). Prices: Sonnet-class drafting ($3/$15), Haiku-class triage ($1/$5).
+ * Prints a table, then one JSON line with the keys named in issue 11 (and guardrail_usd_mean).
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,14 +43,18 @@ const settings = compileAgentPolicy(
     models: { [DRAFT]: { inputPerMTok: 3, outputPerMTok: 15, cacheMinTokens: 1024 }, [TRIAGE]: { inputPerMTok: 1, outputPerMTok: 5, cacheMinTokens: 4096 } },
     maxSteps: 6,
     breaker: { usdPerHour: 1000, usdPerDay: 1000 },
+    guardrail: { id: 'bench-guardrail', version: '1' },
   }),
 );
 
-/** Bedrock-like billing of one request: cache reads for checkpoint prefixes seen before, writes for new ones. */
+/** Bedrock-like billing of one request: cache reads for checkpoint prefixes seen before (and not expired), writes for new ones. */
 class CacheBilling {
-  private seen = new Set<string>();
+  static readonly TTL_MS = 5 * 60_000;
+  /** Cached prefix → when it expires (scenario clock). */
+  private seen = new Map<string, number>();
+  constructor(private readonly now: () => number) {}
   reset(): void {
-    this.seen = new Set();
+    this.seen = new Map();
   }
   bill(call: ConverseCall, output: unknown[]): { inputTokens: number; outputTokens: number; cacheReadInputTokens: number; cacheWriteInputTokens: number } {
     type Block = { cachePoint?: unknown };
@@ -74,12 +82,16 @@ class CacheBilling {
     const total = estimateTokens(prefix);
     const tok = (p: string): number => estimateTokens(p);
     // Like Bedrock, a checkpoint reads the longest cached prefix of it, wherever that prefix ended before.
+    const now = this.now();
+    for (const [p, until] of this.seen) if (until <= now) this.seen.delete(p);
     const longest = checkpoints.at(-1);
     let hit = '';
-    if (longest) for (const s of this.seen) if (s.length > hit.length && longest.startsWith(s)) hit = s;
+    if (longest) for (const s of this.seen.keys()) if (s.length > hit.length && longest.startsWith(s)) hit = s;
     const read = hit ? tok(hit) : 0;
     const write = longest && longest !== hit ? tok(longest) - read : 0;
-    for (const c of checkpoints) this.seen.add(c);
+    // A hit renews the entry it read; every checkpoint of the request is cached from now on.
+    for (const c of checkpoints) this.seen.set(c, now + CacheBilling.TTL_MS);
+    for (const s of this.seen.keys()) if (hit.startsWith(s)) this.seen.set(s, now + CacheBilling.TTL_MS);
     return { inputTokens: Math.max(0, total - read - write), outputTokens: estimateTokens(JSON.stringify(output)), cacheReadInputTokens: read, cacheWriteInputTokens: write };
   }
 }
@@ -123,7 +135,8 @@ const quantile = (xs: number[], q: number): number => {
 const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 const stub = await new BedrockStub().start();
-const billing = new CacheBilling();
+let scenarioClock: ManualClock | null = null;
+const billing = new CacheBilling(() => scenarioClock?.now() ?? 0);
 const policy = suitePolicy(values.scenarios);
 const results: { scenario: string; incident: string; r: AgentPlanResult }[] = [];
 const only = values.only ? new RegExp(values.only) : null;
@@ -134,6 +147,8 @@ for (const file of scenarioFiles(values.scenarios).filter((f) => !only || only.t
   const covered = coverScenario(policy, scenario, file);
   const t0 = Date.parse(scenario.start);
   const clock = new ManualClock(t0);
+  scenarioClock = clock;
+  billing.reset();
   const world = buildSimWorld(covered, { dataDir: join(tmpdir(), 'cloudops-bench-agent'), storePath: ':memory:', logger: pino({ level: 'silent' }), notifiers: [], clock, publicUrl: 'http://127.0.0.1:0' });
   const watcher = new Watcher(world.deps);
   const templates = loadCatalog(covered.runbookDir, covered.doc.actions);
@@ -146,7 +161,6 @@ for (const file of scenarioFiles(values.scenarios).filter((f) => !only || only.t
       for (const inc of await world.store.listIncidents({ limit: 1000 })) {
         if (done.has(inc.id) || inc.state === 'detected' || inc.state === 'drafting' || !inc.correlation) continue;
         done.add(inc.id);
-        billing.reset();
         scriptFor(stub, billing, inc);
         const r = await agent.draft({ ...inc, state: 'drafting', runbook: null, approval: null }, new AbortController().signal);
         // Unused scripted turns (triage skipped the investigation) must not leak into the next incident.
@@ -181,5 +195,6 @@ console.log(JSON.stringify({
   usd_per_incident: round(mean(traces.map((t) => t.usd)), 5),
   usd_per_incident_p95: round(quantile(traces.map((t) => t.usd), 0.95), 5),
   tool_calls_mean: round(mean(traces.map((t) => t.toolCalls.length)), 2),
+  guardrail_usd_mean: round(mean(traces.map((t) => t.guardrail.usd)), 5),
   fallback_rate: round(traces.length === 0 ? 0 : traces.filter((t) => t.fallbackReason !== null).length / traces.length, 3),
 }));

@@ -18,6 +18,7 @@ import { STATE_LABEL } from './server/render/html.js';
 import { join, resolve, isAbsolute } from 'node:path';
 import { registerBacktest } from './backtest/backtest-command.js';
 import { registerMcp } from './mcp/mcp-command.js';
+import { registerFollowUps } from './cli/follow-up-commands.js';
 
 /** The `cloudops` command. Everything except `run`, `validate`, `schema` and `audit` talks to the daemon over HTTP. */
 const program = new Command('cloudops')
@@ -245,5 +246,6 @@ audit
 
 registerBacktest(program, fail);
 registerMcp(program, fail);
+registerFollowUps(program, fail);
 
 program.parseAsync(process.argv).catch((err: unknown) => fail(errorMessage(err)));

@@ -11,7 +11,7 @@ import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/logger.js';
 import { INCIDENT_STATES } from './incident/lifecycle.js';
 import { LeaderElector } from './pipeline/leader.js';
-import { registerLeaderMetrics, type PipelineMetrics } from './pipeline/metrics.js';
+import { planSpendMetrics, registerLeaderMetrics, type PipelineMetrics } from './pipeline/metrics.js';
 import { pipelineSettings } from './pipeline/settings.js';
 import { readiness } from './pipeline/readiness.js';
 import { RunState } from './pipeline/run-state.js';
@@ -99,6 +99,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const cycleSeconds = new Histogram({ name: 'cloudops_cycle_seconds', help: 'Wall time of one poll cycle', buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [registry] });
   const stageFailures = new Counter({ name: 'cloudops_stage_failures_total', help: 'Stage failures (one per incident, or per whole stage)', labelNames: ['stage'], registers: [registry] });
   const pipelineMetrics: PipelineMetrics = {
+    ...planSpendMetrics(registry),
     stageFailed: (stage) => stageFailures.inc({ stage }),
     cycleEnded: (outcome, seconds) => {
       cycles.inc({ outcome });

@@ -10,7 +10,7 @@ import { TemplatePlanner } from '../runbook/template-planner.js';
 import type { RunbookTemplate } from '../runbook/template.js';
 import type { Store } from '../store/store.js';
 import type { AgentSettings } from './agent-policy.js';
-import { briefing, triageBriefing } from './briefing.js';
+import { briefing, policyBriefing, triageBriefing } from './briefing.js';
 import { agentEmf } from './emf.js';
 import { IncidentBudget } from './budget.js';
 import { buildDraft, type AgentAnalysis } from './draft.js';
@@ -26,6 +26,7 @@ import type { ToolCallRecord } from './dispatch.js';
 import type { FlaggedText } from './untrusted.js';
 import { estimateTokens, type TokenCounter, type TokenUsage } from './usage.js';
 import { triage } from './triage.js';
+import type { GuardrailSpend } from './guardrail-cost.js';
 
 /**
  * What one agent run did, for the audit record, /metrics, the page and `show --record`. The lead maps
@@ -41,7 +42,10 @@ export interface AgentTrace {
   readonly models: { readonly triage: string | null; readonly draft: string };
   readonly promptHashes: Readonly<Record<string, string>>;
   readonly usage: TokenUsage;
+  /** Dollars in all: model calls and ApplyGuardrail. */
   readonly usd: number;
+  /** ApplyGuardrail on tool results: billed text units and their dollars (included in `usd`). */
+  readonly guardrail: GuardrailSpend;
   readonly usageByModel: Readonly<Record<string, TokenUsage>>;
   readonly calls: readonly CallRecord[];
   readonly toolCalls: readonly ToolCallRecord[];
@@ -65,6 +69,7 @@ export function planTraceOf(t: AgentTrace): PlanTrace {
     tokens: { input: t.usage.input + t.usage.cacheRead + t.usage.cacheWrite, output: t.usage.output },
     toolCalls: t.toolCalls.map((c) => ({ tool: c.name, status: c.status })),
     fallbackReason: t.fallbackReason === null ? null : `${t.fallbackReason}${t.fallbackDetail ? `: ${t.fallbackDetail}` : ''}`,
+    spend: { ...t.usage, guardrailUnits: t.guardrail.units, usd: t.usd },
   };
 }
 
@@ -104,12 +109,14 @@ export class AgentPlanner implements Planner {
   private readonly prompts: { system: Prompt; repair: Prompt; finish: Prompt; triage: Prompt };
   private readonly breaker: SpendBreaker;
   private readonly fallback: Planner;
+  private readonly policyContext: string;
 
   constructor(private readonly deps: AgentPlannerDeps) {
     const dir = deps.promptDir ?? defaultPromptDir();
     this.prompts = { system: loadPrompt(dir, 'investigate'), repair: loadPrompt(dir, 'repair'), finish: loadPrompt(dir, 'finish'), triage: loadPrompt(dir, 'triage') };
     this.breaker = new SpendBreaker(deps.store, deps.settings);
     this.fallback = deps.fallback ?? new TemplatePlanner(deps.templates, deps.policy.doc.actions);
+    this.policyContext = policyBriefing(deps.policy, deps.templates);
   }
 
   async draft(incident: Incident, signal: AbortSignal): Promise<AgentPlanResult> {
@@ -124,6 +131,7 @@ export class AgentPlanner implements Planner {
       model: this.deps.model,
       settings: s,
       prompts: this.prompts,
+      policyContext: this.policyContext,
       tools: INVESTIGATION_TOOLS,
       toolCtx,
       budget,
@@ -144,6 +152,7 @@ export class AgentPlanner implements Planner {
       promptHashes: Object.fromEntries(Object.values(this.prompts).map((p) => [p.name, p.hash])),
       usage: budget.usage,
       usd: budget.usd,
+      guardrail: budget.guardrail,
       usageByModel: budget.byModel(),
       calls: log.calls,
       toolCalls: log.toolCalls,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/time.js';
+import type { GuardrailPrices } from './guardrail-cost.js';
 
 /**
  * The policy's `agent:` section: which Bedrock models draft runbooks, what they cost, and the hard
@@ -54,6 +55,15 @@ export const agentPolicySchema = z.strictObject({
     .strictObject({
       id: z.string().min(1).max(2048),
       version: z.string().regex(/^(DRAFT|\d+)$/, 'expected DRAFT or a version number'),
+      prices: z
+        .strictObject({
+          contentPer1kUnits: usd.default(0.15).describe('content filters, dollars per 1,000 text units (1 unit = up to 1,000 characters)'),
+          topicPer1kUnits: usd.default(0.15).describe('denied topics'),
+          sensitiveInformationPer1kUnits: usd.default(0.1).describe('sensitive-information (PII) filters'),
+          contextualGroundingPer1kUnits: usd.default(0.1).describe('contextual grounding checks'),
+        })
+        .prefault({})
+        .describe('what ApplyGuardrail bills on tool results; counted in the per-incident budget and the breaker'),
     })
     .optional()
     .describe('Bedrock guardrail on Converse and, through ApplyGuardrail, on every tool result'),
@@ -89,7 +99,7 @@ export interface AgentSettings {
   readonly toolResultMaxChars: number;
   readonly keepToolResults: number;
   readonly summarizeAboveTokens: number;
-  readonly guardrail: { readonly id: string; readonly version: string } | null;
+  readonly guardrail: { readonly id: string; readonly version: string; readonly prices: GuardrailPrices } | null;
   readonly redactPatterns: readonly RegExp[];
 }
 

@@ -1,5 +1,6 @@
 import type { ModelPrice } from './agent-policy.js';
 import { addUsage, costUsd, NO_USAGE, totalTokens, type TokenUsage } from './usage.js';
+import { addGuardrailSpend, NO_GUARDRAIL_SPEND, type GuardrailSpend } from './guardrail-cost.js';
 
 export interface BudgetLimits {
   readonly tokens: number;
@@ -23,6 +24,7 @@ export class IncidentBudget {
   private used: TokenUsage = NO_USAGE;
   private spent = 0;
   private readonly perModel = new Map<string, TokenUsage>();
+  private guardrailSpend: GuardrailSpend = NO_GUARDRAIL_SPEND;
 
   constructor(
     readonly limits: BudgetLimits,
@@ -41,6 +43,25 @@ export class IncidentBudget {
       return { admit: false, reason: `dollar budget: $${this.spent.toFixed(4)} spent + up to $${worstUsd.toFixed(4)} for the next call > $${this.limits.usd}` };
     }
     return { admit: true };
+  }
+
+  /** Whether screening a tool result, at its worst-case cost, still fits the dollar budget. */
+  admitGuardrail(worst: GuardrailSpend): Admission {
+    if (this.spent + worst.usd > this.limits.usd) {
+      return { admit: false, reason: `dollar budget: $${this.spent.toFixed(4)} spent + up to $${worst.usd.toFixed(4)} to screen a tool result > $${this.limits.usd}` };
+    }
+    return { admit: true };
+  }
+
+  /** Books one ApplyGuardrail call (billed per text unit, not per token). */
+  recordGuardrail(spend: GuardrailSpend): void {
+    this.guardrailSpend = addGuardrailSpend(this.guardrailSpend, spend);
+    this.spent += spend.usd;
+  }
+
+  /** Text units and dollars spent on ApplyGuardrail so far (included in `usd`). */
+  get guardrail(): GuardrailSpend {
+    return this.guardrailSpend;
   }
 
   /** Books one call; returns its dollars. */

@@ -5,6 +5,7 @@ import type { AgentTool, ToolContext, ToolEnvelope } from './tools/tool.js';
 import { toolError } from './tools/tool.js';
 import { fence, sanitizeValue, scrub, type FlaggedText } from './untrusted.js';
 import { canonicalJson } from '../runbook/runbook.js';
+import { guardrailCost, NO_GUARDRAIL_SPEND, worstGuardrailCost, type GuardrailPrices, type GuardrailSpend } from './guardrail-cost.js';
 
 /** What the audit record keeps of one tool call. */
 export interface ToolCallRecord {
@@ -17,15 +18,17 @@ export interface ToolCallRecord {
   readonly resultChars: number;
   readonly capped: boolean;
   readonly flagged: number;
-  readonly guardrail?: 'intervened' | 'unavailable';
+  readonly guardrail?: 'intervened' | 'unavailable' | 'budget_cut';
   readonly errorKind?: string;
 }
 
 export interface DispatchOptions {
   readonly maxChars: number;
   readonly redactPatterns: readonly RegExp[];
-  readonly guardrail: { readonly id: string; readonly version: string } | null;
+  readonly guardrail: { readonly id: string; readonly version: string; readonly prices: GuardrailPrices } | null;
   readonly model: ModelPort;
+  /** Asked before a result is screened, with its worst-case cost; a refusal withholds the result (fail closed). */
+  readonly admitGuardrail?: (worst: GuardrailSpend) => { readonly admit: true } | { readonly admit: false; readonly reason: string };
 }
 
 export interface Dispatched {
@@ -37,7 +40,9 @@ export interface Dispatched {
   /** Ids the result showed the model (see ToolEnvelope.refs). */
   readonly refs: readonly string[];
   /** Set when the call could not check something: an investigation gap. */
-  readonly gap?: { readonly what: string; readonly why: 'tool_error' | 'missing_permission' | 'no_data' | 'other'; readonly detail: string };
+  readonly gap?: { readonly what: string; readonly why: 'tool_error' | 'missing_permission' | 'no_data' | 'budget_cut' | 'other'; readonly detail: string };
+  /** What screening the result with ApplyGuardrail cost (nothing without a guardrail). */
+  readonly guardrailSpend: GuardrailSpend;
 }
 
 /** Runs a tool; any throw becomes an error envelope, so the loop never sees an exception from a tool. */
@@ -53,16 +58,25 @@ async function runSafely(tool: AgentTool, raw: unknown, ctx: ToolContext): Promi
   }
 }
 
-/** Screens clean tool text with ApplyGuardrail (Converse guardrails do not look at tool results). */
-async function screen(text: string, o: DispatchOptions, signal: AbortSignal): Promise<{ ok: true } | { ok: false; why: 'intervened' | 'unavailable'; detail: string }> {
-  if (!o.guardrail) return { ok: true };
+type Screened = { ok: true; spend: GuardrailSpend } | { ok: false; why: 'intervened' | 'unavailable' | 'budget'; detail: string; spend: GuardrailSpend };
+
+/**
+ * Screens clean tool text with ApplyGuardrail (Converse guardrails do not look at tool results), when
+ * its worst-case cost fits the budget, and says what it cost: billed per text unit, not per token.
+ */
+async function screen(text: string, o: DispatchOptions, signal: AbortSignal): Promise<Screened> {
+  if (!o.guardrail) return { ok: true, spend: NO_GUARDRAIL_SPEND };
+  const admitted = o.admitGuardrail?.(worstGuardrailCost(text.length, o.guardrail.prices)) ?? { admit: true };
+  // Fail closed: a result that cannot be screened within the budget does not reach the model.
+  if (!admitted.admit) return { ok: false, why: 'budget', detail: admitted.reason, spend: NO_GUARDRAIL_SPEND };
   try {
     const r = await o.model.applyGuardrail({ guardrailIdentifier: o.guardrail.id, guardrailVersion: o.guardrail.version, source: 'INPUT', content: [{ text: { text } }] }, signal);
-    if (r.action === 'GUARDRAIL_INTERVENED') return { ok: false, why: 'intervened', detail: r.actionReason ?? 'the guardrail intervened' };
-    return { ok: true };
+    const spend = guardrailCost(r.usage, o.guardrail.prices);
+    if (r.action === 'GUARDRAIL_INTERVENED') return { ok: false, why: 'intervened', detail: r.actionReason ?? 'the guardrail intervened', spend };
+    return { ok: true, spend };
   } catch (err) {
     // Fail closed: a result the guardrail could not screen does not reach the model.
-    return { ok: false, why: 'unavailable', detail: errorMessage(err).slice(0, 200) };
+    return { ok: false, why: 'unavailable', detail: errorMessage(err).slice(0, 200), spend: NO_GUARDRAIL_SPEND };
   }
 }
 
@@ -104,14 +118,14 @@ export async function dispatchTool(use: ToolUseBlock, offered: ReadonlyMap<strin
     resultChars: text.length,
     capped,
     flagged: flags.length,
-    ...(screened.ok ? {} : { guardrail: screened.why }),
+    ...(screened.ok ? {} : { guardrail: screened.why === 'budget' ? 'budget_cut' : screened.why }),
     ...(envelope.status === 'error' ? { errorKind: envelope.kind } : {}),
   };
   const summary = `${name}(${args.slice(0, 120)}) → ${status}${envelope.status === 'error' ? `: ${envelope.message.slice(0, 160)}` : envelope.status === 'no_data' ? `: ${envelope.message.slice(0, 160)}` : `, ${body.length} characters`}`;
   const gap = envelope.status === 'error' && (envelope.kind === 'tool_error' || envelope.kind === 'missing_permission')
     ? { what: `${name}(${args.slice(0, 120)})`, why: envelope.kind, detail: envelope.message.slice(0, 300) }
     : !screened.ok
-      ? { what: `${name}(${args.slice(0, 120)})`, why: 'other' as const, detail: `result withheld by the guardrail: ${screened.detail}` }
+      ? { what: `${name}(${args.slice(0, 120)})`, why: screened.why === 'budget' ? ('budget_cut' as const) : ('other' as const), detail: `result withheld by the guardrail: ${screened.detail}` }
       : undefined;
-  return { block, summary, record, flags, refs, ...(gap ? { gap } : {}) };
+  return { block, summary, record, flags, refs, guardrailSpend: screened.spend, ...(gap ? { gap } : {}) };
 }

@@ -35,6 +35,8 @@ export interface LoopDeps {
   readonly model: ModelPort;
   readonly settings: AgentSettings;
   readonly prompts: { readonly system: Prompt; readonly repair: Prompt; readonly finish: Prompt };
+  /** The policy's facts every run is told (see policyBriefing): part of the system block, so cached with it. */
+  readonly policyContext?: string;
   readonly tools: readonly AgentTool[];
   readonly toolCtx: ToolContext;
   readonly budget: IncidentBudget;
@@ -88,7 +90,8 @@ function nextRequest(deps: LoopDeps, conv: Conversation, final: boolean): BuiltR
   const investigation = deps.tools.map((t) => ({ name: t.name, description: t.description, schema: toolSchema(t) }));
   return buildRequest({
     modelId: s.draftModel,
-    system: deps.prompts.system.text,
+    // Stable content first and all before the system checkpoint: the same prefix for every incident of the policy.
+    system: deps.policyContext ? `${deps.prompts.system.text}\n\n${deps.policyContext}` : deps.prompts.system.text,
     // The propose tool is always last, so the cached prefix of tools stays the same on every step but the final one.
     tools: final ? [PROPOSE_SPEC()] : [...investigation, PROPOSE_SPEC()],
     messages: conv.snapshot(),
@@ -124,7 +127,12 @@ async function runTools(deps: LoopDeps, conv: Conversation, log: RunLog, uses: r
   const results = [];
   const s = deps.settings;
   for (const use of uses) {
-    const d = await dispatchTool(use, offered, deps.toolCtx, step, { maxChars: s.toolResultMaxChars, redactPatterns: s.redactPatterns, guardrail: s.guardrail, model: deps.model });
+    const d = await dispatchTool(use, offered, deps.toolCtx, step, { maxChars: s.toolResultMaxChars, redactPatterns: s.redactPatterns, guardrail: s.guardrail, model: deps.model, admitGuardrail: (w) => deps.budget.admitGuardrail(w) });
+    if (d.guardrailSpend.units > 0 || d.guardrailSpend.usd > 0) {
+      // ApplyGuardrail is billed per text unit: it counts in the incident's budget and in the breaker.
+      deps.budget.recordGuardrail(d.guardrailSpend);
+      await deps.breaker.record(deps.clock.now(), d.guardrailSpend.usd);
+    }
     log.toolCalls.push(d.record);
     log.flagged.push(...d.flags);
     if (d.gap) log.gaps.push(d.gap);

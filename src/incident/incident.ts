@@ -4,6 +4,7 @@ import type { EpochMs } from '../core/time.js';
 import type { DraftedRunbook } from '../runbook/runbook.js';
 import type { PlanTrace } from '../runbook/planner.js';
 import type { IncidentState } from './lifecycle.js';
+import type { Assignment, PastRequest, RedraftRecord } from './revisions.js';
 
 /** One metric misbehaving: what the detector saw. */
 export interface Signal {
@@ -128,6 +129,12 @@ export interface Incident {
   plan?: PlanTrace;
   /** The latest stage failures on this incident, newest last (a few are kept). */
   failures?: StageFailure[];
+  /** Earlier approval requests (superseded, rejected, expired before a re-proposal), oldest first. */
+  requests?: PastRequest[];
+  /** Set while a new version is drafted after a reject with a reason or new evidence. */
+  redraft?: RedraftRecord | null;
+  /** Who handles it after a reject, an expiry or a hand-over. */
+  assignee?: Assignment | null;
 }
 
 /** One person's decision on one runbook version. */

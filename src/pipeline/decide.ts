@@ -4,14 +4,17 @@ import type { Decision, Incident } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
 import { announce } from './announce.js';
 import type { CycleContext, PipelineDeps } from './context.js';
+import { findNewEvidence, tryRedraft } from './redraft.js';
 import { moveIncident, saveIncident } from './transitions.js';
 
-export type DecideOutcome = 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'waiting';
+export type DecideOutcome = 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'redrafting' | 'waiting';
 
 /**
- * Decides what happens to an incident awaiting approval, in this order: a counted reject ends it;
- * a met quorum approves it; past the deadline it expires (nothing runs); cleared signals withdraw it;
- * otherwise reminders and escalation fall due. Silence is never consent.
+ * Decides what happens to an incident awaiting approval, in this order: a counted reject ends it (or,
+ * with a reason and a re-draft left, supersedes it for a new version); a met quorum approves it; past
+ * the deadline it expires (nothing runs); cleared signals withdraw it; new evidence (a new deployment,
+ * a related service failing) supersedes it when a re-draft is left; otherwise reminders and escalation
+ * fall due. Silence is never consent.
  */
 export async function decideOne(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Promise<DecideOutcome> {
   const { store, policy } = deps;
@@ -22,7 +25,8 @@ export async function decideOne(deps: PipelineDeps, ctx: CycleContext, inc: Inci
   const q = evaluateQuorum(req, decisions, approvalRules(policy, inc.runbook.risk, req.escalated));
   if (q.rejectedBy) {
     const r = q.rejectedBy;
-    const next = await moveIncident(store, inc, 'rejected', now, r.approver, `rejected by ${r.approver}${r.reason ? `: ${r.reason}` : ''} — not executed`);
+    if (r.reason && (await tryRedraft(deps, ctx, inc, { kind: 'rejected', by: r.approver, reason: r.reason }))) return 'redrafting';
+    const next = await moveIncident(store, inc, 'rejected', now, r.approver, `rejected by ${r.approver}${r.reason ? `: ${r.reason}` : ''} — not executed; next: re-propose, assign or close (cloudops repropose|assign|close ${inc.id})`);
     await announce(deps, ctx, next, 'final', 'rejected — not executed');
     return 'rejected';
   }
@@ -32,7 +36,7 @@ export async function decideOne(deps: PipelineDeps, ctx: CycleContext, inc: Inci
     return 'approved';
   }
   if (now >= req.expiresAt) {
-    const next = await moveIncident(store, inc, 'expired', now, 'watcher', `expired — not executed (${q.approvedBy.length} of ${q.needed} approvals before the deadline)`);
+    const next = await moveIncident(store, inc, 'expired', now, 'watcher', `expired — not executed (${q.approvedBy.length} of ${q.needed} approvals before the deadline); next: re-propose, assign or close (cloudops repropose|assign|close ${inc.id})`);
     await announce(deps, ctx, next, 'final', 'expired — not executed');
     return 'expired';
   }
@@ -41,6 +45,8 @@ export async function decideOne(deps: PipelineDeps, ctx: CycleContext, inc: Inci
     await announce(deps, ctx, next, 'final', 'withdrawn: the anomaly cleared by itself');
     return 'withdrawn';
   }
+  const news = await findNewEvidence(deps, ctx, inc);
+  if (news && (await tryRedraft(deps, ctx, inc, news))) return 'redrafting';
   await announceNewDecisions(deps, ctx, inc, decisions, q.approvedBy.length, q.needed);
   const due = policy.reminderMs.filter((r) => now >= req.requestedAt + r).length;
   let current = inc;

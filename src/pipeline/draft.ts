@@ -92,6 +92,7 @@ async function draftAttempt(deps: PipelineDeps, ctx: CycleContext, inc: Incident
   const facts = await withRetry(ctx, retry, () => gatherFacts(deps, ctx, inc));
   const withFacts: Incident = { ...inc, ...facts };
   let plan: PlanResult = await withRetry(ctx, retry, () => planner.draft(withFacts, ctx.signal));
+  deps.pipelineMetrics.planned?.(plan.trace);
   if (plan.kind === 'none' && planner !== deps.fallbackPlanner) {
     plan = asFallback(await deps.fallbackPlanner.draft(withFacts, ctx.signal), `${planner.kind} planner: ${plan.reason}`);
   } else if (fallbackReason) {

@@ -5,6 +5,8 @@ import type { CompiledPolicy } from '../policy/compile.js';
 export interface PipelineSettings {
   /** Drafting attempts before the incident goes to a person; the last one uses the template planner. */
   readonly draftAttempts: number;
+  /** New versions drafted per incident after a reject with a reason or new evidence; 0 = none. */
+  readonly maxRedrafts: number;
   /** Deadline of one drafting attempt, on the pipeline's clock. */
   readonly draftTimeoutMs: Millis;
   /** Deadline of one stage, on the pipeline's clock. */
@@ -29,6 +31,7 @@ export function pipelineSettings(policy: CompiledPolicy): PipelineSettings {
   const d = (text: string | undefined, fallback: string): Millis => parseDuration(text ?? fallback);
   return {
     draftAttempts: p.draftAttempts ?? 3,
+    maxRedrafts: p.maxRedrafts ?? 0,
     draftTimeoutMs: d(p.draftTimeout, '2m'),
     stageTimeoutMs: d(p.stageTimeout, '30s'),
     cycleTimeoutMs: p.cycleTimeout !== undefined ? parseDuration(p.cycleTimeout) : millis(policy.pollEveryMs),

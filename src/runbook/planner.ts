@@ -16,6 +16,18 @@ export interface PlanTrace {
   readonly toolCalls: readonly { readonly tool: string; readonly status: 'success' | 'error' | 'no_data' }[];
   /** Set when this plan came from a fallback planner: why the first one did not draft. */
   readonly fallbackReason: string | null;
+  /** What a model-backed planner spent on this plan, in full (absent for planners that call no model). */
+  readonly spend?: PlanSpend;
+}
+
+/** Tokens by kind, guardrail text units, and dollars at the policy's prices, for one plan. */
+export interface PlanSpend {
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead: number;
+  readonly cacheWrite: number;
+  readonly guardrailUnits: number;
+  readonly usd: number;
 }
 
 export type PlanResult =

@@ -31,6 +31,8 @@ export interface DraftedRunbook {
   readonly draftedBy: string;
   /** sha256 over the canonical JSON of what would run; every decision names it. */
   readonly hash: string;
+  /** The incident's request version this runbook was proposed as (absent on the first): part of the hash, so a decision on one version never counts for another. */
+  readonly revision?: number;
 }
 
 /** JSON with sorted keys, so equal content always hashes equal. */
@@ -44,7 +46,13 @@ export function canonicalJson(value: unknown): string {
 
 /** The content hash of what a runbook would do: steps, parameters, risk and verification. */
 export function runbookHash(r: Omit<DraftedRunbook, 'hash'>): string {
-  const content = { templateId: r.templateId, risk: r.risk, steps: r.steps.map((s) => ({ action: s.action, params: s.params, risk: s.risk })), verify: r.verify };
+  const content = {
+    templateId: r.templateId,
+    risk: r.risk,
+    steps: r.steps.map((s) => ({ action: s.action, params: s.params, risk: s.risk })),
+    verify: r.verify,
+    ...(r.revision !== undefined ? { revision: r.revision } : {}),
+  };
   return 'sha256:' + createHash('sha256').update(canonicalJson(content)).digest('hex');
 }
 

@@ -9,6 +9,7 @@ import { tokensAllowed, TOKENS_OFF } from './identity.js';
 import type { ServerDeps } from './server.js';
 import { MuteError, windowBounds } from '../mute/mutes.js';
 import { addSilence, expireSilence, listSilences } from '../mute/silences.js';
+import { handleFollowUp } from './follow-up-route.js';
 
 const decisionBody = z.strictObject({
   runbookHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected the runbook hash shown with the proposal (sha256:…)'),
@@ -104,6 +105,7 @@ export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: Ser
     sendJson(res, 200, { incidents: incidents.map((i) => ({ id: i.id, service: i.service, state: i.state, reason: i.reason, onsetAt: i.onsetAt, openedAt: i.openedAt, expiresAt: i.approval?.expiresAt ?? null, suspect: i.correlation?.suspect?.deployment.id ?? null, runbookHash: i.runbook?.hash ?? null, executedActions: i.steps.length, mutedBy: i.mutes.map((m) => m.id) })) });
     return true;
   }
+  if (await handleFollowUp(deps, req, res, path)) return true;
   const m = /^\/api\/incidents\/([^/]+)(?:\/(approve|reject))?$/.exec(path);
   if (!m) return false;
   const id = decodeSegment(m[1] ?? '');

@@ -82,7 +82,9 @@ export class BedrockStub {
           this.guardrailCalls.push({ guardrailId: g[1] ?? '', version: g[2] ?? '', body });
           const txt = (body.content ?? []).map((c: any) => c.text?.text ?? '').join('\n');
           const v = this.guardrail(txt);
-          return send(200, { action: v.action, actionReason: v.reason ?? (v.action === 'NONE' ? 'No action.' : 'Guardrail blocked.'), outputs: [], assessments: [], usage: { topicPolicyUnits: 1, contentPolicyUnits: 1, wordPolicyUnits: 0, sensitiveInformationPolicyUnits: 0, sensitiveInformationPolicyFreeUnits: 0, contextualGroundingPolicyUnits: 0 } });
+          // Billed like Bedrock: one text unit per started 1,000 characters, per configured policy (content and topics here).
+          const units = Math.max(1, Math.ceil(txt.length / 1000));
+          return send(200, { action: v.action, actionReason: v.reason ?? (v.action === 'NONE' ? 'No action.' : 'Guardrail blocked.'), outputs: [], assessments: [], usage: { topicPolicyUnits: units, contentPolicyUnits: units, wordPolicyUnits: 0, sensitiveInformationPolicyUnits: 0, sensitiveInformationPolicyFreeUnits: 0, contextualGroundingPolicyUnits: 0 } });
         }
         const m = /^\/model\/(.+)\/converse$/.exec(path);
         if (req.method !== 'POST' || !m) return send(404, { message: `no route ${req.method} ${path}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });

@@ -20,7 +20,7 @@ describe('incident lifecycle', () => {
   });
 
   it('terminal states go nowhere', () => {
-    expect([...TERMINAL_STATES].sort()).toEqual(['expired', 'needs_human', 'rejected', 'resolved', 'superseded', 'withdrawn']);
+    expect([...TERMINAL_STATES].sort()).toEqual(['closed', 'expired', 'needs_human', 'rejected', 'resolved', 'superseded', 'withdrawn']);
     for (const t of TERMINAL_STATES) for (const s of INCIDENT_STATES) expect(canTransition(t, s)).toBe(false);
   });
 
