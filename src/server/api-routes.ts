@@ -38,6 +38,12 @@ const silenceBody = z.strictObject({
   as: z.string().max(100).optional(),
 });
 
+/** Refuses a named approver the policy does not know, naming the ones it does (issue 15 bug 6). */
+function requireKnownApprover(deps: ServerDeps, as: string | undefined): void {
+  if (as === undefined || Object.prototype.hasOwnProperty.call(deps.policy.doc.approvers, as)) return;
+  throw new HttpError(403, `${as} is not an approver (known: ${Object.keys(deps.policy.doc.approvers).sort().join(', ')})`);
+}
+
 /** The approver behind the request's bearer token; 401 without a known one. */
 function approverOf(deps: ServerDeps, req: IncomingMessage): string {
   const approver = approverForToken(deps.policy.doc.approvers, bearerToken(req));
@@ -77,9 +83,10 @@ async function handleSilences(deps: ServerDeps, req: IncomingMessage, res: Serve
       return true;
     }
     if (req.method !== 'POST') throw new HttpError(405, 'use GET or POST');
-    const author = approverOf(deps, req);
     const parsed = silenceBody.safeParse(await readJson(req));
     if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    requireKnownApprover(deps, parsed.data.as);
+    const author = approverOf(deps, req);
     if (parsed.data.as !== undefined && parsed.data.as !== author) throw new HttpError(403, `this token belongs to ${author}, not ${parsed.data.as}`);
     const { service, metric, reason } = parsed.data;
     const s = await muteHttp(() => addSilence(deps.store, deps.policy, { service, ...(metric !== undefined ? { metric } : {}), for: parsed.data.for, reason, author }, now));
@@ -114,10 +121,11 @@ export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: Ser
   }
   if (req.method !== 'POST') throw new HttpError(405, 'use POST');
   if (!tokensAllowed(deps.policy.doc.server.albOidc)) throw new HttpError(403, TOKENS_OFF);
-  const approver = approverForToken(deps.policy.doc.approvers, bearerToken(req));
-  if (!approver) throw new HttpError(401, 'unknown or missing approver token (Authorization: Bearer …)');
   const parsed = decisionBody.safeParse(await readJson(req));
   if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  requireKnownApprover(deps, parsed.data.as);
+  const approver = approverForToken(deps.policy.doc.approvers, bearerToken(req));
+  if (!approver) throw new HttpError(401, 'unknown or missing approver token (Authorization: Bearer …)');
   if (parsed.data.as !== undefined && parsed.data.as !== approver) throw new HttpError(403, `this token belongs to ${approver}, not ${parsed.data.as}`);
   const verdict = m[2] === 'approve' ? 'approve' : 'reject';
   if (verdict === 'reject' && !parsed.data.reason) throw new HttpError(400, 'a reject needs a reason');

@@ -8,6 +8,8 @@ import { decodeSegment, HttpError, readForm, sendHtml } from './http.js';
 import { IdentityResolver, type Identity } from './identity.js';
 import { renderIncidentPage, type DecisionForm, type QuorumView } from './render/incident-page.js';
 import { renderListPage } from './render/list-page.js';
+import { approveCommands, canStillApprove } from './render/approve-command.js';
+import { demoApprovers } from '../approval/demo-token.js';
 import { esc, layout } from './render/html.js';
 import type { ServerDeps } from './server.js';
 
@@ -37,8 +39,10 @@ export async function renderIncident(deps: ServerDeps, req: IncomingMessage, res
   const decisions = await deps.store.listDecisions(id);
   const audit = await deps.store.listAudit({ incidentId: id });
   let quorum: QuorumView | null = null;
+  let commands: string[] = [];
   if (inc.approval && inc.runbook) {
     const rules = approvalRules(deps.policy, inc.runbook.risk, inc.approval.escalated);
+    commands = approveCommands((who) => deps.approveCommand(inc.id, who), canStillApprove(inc, decisions, rules.eligible), demoApprovers(deps.policy.doc.approvers));
     const q = evaluateQuorum(inc.approval, decisions, rules);
     quorum = { approvedBy: q.approvedBy, needed: q.needed, eligible: [...rules.eligible].sort(), ignored: q.ignored.map((x) => ({ approver: x.decision.approver, at: x.decision.at, why: x.why })) };
   }
@@ -50,7 +54,7 @@ export async function renderIncident(deps: ServerDeps, req: IncomingMessage, res
     now: deps.clock.now(),
     quorum,
     csrf: inc.state === 'awaiting_approval' && !o.hideForm ? csrf.token : null,
-    approveCommand: inc.state === 'awaiting_approval' && o.form?.kind !== 'email' ? deps.approveCommand(inc.id) : null,
+    approveCommand: inc.state === 'awaiting_approval' && o.form?.kind !== 'email' ? commands : null,
     ...(o.notice !== undefined ? { notice: o.notice } : {}),
     ...(o.form ? { form: o.form } : {}),
   });
