@@ -25,8 +25,11 @@ export async function incidentDetail(deps: ServerDeps, id: string): Promise<Reco
   return {
     incident: inc,
     decisions,
-    quorum: quorum ? { approvedBy: quorum.approvedBy, needed: quorum.needed, met: quorum.met } : null,
+    quorum: quorum ? { approvedBy: quorum.approvedBy, needed: quorum.needed, met: quorum.met, ignored: quorum.ignored.map((x) => ({ approver: x.decision.approver, at: x.decision.at, why: x.why })) } : null,
     executedActions: inc.steps.filter((s) => s.status !== 'handed_to_human').length,
+    now: deps.clock.now(),
+    // The daemon's clock: in the demo it is virtual, and a client shows it as such.
+    clock: { now: deps.clock.now(), virtual: deps.policy.doc.cloud.kind === 'sim' },
   };
 }
 
@@ -107,8 +110,18 @@ export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: Ser
   if (req.method === 'GET' && path === '/api/incidents') {
     const state = url.searchParams.get('state');
     if (state !== null && !isIncidentState(state)) throw new HttpError(400, `unknown state "${state}"`);
-    const incidents = await deps.store.listIncidents(state ? { states: [state] } : {});
-    sendJson(res, 200, { incidents: incidents.map((i) => ({ id: i.id, service: i.service, state: i.state, reason: i.reason, onsetAt: i.onsetAt, openedAt: i.openedAt, expiresAt: i.approval?.expiresAt ?? null, suspect: i.correlation?.suspect?.deployment.id ?? null, runbookHash: i.runbook?.hash ?? null, executedActions: i.steps.length, mutedBy: i.mutes.map((m) => m.id) })) });
+    const service = url.searchParams.get('service');
+    const incidents = await deps.store.listIncidents({ ...(state ? { states: [state] } : {}), ...(service ? { service } : {}) });
+    sendJson(res, 200, { incidents: incidents.map((i) => ({ id: i.id, service: i.service, state: i.state, reason: i.reason, onsetAt: i.onsetAt, openedAt: i.openedAt, expiresAt: i.approval?.expiresAt ?? null, suspect: i.correlation?.suspect?.deployment.id ?? null, runbookHash: i.runbook?.hash ?? null, executedActions: i.steps.length, mutedBy: i.mutes.map((m) => m.id), mutes: i.mutes.map((m) => ({ id: m.id, kind: m.kind, by: m.by, reason: m.reason, until: m.until })) })) });
+    return true;
+  }
+  const au = /^\/api\/incidents\/([^/]+)\/audit$/.exec(path);
+  if (au) {
+    if (req.method !== 'GET') throw new HttpError(405, 'use GET');
+    const id = decodeSegment(au[1] ?? '');
+    if (!(await deps.store.getIncident(id))) throw new HttpError(404, `no incident ${id}`);
+    // The incident's whole trail, and the check of the whole chain it is part of.
+    sendJson(res, 200, { records: await deps.store.listAudit({ incidentId: id }), verification: await deps.store.verifyAudit() });
     return true;
   }
   const m = /^\/api\/incidents\/([^/]+)(?:\/(approve|reject))?$/.exec(path);

@@ -4,6 +4,7 @@ import { ABSORBING_STATES } from '../../incident/grouping.js';
 import { TERMINAL_STATES } from '../../incident/lifecycle.js';
 import type { AuditRecord } from '../../store/store.js';
 import { renderChart } from './chart.js';
+import { buildTimeline, timelineSection } from './timeline.js';
 import { esc, fmtRemaining, fmtTime, layout, STATE_LABEL } from './html.js';
 
 /** How the decision form identifies the person. */
@@ -56,6 +57,7 @@ export function renderIncidentPage(v: IncidentView): string {
     evidenceSection(i),
     runbookSection(i),
     stepsSection(i),
+    timelineSection(buildTimeline({ incident: i, decisions: v.decisions, audit: v.audit, ...(v.quorum?.ignored ? { ignored: v.quorum.ignored } : {}) })),
     decisionsSection(v),
     auditSection(v.audit, i.id),
   ];
