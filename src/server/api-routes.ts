@@ -7,6 +7,7 @@ import { isIncidentState } from '../incident/lifecycle.js';
 import { bearerToken, decodeSegment, HttpError, readJson, sendJson } from './http.js';
 import { tokensAllowed, TOKENS_OFF } from './identity.js';
 import type { ServerDeps } from './server.js';
+import { clockView } from './web-routes.js';
 import { MuteError, windowBounds } from '../mute/mutes.js';
 import { addSilence, expireSilence, listSilences } from '../mute/silences.js';
 
@@ -29,7 +30,7 @@ export async function incidentDetail(deps: ServerDeps, id: string): Promise<Reco
     executedActions: inc.steps.filter((s) => s.status !== 'handed_to_human').length,
     now: deps.clock.now(),
     // The daemon's clock: in the demo it is virtual, and a client shows it as such.
-    clock: { now: deps.clock.now(), virtual: deps.policy.doc.cloud.kind === 'sim' },
+    clock: { now: deps.clock.now(), ...clockView(deps) },
   };
 }
 

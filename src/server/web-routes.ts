@@ -11,6 +11,7 @@ import { renderListPage } from './render/list-page.js';
 import { approveCommands, canStillApprove } from './render/approve-command.js';
 import { demoApprovers } from '../approval/demo-token.js';
 import { esc, layout } from './render/html.js';
+import { LIVE_SCRIPT } from './render/live-script.js';
 import type { ServerDeps } from './server.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>;
@@ -57,8 +58,15 @@ export async function renderIncident(deps: ServerDeps, req: IncomingMessage, res
     approveCommand: inc.state === 'awaiting_approval' && o.form?.kind !== 'email' ? commands : null,
     ...(o.notice !== undefined ? { notice: o.notice } : {}),
     ...(o.form ? { form: o.form } : {}),
+    clock: clockView(deps),
   });
   sendHtml(res, o.status ?? 200, html, csrf.setCookie ? { 'set-cookie': csrf.setCookie } : {});
+}
+
+/** The daemon's clock as the page shows it: the demo's is virtual, `speed` times real time. */
+export function clockView(deps: ServerDeps): { virtual: boolean; speed: number } {
+  const c = deps.policy.doc.cloud;
+  return c.kind === 'sim' ? { virtual: true, speed: c.speed } : { virtual: false, speed: 1 };
 }
 
 function resolverFor(deps: ServerDeps, opts: WebOptions): IdentityResolver {
@@ -70,6 +78,11 @@ function resolverFor(deps: ServerDeps, opts: WebOptions): IdentityResolver {
  * identified approver: the ALB's verified OIDC identity when present, an approver token otherwise.
  */
 export async function handleWeb(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, path: string, opts: WebOptions = {}): Promise<boolean> {
+  if (req.method === 'GET' && path === '/assets/live.js') {
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    res.end(LIVE_SCRIPT);
+    return true;
+  }
   if (req.method === 'GET' && (path === '/' || path === '/incidents')) {
     sendHtml(res, 200, renderListPage(await deps.store.listIncidents({ limit: 200 }), deps.clock.now()));
     return true;

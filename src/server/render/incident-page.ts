@@ -40,6 +40,22 @@ export interface IncidentView {
   readonly notice?: string;
   /** Which decision form to show (default: approver token). */
   readonly form?: DecisionForm;
+  /** The daemon's clock: virtual (the demo's, `speed` virtual ms per wall ms) or the wall clock. */
+  readonly clock?: { readonly virtual: boolean; readonly speed: number };
+}
+
+/** Time left, in wall-clock words; on a virtual clock both, labelled ("35 min virtual ≈ 35 s real"). */
+export function remainingText(ms: number, clock: IncidentView['clock']): string {
+  if (!clock?.virtual || ms <= 0) return fmtRemaining(ms);
+  return `${fmtRemaining(ms)} virtual ≈ ${fmtRemaining(ms / clock.speed)} real`;
+}
+
+/** What the live script compares to see whether the page is stale. */
+export const liveSignature = (i: Incident, decisions: readonly Decision[]): string => `${i.state}/${i.version}/${decisions.length}`;
+
+function liveAnchor(v: IncidentView): string {
+  const i = v.incident;
+  return `<div id="live" hidden data-incident="${esc(i.id)}" data-now="${esc(v.now)}" data-expires="${esc(i.state === 'awaiting_approval' ? (i.approval?.expiresAt ?? 0) : 0)}" data-speed="${esc(v.clock?.speed ?? 1)}" data-virtual="${v.clock?.virtual ? 'true' : 'false'}" data-signature="${esc(liveSignature(i, v.decisions))}"></div><script src="/assets/live.js" defer></script>`;
 }
 
 /** The incident page: what happened, the suspect and why, the evidence, the runbook, decisions. Pure. */
@@ -60,6 +76,7 @@ export function renderIncidentPage(v: IncidentView): string {
     timelineSection(buildTimeline({ incident: i, decisions: v.decisions, audit: v.audit, ...(v.quorum?.ignored ? { ignored: v.quorum.ignored } : {}) })),
     decisionsSection(v),
     auditSection(v.audit, i.id),
+    liveAnchor(v),
   ];
   return layout(i.id, parts.join('\n'));
 }
@@ -79,7 +96,7 @@ function approvalBox(v: IncidentView): string {
   const canStill = q?.eligible?.filter((n) => !decided.has(n) && !a.excludedApprovers.includes(n)) ?? [];
   const form = v.csrf ? decisionForm(v, v.csrf) : '';
   return `<section id="approval"><h2>Approval needed</h2>
-<p class="big">${q ? `<span id="approvals-count">${esc(q.approvedBy.length)} of ${esc(q.needed)} approvals</span> · <strong id="still-needed">${esc(still)} more needed</strong> · ` : ''}<span id="remaining">${esc(fmtRemaining(left))}</span> left (expires ${esc(fmtTime(a.expiresAt))}; if nobody decides, nothing runs)</p>
+<p class="big">${q ? `<span id="approvals-count">${esc(q.approvedBy.length)} of ${esc(q.needed)} approvals</span> · <strong id="still-needed">${esc(still)} more needed</strong> · ` : ''}<span id="remaining">${esc(remainingText(left, v.clock))}</span> left (expires ${esc(fmtTime(a.expiresAt))}${v.clock?.virtual ? ` on the demo's virtual clock, ${esc(v.clock.speed)}× real time` : ''}; if nobody decides, nothing runs)</p>
 ${approvedLine}${q?.eligible ? `<p class="muted" id="can-approve">Can still approve: ${canStill.length ? esc(canStill.join(', ')) : 'nobody (ask for escalation)'}.</p>` : ''}
 <p class="muted">Risk <span class="risk-${esc(i.runbook.risk)}">${esc(i.runbook.risk)}</span> · runbook <code>${esc(i.runbook.hash.slice(0, 19))}</code>${a.excludedApprovers.length ? ` · may not approve: ${esc(a.excludedApprovers.join(', '))} (triggered the suspect deployment)` : ''}</p>
 ${actionPreview(i)}
@@ -257,7 +274,7 @@ function auditSection(audit: readonly AuditRecord[], id: string): string {
   const tail = new Set(audit.slice(-AUDIT_TAIL).map((a) => a.seq));
   const shown = audit.filter((a) => tail.has(a.seq) || KEY_AUDIT.test(a.kind));
   const cut = audit.length - shown.length;
-  const rows = shown.map((a) => `<tr><td>${esc(a.seq)}</td><td>${esc(fmtTime(a.at))}</td><td>${esc(a.kind)}</td><td>${esc(a.actor)}</td><td><code class="audit-data">${esc(clip(JSON.stringify(a.data), 300))}</code></td></tr>`);
+  const rows = shown.map((a) => `<tr><td>${esc(a.seq)}</td><td class="when">${esc(fmtTime(a.at))}</td><td>${esc(a.kind)}</td><td>${esc(a.actor)}</td><td><code class="audit-data">${esc(clip(JSON.stringify(a.data), 300))}</code></td></tr>`);
   const note = cut > 0 ? `<p class="muted" id="audit-cut">Showing ${esc(shown.length)} of ${esc(audit.length)} records: every state change, decision, reminder and step, and the latest ${esc(AUDIT_TAIL)}. ${esc(cut)} left out; the whole trail: <a href="/api/incidents/${encodeURIComponent(id)}/audit">/api/incidents/${esc(id)}/audit</a> or <code>cloudops show ${esc(id)} --record</code>.</p>` : `<p class="muted" id="audit-cut">All ${esc(audit.length)} records.</p>`;
   return `<section id="audit"><h2>Audit trail</h2>${note}<table class="audit"><tr><th>#</th><th>when</th><th>what</th><th>who</th><th>details</th></tr>${rows.join('')}</table></section>`;
 }

@@ -19,6 +19,8 @@ export interface TimelineInput {
   readonly ignored?: readonly { readonly approver: string; readonly at: number; readonly why: string }[];
 }
 
+const RANK: Readonly<Record<TimelineEntry['kind'], number>> = { detected: 0, signal: 1, muted: 2, state: 3, drafted: 4, proposed: 5, reminder: 6, decision: 7, refused: 8, step: 9, verification: 10 };
+
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 const label = (s: string): string => STATE_LABEL[s] ?? s;
 
@@ -30,9 +32,10 @@ const label = (s: string): string => STATE_LABEL[s] ?? s;
  */
 export function buildTimeline(v: TimelineInput): TimelineEntry[] {
   const i = v.incident;
-  const out: TimelineEntry[] = [];
-  const add = (at: number | null | undefined, kind: TimelineEntry['kind'], text: string): void => {
-    if (typeof at === 'number' && Number.isFinite(at)) out.push({ at, kind, text });
+  const out: (TimelineEntry & { readonly rank: number })[] = [];
+  const add = (at: number | null | undefined, kind: TimelineEntry['kind'], text: string, final = false, rank?: number): void => {
+    // At the same instant the story's order decides: drafting before the proposal, approved after the decisions, the end last.
+    if (typeof at === 'number' && Number.isFinite(at)) out.push({ at, kind, text, rank: final ? 99 : (rank ?? RANK[kind]) });
   };
   add(i.onsetAt, 'detected', `anomaly began: ${i.signals.map((s) => `${s.metricName} went ${s.direction}`).join(', ') || 'no signal recorded'}`);
   add(i.openedAt, 'detected', `incident opened for service ${i.service}`);
@@ -57,7 +60,7 @@ export function buildTimeline(v: TimelineInput): TimelineEntry[] {
       transitions.add(to);
       // Proposal and steps have entries of their own; other moves are the story's turns.
       if (to === 'awaiting_approval' || to === 'executing' || to === 'verifying') continue;
-      add(r.at, 'state', `${label(to)}${r.data['reason'] ? `: ${str(r.data['reason'])}` : ''}`);
+      add(r.at, 'state', `${label(to)}${r.data['reason'] ? `: ${str(r.data['reason'])}` : ''}`, TERMINAL_STATES.has(to as Incident['state']), to === 'drafting' ? undefined : RANK.decision + 0.5);
     }
   }
   if (reminders === 0 && a && a.remindersSent > 0) add(a.requestedAt, 'reminder', `${a.remindersSent} reminder${a.remindersSent === 1 ? '' : 's'} sent (times not in the audit shown)`);
@@ -74,8 +77,8 @@ export function buildTimeline(v: TimelineInput): TimelineEntry[] {
   }
   if (i.verification) add(i.verification.startedAt, 'verification', `verification started: ${i.verification.healthyPolls} healthy poll${i.verification.healthyPolls === 1 ? '' : 's'} so far, deadline ${fmtTime(i.verification.deadline)}`);
   // The final state, when the audit given did not carry the move into it (cut, or an old record).
-  if (TERMINAL_STATES.has(i.state) && !transitions.has(i.state)) add(i.updatedAt, 'state', `${label(i.state)}: ${i.reason}`);
-  return out.sort((x, y) => x.at - y.at);
+  if (TERMINAL_STATES.has(i.state) && !transitions.has(i.state)) add(i.updatedAt, 'state', `${label(i.state)}: ${i.reason}`, true);
+  return out.sort((x, y) => x.at - y.at || x.rank - y.rank).map(({ at, kind, text }) => ({ at, kind, text }));
 }
 
 /** Timeline lines for a terminal: `2026-11-02 08:14:00Z  decision  alice approved …`. */
@@ -86,7 +89,7 @@ export function timelineText(entries: readonly TimelineEntry[]): string[] {
 /** The timeline as an HTML section (on the incident page). */
 export function timelineSection(entries: readonly TimelineEntry[]): string {
   if (entries.length === 0) return '';
-  const rows = entries.map((e) => `<tr class="tl tl-${esc(e.kind)}"><td>${esc(fmtTime(e.at))}</td><td>${esc(e.kind)}</td><td>${esc(e.text)}</td></tr>`);
+  const rows = entries.map((e) => `<tr class="tl tl-${esc(e.kind)}"><td class="when">${esc(fmtTime(e.at))}</td><td>${esc(e.kind)}</td><td>${esc(e.text)}</td></tr>`);
   return `<section id="timeline"><h2>Timeline</h2><table><tr><th>when</th><th>what</th><th></th></tr>${rows.join('')}</table></section>`;
 }
 
