@@ -10,7 +10,7 @@ import { SystemClock, VirtualClock, abortableTimeout } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/logger.js';
 import { INCIDENT_STATES } from './incident/lifecycle.js';
-import type { PipelineMetrics } from './pipeline/metrics.js';
+import { registerIncidentMetrics, type PipelineMetrics } from './pipeline/metrics.js';
 import { readiness } from './pipeline/readiness.js';
 import { RunState } from './pipeline/run-state.js';
 import { runSchedule } from './pipeline/schedule.js';
@@ -112,6 +112,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     logger.warn({ stage: 'start', dataDir: join(storePath, '..') }, 'the scenario had played to its end: starting it again from the beginning with fresh state');
   }
   const store = openStore(policy, storePath);
+  registerIncidentMetrics(registry, store);
   let sns: SNSClient | null = null;
   const world = buildWorld(policy, {
     store,
