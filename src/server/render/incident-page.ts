@@ -76,7 +76,8 @@ export function renderIncidentPage(v: IncidentView): string {
     timelineSection(buildTimeline({ incident: i, decisions: v.decisions, audit: v.audit, ...(v.quorum?.ignored ? { ignored: v.quorum.ignored } : {}) })),
     decisionsSection(v),
     auditSection(v.audit, i.id),
-    liveAnchor(v),
+    // An email-link page carries no script at all: a mail scanner rendering it runs nothing.
+    v.form?.kind === 'email' ? '' : liveAnchor(v),
   ];
   return layout(i.id, parts.join('\n'));
 }
