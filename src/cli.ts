@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import type { Incident } from './incident/incident.js';
 import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { sha256Hex } from './approval/approver-tokens.js';
@@ -10,7 +9,7 @@ import { openStore } from './compose.js';
 import { DynamoStore } from './store/dynamo-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { AUDIT_KEY_ENV, auditKeyFrom } from './store/audit-chain.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { runUntilSignalled, demoToken } from './daemon.js';
 import { errorMessage } from './core/errors.js';
 import { policyJsonSchema } from './policy/json-schema.js';
@@ -19,11 +18,25 @@ import { join, resolve, isAbsolute } from 'node:path';
 import { registerBacktest } from './backtest/backtest-command.js';
 import { registerMcp } from './mcp/mcp-command.js';
 import { registerFollowUps } from './cli/follow-up-commands.js';
+import { showText, type IncidentDetail } from './cli/show-text.js';
+import { decisionRecord } from './server/render/decision-record.js';
+import { buildTimeline, timelineMarkdown } from './server/render/timeline.js';
+import type { AuditRecord, AuditVerification } from './store/store.js';
 
 /** The `cloudops` command. Everything except `run`, `validate`, `schema` and `audit` talks to the daemon over HTTP. */
 const program = new Command('cloudops')
   .description('Watches CloudWatch, names the deployment that broke a service, and runs a fix only when people approve it.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .version(packageVersion(), '-V, --version', 'print the version');
+
+/** The package version (src/cli.ts and dist/cli.js both sit one level below package.json). */
+function packageVersion(): string {
+  try {
+    return String((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown');
+  } catch {
+    return 'unknown';
+  }
+}
 
 const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const fail = (message: string, code = 1): never => {
@@ -72,15 +85,18 @@ program
 program
   .command('validate <file>')
   .description('check a policy file and the runbooks it names; prints FILE:LINE:COL: path: message for each problem and exits 2')
-  .action((file: string) => {
+  .option('--json', 'machine-readable output: { valid, errors | counts }')
+  .action((file: string, o: { json?: boolean }) => {
     try {
       const { policy, templates } = loadRunnablePolicy(file);
       const doc = policy.doc;
+      if (o.json) return out(JSON.stringify({ file, valid: true, services: Object.keys(doc.services).length, metrics: doc.metrics.length, approvers: Object.keys(doc.approvers).length, runbooks: templates.length }));
       out(`${file}: valid (${Object.keys(doc.services).length} services, ${doc.metrics.length} metrics, ${Object.keys(doc.approvers).length} approvers, ${templates.length} runbooks)`);
       out(effectiveSafety(policy));
     } catch (err) {
       if (err instanceof PolicyInvalidError) {
-        process.stderr.write(`${err.message}\n`);
+        if (o.json) out(JSON.stringify({ file, valid: false, errors: err.errors }));
+        else process.stderr.write(`${err.message}\n`);
         process.exit(2);
       }
       fail(errorMessage(err));
@@ -90,43 +106,54 @@ program
 program
   .command('schema')
   .description('print the policy JSON Schema (config/policy.schema.json is generated from it)')
+  .option('--json', 'accepted for symmetry: the schema is JSON')
   .action(() => out(JSON.stringify(policyJsonSchema(), null, 2)));
 
 program
   .command('incidents')
-  .description('list incidents')
+  .description('list incidents, newest first')
   .option('--json', 'machine-readable output')
+  .option('--state <state>', 'only incidents in this state (e.g. awaiting_approval, resolved)')
+  .option('--service <name>', 'only incidents of this service')
   .addOption(urlOption())
-  .action(async (o: { json?: boolean; url: string }) => {
-    const body = await api(o.url, '/api/incidents');
+  .action(async (o: { json?: boolean; url: string; state?: string; service?: string }) => {
+    const q = new URLSearchParams({ ...(o.state ? { state: o.state } : {}), ...(o.service ? { service: o.service } : {}) }).toString();
+    const body = await api(o.url, `/api/incidents${q ? `?${q}` : ''}`);
     if (o.json) return out(JSON.stringify(body, null, 2));
     const rows = (body['incidents'] as Record<string, unknown>[]) ?? [];
-    if (rows.length === 0) return out('no incidents');
-    for (const r of rows) out(`${String(r['id']).padEnd(34)} ${String(r['service']).padEnd(14)} ${STATE_LABEL[String(r['state'])] ?? String(r['state'])}   actions run: ${String(r['executedActions'])}`);
+    if (rows.length === 0) return out(o.state || o.service ? 'no incidents match' : 'no incidents');
+    for (const r of rows) {
+      const mutes = (r['mutes'] as { id: string; by: string; reason: string; until: number }[] | undefined) ?? [];
+      const muted = mutes.length ? `   muted: ${mutes.map((m) => `${m.id} by ${m.by} (${m.reason}) until ${new Date(m.until).toISOString()}`).join('; ')}` : '';
+      out(`${String(r['id']).padEnd(34)} ${String(r['service']).padEnd(14)} ${STATE_LABEL[String(r['state'])] ?? String(r['state'])}   actions run: ${String(r['executedActions'])}${muted}`);
+    }
   });
 
 program
   .command('show <id>')
-  .description('show one incident')
+  .description('show one incident: suspect, evidence, runbook, decisions, what ran, timeline')
   .option('--json', 'machine-readable output')
+  .option('--markdown', 'a postmortem in Markdown: summary and timeline')
+  .option('--record', "the auditor's decision record, ending with the audit chain check")
   .addOption(urlOption())
-  .action(async (id: string, o: { json?: boolean; url: string }) => {
-    const body = await api(o.url, `/api/incidents/${encodeURIComponent(id)}`);
-    if (o.json) return out(JSON.stringify(body, null, 2));
-    const inc = body['incident'] as Incident;
-    out(`${inc.id}  ${STATE_LABEL[inc.state] ?? inc.state}\n  ${inc.reason}`);
-    const s = inc.correlation?.suspect;
-    out(s ? `  suspect: ${s.deployment.pipeline} ${s.deployment.id}: ${s.reasons.join('; ')}` : `  suspect: none${inc.correlation ? ` (${inc.correlation.verdict})` : ''}`);
-    if (inc.runbook) {
-      out(`  runbook: ${inc.runbook.title} [${inc.runbook.risk} risk] ${inc.runbook.hash}`);
-      inc.runbook.steps.forEach((st, n) => out(`    ${n + 1}. ${st.action}: ${st.description}`));
+  .action(async (id: string, o: { json?: boolean; markdown?: boolean; record?: boolean; url: string }) => {
+    const path = `/api/incidents/${encodeURIComponent(id)}`;
+    const body = (await api(o.url, path)) as unknown as IncidentDetail;
+    const trail = (await api(o.url, `${path}/audit`)) as unknown as { records: AuditRecord[]; verification: AuditVerification };
+    const ignored = body.quorum?.ignored ? { ignored: body.quorum.ignored } : {};
+    if (o.record) {
+      const lines = decisionRecord({ incident: body.incident, decisions: body.decisions, audit: trail.records, verification: trail.verification, ...ignored });
+      if (o.json) out(JSON.stringify({ ...body, audit: trail.records, verification: trail.verification }, null, 2));
+      else out(lines.join('\n'));
+      if (!trail.verification.ok) process.exit(1);
+      return;
     }
-    const q = body['quorum'] as { approvedBy: string[]; needed: number } | null;
-    if (q && inc.state === 'awaiting_approval' && inc.approval) out(`  approvals: ${q.approvedBy.length} of ${q.needed}; expires ${new Date(inc.approval.expiresAt).toISOString()}`);
-    out(`  actions run: ${String(body['executedActions'])}`);
+    if (o.markdown) return out(timelineMarkdown({ incident: body.incident, decisions: body.decisions, audit: trail.records, ...ignored }));
+    if (o.json) return out(JSON.stringify({ ...body, timeline: buildTimeline({ incident: body.incident, decisions: body.decisions, audit: trail.records, ...ignored }) }, null, 2));
+    out(showText(body, trail.records).join('\n'));
   });
 
-const decide = (verdict: 'approve' | 'reject') => async (id: string, o: { as: string; url: string; reason?: string }): Promise<void> => {
+const decide = (verdict: 'approve' | 'reject') => async (id: string, o: { as: string; url: string; reason?: string; json?: boolean }): Promise<void> => {
   const token = process.env['CLOUDOPS_TOKEN'] ?? demoToken(o.as);
   const detail = await api(o.url, `/api/incidents/${encodeURIComponent(id)}`);
   const inc = detail['incident'] as { runbook?: { hash: string; title: string } | null; state: string };
@@ -136,11 +163,12 @@ const decide = (verdict: 'approve' | 'reject') => async (id: string, o: { as: st
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ runbookHash: inc.runbook?.hash, as: o.as, ...(o.reason ? { reason: o.reason } : {}) }),
   });
+  if (o.json) return out(JSON.stringify(body, null, 2));
   out(`${o.as}: ${verdict} recorded for "${inc.runbook?.title ?? ''}" (${String(body['outcome'])}); incident is now ${STATE_LABEL[String(body['state'])] ?? String(body['state'])}`);
 };
 
-program.command('approve <id>').description('approve the runbook of an incident').requiredOption('--as <name>', 'approver name').addOption(urlOption()).action(decide('approve'));
-program.command('reject <id>').description('reject the runbook of an incident').requiredOption('--as <name>', 'approver name').requiredOption('--reason <text>', 'why').addOption(urlOption()).action(decide('reject'));
+program.command('approve <id>').description('approve the runbook of an incident').requiredOption('--as <name>', 'approver name').option('--json', 'machine-readable output').addOption(urlOption()).action(decide('approve'));
+program.command('reject <id>').description('reject the runbook of an incident').requiredOption('--as <name>', 'approver name').requiredOption('--reason <text>', 'why').option('--json', 'machine-readable output').addOption(urlOption()).action(decide('reject'));
 
 const tokenFor = (as: string): string => process.env['CLOUDOPS_TOKEN'] ?? demoToken(as);
 const silence = program.command('silence').description('silences: keep an anomaly recorded but quiet (no proposal, no notification) for a while');
@@ -152,13 +180,15 @@ silence
   .requiredOption('--for <duration>', 'how long, e.g. 30m, 2h, 1d (at most 14d)')
   .requiredOption('--reason <text>', 'why (shown on the incidents it mutes)')
   .requiredOption('--as <name>', 'approver name (the token is CLOUDOPS_TOKEN, else the demo token)')
+  .option('--json', 'machine-readable output')
   .addOption(urlOption())
-  .action(async (o: { service: string; metric?: string; for: string; reason: string; as: string; url: string }) => {
+  .action(async (o: { service: string; metric?: string; for: string; reason: string; as: string; url: string; json?: boolean }) => {
     const body = await api(o.url, '/api/silences', {
       method: 'POST',
       headers: { authorization: `Bearer ${tokenFor(o.as)}`, 'content-type': 'application/json' },
       body: JSON.stringify({ service: o.service, ...(o.metric ? { metric: o.metric } : {}), for: o.for, reason: o.reason, as: o.as }),
     });
+    if (o.json) return out(JSON.stringify(body, null, 2));
     const s = body['silence'] as { id: string; endsAt: number };
     out(`${s.id}: ${o.service}${o.metric ? `/${o.metric}` : ''} silenced until ${new Date(s.endsAt).toISOString()} by ${o.as}`);
   });
@@ -181,17 +211,21 @@ silence
   .command('expire <id>')
   .description('end a silence now')
   .requiredOption('--as <name>', 'approver name')
+  .option('--json', 'machine-readable output')
   .addOption(urlOption())
-  .action(async (id: string, o: { as: string; url: string }) => {
-    await api(o.url, `/api/silences/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { authorization: `Bearer ${tokenFor(o.as)}` } });
+  .action(async (id: string, o: { as: string; url: string; json?: boolean }) => {
+    const body = await api(o.url, `/api/silences/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { authorization: `Bearer ${tokenFor(o.as)}` } });
+    if (o.json) return out(JSON.stringify(body, null, 2));
     out(`${id}: expired by ${o.as}`);
   });
 
 program
   .command('token')
   .description('make a new approver token: give the token to the approver, put its sha256 in the policy')
-  .action(() => {
+  .option('--json', 'machine-readable output')
+  .action((o: { json?: boolean }) => {
     const token = randomBytes(32).toString('base64url');
+    if (o.json) return out(JSON.stringify({ token, tokenSha256: sha256Hex(token) }));
     out(`token:        ${token}\ntokenSha256:  ${sha256Hex(token)}`);
   });
 
@@ -202,7 +236,8 @@ audit
   .option('--policy <file>', 'the policy whose store to check', 'config/demo.yaml')
   .option('--db <file>', 'the SQLite file (instead of --policy)')
   .option('--data-dir <dir>', 'as given to run')
-  .action(async (o: { policy: string; db?: string; dataDir?: string }) => {
+  .option('--json', 'machine-readable output')
+  .action(async (o: { policy: string; db?: string; dataDir?: string; json?: boolean }) => {
     let file = o.db;
     let store: SqliteStore | DynamoStore;
     let where: string;
@@ -235,6 +270,10 @@ audit
       throw err;
     } finally {
       await store.close();
+    }
+    if (o.json) {
+      out(JSON.stringify({ store: where, ...v }));
+      process.exit(v.ok ? 0 : v.cannotVerify ? 2 : 1);
     }
     if (v.ok) {
       const anchor = { signed: 'head anchored by a signed checkpoint', unsigned: `head anchored by an UNSIGNED checkpoint (set ${AUDIT_KEY_ENV} so a rewritten checkpoint is caught too)`, empty: 'empty store, no incidents' }[v.anchor];

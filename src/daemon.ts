@@ -11,13 +11,13 @@ import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/logger.js';
 import { INCIDENT_STATES } from './incident/lifecycle.js';
 import { LeaderElector } from './pipeline/leader.js';
-import { planSpendMetrics, registerLeaderMetrics, type PipelineMetrics } from './pipeline/metrics.js';
+import { planSpendMetrics, registerIncidentMetrics, registerLeaderMetrics, type PipelineMetrics } from './pipeline/metrics.js';
 import { pipelineSettings } from './pipeline/settings.js';
 import { readiness } from './pipeline/readiness.js';
 import { RunState } from './pipeline/run-state.js';
 import { runSchedule } from './pipeline/schedule.js';
 import { Watcher } from './pipeline/watcher.js';
-import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
+import { approvalRules, compilePolicy, type CompiledPolicy } from './policy/compile.js';
 import { loadPolicyFile } from './policy/load.js';
 import type { Planner } from './runbook/planner.js';
 import { assertRunbooksRunnable } from './runbook/catalog.js';
@@ -26,6 +26,8 @@ import { approvalWebRoutes } from './server/email-routes.js';
 import { createHttpServer, listen, type ServerDeps } from './server/server.js';
 import { mcpDepsFrom } from './mcp/mcp-deps.js';
 import { mcpHttpRoute } from './mcp/mcp-http.js';
+import { approveCommands, canStillApprove } from './server/render/approve-command.js';
+import { demoApprovers } from './approval/demo-token.js';
 import { slackFromPolicy } from './server/slack-routes.js';
 import { leaseOwnerId, ownerCertainlyDead } from './store/lease-owner.js';
 import type { Store } from './store/store.js';
@@ -64,8 +66,7 @@ export interface Daemon {
  */
 const MIN_READY_AGE_MS = 10_000;
 
-/** Where the CLI finds the demo token for an approver when CLOUDOPS_TOKEN is unset (documented in config/demo.yaml). */
-export const demoToken = (approver: string): string => `demo-token-${approver}`;
+export { demoToken } from './approval/demo-token.js';
 
 /**
  * The composition root: policy → store (once) → world (sim or AWS, chosen in compose.ts) with the
@@ -86,7 +87,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const run = new RunState('starting');
 
   let publicUrl = doc.server.publicUrl ?? '';
-  const approveCommand = (id: string): string => `npm run cloudops -- approve ${id} --as <approver>${publicUrl && !publicUrl.endsWith(':8080') ? ` --url ${publicUrl}` : ''}`;
+  const approveCommand = (id: string, approver: string): string => `npm run cloudops -- approve ${id} --as ${approver}${publicUrl && !publicUrl.endsWith(':8080') ? ` --url ${publicUrl}` : ''}`;
+  const demo = demoApprovers(doc.approvers);
+  /** The runnable approve commands for an incident's current request (issue 15 bug 5). */
+  const approveLines = async (s: Store, id: string): Promise<string[]> => {
+    const inc = await s.getIncident(id);
+    if (!inc?.approval || !inc.runbook) return [];
+    const rules = approvalRules(policy, inc.runbook.risk, inc.approval.escalated);
+    return approveCommands((who) => approveCommand(id, who), canStillApprove(inc, await s.listDecisions(id), rules.eligible), demo);
+  };
   // Secrets are checked before anything is opened: a missing one stops the start with the variable's name.
   const slack = slackFromPolicy(policy, { logger });
   const emailCfg = doc.notify.email;
@@ -127,6 +136,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     logger,
   });
   registerLeaderMetrics(registry, () => leader.status());
+  registerIncidentMetrics(registry, store);
   let sns: SNSClient | null = null;
   const world = buildWorld(policy, {
     store,
@@ -140,7 +150,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     ...(opts.planner ? { planner: opts.planner } : {}),
     notifiers: ({ store: s, clock }) => {
       const out: Notifier[] = [];
-      if (doc.notify.console) out.push(new ConsoleNotifier(approveCommand));
+      if (doc.notify.console) out.push(new ConsoleNotifier((id) => approveLines(s, id)));
       if (slack) {
         slack.notifier.attach(s, clock);
         out.push(slack.notifier);

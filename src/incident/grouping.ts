@@ -187,3 +187,25 @@ export function stillDeviating(sig: Signal, value: number): boolean {
 export function allCleared(inc: Incident): boolean {
   return inc.signals.length > 0 && inc.signals.every((s) => s.clearedAt !== null);
 }
+
+/**
+ * Ends the signals still open on an incident that is over and owns nothing any more (resolved,
+ * withdrawn, superseded): grouping no longer tracks it, so without this they would read "ongoing"
+ * for ever. Absorbing states keep theirs: grouping clears them when the metric recovers. Mutates `inc`.
+ */
+export function endOpenSignals(inc: Incident, at: EpochMs): void {
+  if (ABSORBING_STATES.has(inc.state)) return;
+  for (const s of inc.signals) if (s.clearedAt === null) s.clearedAt = Math.max(at, s.lastAnomalousAt) as EpochMs;
+}
+
+/**
+ * Whether two versions of an incident's signals differ in more than liveness: a signal added, cleared,
+ * or a new peak. A change in `lastAnomalousAt` alone is a heartbeat, not news.
+ */
+export function signalsChanged(before: readonly Signal[], after: readonly Signal[]): boolean {
+  if (before.length !== after.length) return true;
+  return after.some((a, n) => {
+    const b = before[n];
+    return !b || b.metricId !== a.metricId || b.clearedAt !== a.clearedAt || b.peakScore !== a.peakScore || b.startedAt !== a.startedAt;
+  });
+}

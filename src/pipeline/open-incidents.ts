@@ -1,5 +1,5 @@
 import { earliest, type EpochMs } from '../core/time.js';
-import { groupEvents, GROUPING_STATES, type MetricEvent, type PendingSignal } from '../incident/grouping.js';
+import { groupEvents, GROUPING_STATES, signalsChanged, type MetricEvent, type PendingSignal } from '../incident/grouping.js';
 import type { Incident, Signal } from '../incident/incident.js';
 import { describeMute, groupMutes, muteRecords } from '../mute/mutes.js';
 import { muteSources } from '../mute/silences.js';
@@ -41,27 +41,60 @@ export function newIncident(id: string, service: string, signals: readonly Signa
 /** Signals waiting for their minimum duration, kept between cycles. */
 const PENDING_KEY = 'grouping:pending';
 
+/**
+ * The newest anomalous time of each open signal, per incident and metric, when it moved on since the
+ * incident was last written. A signal that merely stays anomalous is a heartbeat: it is kept here (so
+ * clearing still waits clear_after from the real last anomaly) instead of writing the incident and an
+ * audit record every poll (issue 15 bug 3). The incident is written, and audited, when its signals change.
+ */
+const LIVENESS_KEY = 'grouping:liveness';
+type Liveness = Record<string, Record<string, number>>;
+
+/** The stored incidents with the liveness kept beside them laid over their open signals. */
+function withLiveness(open: readonly Incident[], live: Liveness): Incident[] {
+  return open.map((inc) => {
+    const l = live[inc.id];
+    if (!l) return inc;
+    const copy = structuredClone(inc);
+    for (const s of copy.signals) {
+      const t = l[s.metricId];
+      if (s.clearedAt === null && t !== undefined && t > s.lastAnomalousAt) s.lastAnomalousAt = t as EpochMs;
+    }
+    return copy;
+  });
+}
+
 /** Groups this cycle's events into incidents: updates open ones, opens new ones. */
 export async function openIncidents(deps: PipelineDeps, ctx: CycleContext, events: readonly MetricEvent[]): Promise<void> {
   const { store, policy } = deps;
   // Open incidents, and ended ones that still own an active problem (see ABSORBING_STATES).
-  const open = (await store.listIncidents({ states: GROUPING_STATES, limit: 500 }));
+  const stored = await store.listIncidents({ states: GROUPING_STATES, limit: 500 });
+  const liveIn = (await store.getValue<Liveness>(LIVENESS_KEY)) ?? {};
+  const open = withLiveness(stored, liveIn);
   const pending = (await store.getValue<PendingSignal[]>(PENDING_KEY)) ?? [];
   // History read on the first cycle (or after a long outage) teaches the detectors but opens nothing:
   // an anomaly older than group_interval is no longer news.
   // New error templates in the logs are signals too (log-watch.ts), grouped beside the metric events.
   const fresh = [...events, ...(await watchLogs(deps, ctx))].filter((e) => !e.anomalous || e.t >= ctx.now - policy.groupIntervalMs);
   const result = groupEvents(open, fresh, { groupIntervalMs: policy.groupIntervalMs, clearAfterMs: policy.clearAfterMs }, pending);
-  await store.setValue(PENDING_KEY, result.pending);
   const now = ctx.now;
+  // Liveness of incidents still grouped carries over; a written incident holds its own.
+  const liveOut: Liveness = Object.fromEntries(Object.entries(liveIn).filter(([id]) => stored.some((i) => i.id === id)));
   for (const updated of result.updated) {
     const before = open.find((i) => i.id === updated.id);
-    if (!before) continue;
-    await saveIncident(store, before, now, 'watcher', 'incident.signals', (next) => {
+    const base = stored.find((i) => i.id === updated.id);
+    if (!before || !base) continue;
+    if (!signalsChanged(base.signals, updated.signals)) {
+      liveOut[updated.id] = Object.fromEntries(updated.signals.filter((s) => s.clearedAt === null).map((s) => [s.metricId, s.lastAnomalousAt]));
+      continue;
+    }
+    await saveIncident(store, base, now, 'watcher', 'incident.signals', (next) => {
       next.signals = updated.signals;
       next.onsetAt = earliest(...updated.signals.map((s) => s.startedAt));
-    }, { signals: updated.signals.map((s) => ({ metric: s.metricId, cleared: s.clearedAt !== null })) });
+    }, { signals: updated.signals.map((s) => ({ metric: s.metricId, cleared: s.clearedAt !== null, ...(s.clearedAt !== null ? { clearedAt: s.clearedAt } : {}), peak: s.peakValue })) });
+    delete liveOut[updated.id];
   }
+  await store.setValues({ [PENDING_KEY]: result.pending, [LIVENESS_KEY]: liveOut });
   if (result.newSignals.size === 0) return;
   const all = await store.listIncidents({ limit: 10_000 });
   const ids = new Set(all.map((i) => i.id));

@@ -1,6 +1,7 @@
 import type { EpochMs } from '../core/time.js';
 import type { Incident } from '../incident/incident.js';
-import { transition, type IncidentState } from '../incident/lifecycle.js';
+import { endOpenSignals } from '../incident/grouping.js';
+import { TERMINAL_STATES, transition, type IncidentState } from '../incident/lifecycle.js';
 import type { LeaseFence } from '../store/lease.js';
 import type { Store } from '../store/store.js';
 import { nextVersion } from '../store/store.js';
@@ -24,6 +25,8 @@ export async function moveIncident(
   next.state = transition(inc.state, to);
   next.reason = reason;
   patch?.(next);
+  // An incident that ends takes its open signals with it (issue 15 bug 1): they stop being "ongoing".
+  if (TERMINAL_STATES.has(to)) endOpenSignals(next, at);
   await store.updateIncident(next, { at, incidentId: inc.id, kind: 'incident.transition', actor, data: { from: inc.state, to, reason, ...data } });
   return next;
 }

@@ -60,7 +60,12 @@ export function parsePolicy(text: string, file = '<policy>'): PolicyDoc {
     throw new PolicyInvalidError(capErrors(sortErrors(errors), file));
   };
 
-  const syntax = doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.code}` }));
+  const spans = doc.errors.length > 0 ? nodeSpans(doc.contents, [], []) : [];
+  // Placing is linear in the document, so only the errors that can be listed are placed.
+  const syntax = doc.errors.map((e, n) => {
+    const where = n <= MAX_LISTED_ERRORS ? syntaxErrorSite(spans, e.pos[0], at) : { pos: at(e.pos[0]), path: '' };
+    return { file, ...where.pos, path: where.path, message: `YAML: ${e.message.split('\n')[0] ?? e.code}` };
+  });
   const duplicates = duplicateKeys(doc).map((offset) => ({ file, ...at(offset), path: '', message: 'YAML: Map keys must be unique' }));
   if (syntax.length + duplicates.length > 0) fail([...syntax, ...duplicates]);
   let raw: unknown;
@@ -126,6 +131,43 @@ function duplicateKeys(doc: Document): number[] {
     },
   });
   return out;
+}
+
+interface NodeSpan {
+  readonly path: string;
+  readonly start: number;
+  readonly end: number;
+  /** A quoted scalar or a flow collection: something a missing quote or bracket leaves open. */
+  readonly closable: boolean;
+}
+
+/** Every value node with its key path and source range, depth first. */
+function nodeSpans(node: unknown, path: readonly string[], out: NodeSpan[]): NodeSpan[] {
+  const range = (node as { range?: [number, number, number] } | null)?.range;
+  const closable = isScalar(node) ? node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' : Boolean((node as { flow?: boolean } | null)?.flow);
+  if (range) out.push({ path: path.join('.'), start: range[0], end: range[1], closable });
+  if (isMap(node)) {
+    for (const p of node.items) nodeSpans(p.value, [...path, isScalar(p.key) ? String(p.key.value) : '?'], out);
+  } else if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items)) {
+    (node as { items: unknown[] }).items.forEach((item, n) => nodeSpans(item, [...path, String(n)], out));
+  }
+  return out;
+}
+
+/**
+ * Where to report a YAML syntax error, and under which key. The parser notices an unclosed quote or
+ * bracket only where the next line (or the file) begins; the mistake is where that construct opened,
+ * so an error at a line start is moved to the start of the innermost value that runs up to it.
+ */
+function syntaxErrorSite(spans: readonly NodeSpan[], offset: number, at: (o: number) => { line: number; col: number }): { pos: { line: number; col: number }; path: string } {
+  const here = at(offset);
+  let inner: NodeSpan | undefined;
+  for (const s of spans) {
+    if (s.start < offset && offset <= s.end && (!inner || s.start >= inner.start)) inner = s;
+  }
+  if (!inner) return { pos: here, path: '' };
+  const opened = at(inner.start);
+  return { pos: inner.closable && here.col === 1 && opened.line < here.line ? opened : here, path: inner.path };
 }
 
 /** The first alias that cannot be resolved, else the first alias of all (an alias bomb), else the start. */

@@ -7,6 +7,7 @@ import { isIncidentState } from '../incident/lifecycle.js';
 import { bearerToken, decodeSegment, HttpError, readJson, sendJson } from './http.js';
 import { tokensAllowed, TOKENS_OFF } from './identity.js';
 import type { ServerDeps } from './server.js';
+import { clockView } from './web-routes.js';
 import { MuteError, windowBounds } from '../mute/mutes.js';
 import { addSilence, expireSilence, listSilences } from '../mute/silences.js';
 import { handleFollowUp } from './follow-up-route.js';
@@ -26,8 +27,11 @@ export async function incidentDetail(deps: ServerDeps, id: string): Promise<Reco
   return {
     incident: inc,
     decisions,
-    quorum: quorum ? { approvedBy: quorum.approvedBy, needed: quorum.needed, met: quorum.met } : null,
+    quorum: quorum ? { approvedBy: quorum.approvedBy, needed: quorum.needed, met: quorum.met, ignored: quorum.ignored.map((x) => ({ approver: x.decision.approver, at: x.decision.at, why: x.why })) } : null,
     executedActions: inc.steps.filter((s) => s.status !== 'handed_to_human').length,
+    now: deps.clock.now(),
+    // The daemon's clock: in the demo it is virtual, and a client shows it as such.
+    clock: { now: deps.clock.now(), ...clockView(deps) },
   };
 }
 
@@ -38,6 +42,12 @@ const silenceBody = z.strictObject({
   reason: z.string().max(500),
   as: z.string().max(100).optional(),
 });
+
+/** Refuses a named approver the policy does not know, naming the ones it does (issue 15 bug 6). */
+function requireKnownApprover(deps: ServerDeps, as: string | undefined): void {
+  if (as === undefined || Object.prototype.hasOwnProperty.call(deps.policy.doc.approvers, as)) return;
+  throw new HttpError(403, `${as} is not an approver (known: ${Object.keys(deps.policy.doc.approvers).sort().join(', ')})`);
+}
 
 /** The approver behind the request's bearer token; 401 without a known one. */
 function approverOf(deps: ServerDeps, req: IncomingMessage): string {
@@ -78,9 +88,10 @@ async function handleSilences(deps: ServerDeps, req: IncomingMessage, res: Serve
       return true;
     }
     if (req.method !== 'POST') throw new HttpError(405, 'use GET or POST');
-    const author = approverOf(deps, req);
     const parsed = silenceBody.safeParse(await readJson(req));
     if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    requireKnownApprover(deps, parsed.data.as);
+    const author = approverOf(deps, req);
     if (parsed.data.as !== undefined && parsed.data.as !== author) throw new HttpError(403, `this token belongs to ${author}, not ${parsed.data.as}`);
     const { service, metric, reason } = parsed.data;
     const s = await muteHttp(() => addSilence(deps.store, deps.policy, { service, ...(metric !== undefined ? { metric } : {}), for: parsed.data.for, reason, author }, now));
@@ -101,8 +112,18 @@ export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: Ser
   if (req.method === 'GET' && path === '/api/incidents') {
     const state = url.searchParams.get('state');
     if (state !== null && !isIncidentState(state)) throw new HttpError(400, `unknown state "${state}"`);
-    const incidents = await deps.store.listIncidents(state ? { states: [state] } : {});
-    sendJson(res, 200, { incidents: incidents.map((i) => ({ id: i.id, service: i.service, state: i.state, reason: i.reason, onsetAt: i.onsetAt, openedAt: i.openedAt, expiresAt: i.approval?.expiresAt ?? null, suspect: i.correlation?.suspect?.deployment.id ?? null, runbookHash: i.runbook?.hash ?? null, executedActions: i.steps.length, mutedBy: i.mutes.map((m) => m.id) })) });
+    const service = url.searchParams.get('service');
+    const incidents = await deps.store.listIncidents({ ...(state ? { states: [state] } : {}), ...(service ? { service } : {}) });
+    sendJson(res, 200, { incidents: incidents.map((i) => ({ id: i.id, service: i.service, state: i.state, reason: i.reason, onsetAt: i.onsetAt, openedAt: i.openedAt, expiresAt: i.approval?.expiresAt ?? null, suspect: i.correlation?.suspect?.deployment.id ?? null, runbookHash: i.runbook?.hash ?? null, executedActions: i.steps.length, mutedBy: i.mutes.map((m) => m.id), mutes: i.mutes.map((m) => ({ id: m.id, kind: m.kind, by: m.by, reason: m.reason, until: m.until })) })) });
+    return true;
+  }
+  const au = /^\/api\/incidents\/([^/]+)\/audit$/.exec(path);
+  if (au) {
+    if (req.method !== 'GET') throw new HttpError(405, 'use GET');
+    const id = decodeSegment(au[1] ?? '');
+    if (!(await deps.store.getIncident(id))) throw new HttpError(404, `no incident ${id}`);
+    // The incident's whole trail, and the check of the whole chain it is part of.
+    sendJson(res, 200, { records: await deps.store.listAudit({ incidentId: id }), verification: await deps.store.verifyAudit() });
     return true;
   }
   if (await handleFollowUp(deps, req, res, path)) return true;
@@ -116,10 +137,11 @@ export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: Ser
   }
   if (req.method !== 'POST') throw new HttpError(405, 'use POST');
   if (!tokensAllowed(deps.policy.doc.server.albOidc)) throw new HttpError(403, TOKENS_OFF);
-  const approver = approverForToken(deps.policy.doc.approvers, bearerToken(req));
-  if (!approver) throw new HttpError(401, 'unknown or missing approver token (Authorization: Bearer …)');
   const parsed = decisionBody.safeParse(await readJson(req));
   if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  requireKnownApprover(deps, parsed.data.as);
+  const approver = approverForToken(deps.policy.doc.approvers, bearerToken(req));
+  if (!approver) throw new HttpError(401, 'unknown or missing approver token (Authorization: Bearer …)');
   if (parsed.data.as !== undefined && parsed.data.as !== approver) throw new HttpError(403, `this token belongs to ${approver}, not ${parsed.data.as}`);
   const verdict = m[2] === 'approve' ? 'approve' : 'reject';
   if (verdict === 'reject' && !parsed.data.reason) throw new HttpError(400, 'a reject needs a reason');

@@ -77,7 +77,8 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
 export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string | string[]> = {}): void {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'",
+    // script-src and connect-src 'self': the page's live update (/assets/live.js polling /api/…).
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'",
     ...SECURITY_HEADERS,
     ...headers,
   });

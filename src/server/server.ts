@@ -21,7 +21,8 @@ export interface ServerDeps {
   readonly registry: Registry;
   /** Ready when a cycle ran recently and nothing is shutting down. */
   readonly ready: () => { ok: boolean; why: string; role?: 'leader' | 'follower' };
-  readonly approveCommand: (incidentId: string) => string;
+  /** The terminal command with which `approver` approves the incident. */
+  readonly approveCommand: (incidentId: string, approver: string) => string;
   /** Extra route handlers (Slack interactions, email links): return true when handled. */
   readonly extraRoutes?: readonly ((req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>)[];
 }

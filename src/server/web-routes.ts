@@ -8,7 +8,10 @@ import { decodeSegment, HttpError, readForm, sendHtml } from './http.js';
 import { IdentityResolver, type Identity } from './identity.js';
 import { renderIncidentPage, type DecisionForm, type QuorumView } from './render/incident-page.js';
 import { renderListPage } from './render/list-page.js';
+import { approveCommands, canStillApprove } from './render/approve-command.js';
+import { demoApprovers } from '../approval/demo-token.js';
 import { esc, layout } from './render/html.js';
+import { LIVE_SCRIPT } from './render/live-script.js';
 import type { ServerDeps } from './server.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, path: string, url: URL) => Promise<boolean>;
@@ -37,8 +40,10 @@ export async function renderIncident(deps: ServerDeps, req: IncomingMessage, res
   const decisions = await deps.store.listDecisions(id);
   const audit = await deps.store.listAudit({ incidentId: id });
   let quorum: QuorumView | null = null;
+  let commands: string[] = [];
   if (inc.approval && inc.runbook) {
     const rules = approvalRules(deps.policy, inc.runbook.risk, inc.approval.escalated);
+    commands = approveCommands((who) => deps.approveCommand(inc.id, who), canStillApprove(inc, decisions, rules.eligible), demoApprovers(deps.policy.doc.approvers));
     const q = evaluateQuorum(inc.approval, decisions, rules);
     quorum = { approvedBy: q.approvedBy, needed: q.needed, eligible: [...rules.eligible].sort(), ignored: q.ignored.map((x) => ({ approver: x.decision.approver, at: x.decision.at, why: x.why })) };
   }
@@ -50,11 +55,18 @@ export async function renderIncident(deps: ServerDeps, req: IncomingMessage, res
     now: deps.clock.now(),
     quorum,
     csrf: inc.state === 'awaiting_approval' && !o.hideForm ? csrf.token : null,
-    approveCommand: inc.state === 'awaiting_approval' && o.form?.kind !== 'email' ? deps.approveCommand(inc.id) : null,
+    approveCommand: inc.state === 'awaiting_approval' && o.form?.kind !== 'email' ? commands : null,
     ...(o.notice !== undefined ? { notice: o.notice } : {}),
     ...(o.form ? { form: o.form } : {}),
+    clock: clockView(deps),
   });
   sendHtml(res, o.status ?? 200, html, csrf.setCookie ? { 'set-cookie': csrf.setCookie } : {});
+}
+
+/** The daemon's clock as the page shows it: the demo's is virtual, `speed` times real time. */
+export function clockView(deps: ServerDeps): { virtual: boolean; speed: number } {
+  const c = deps.policy.doc.cloud;
+  return c.kind === 'sim' ? { virtual: true, speed: c.speed } : { virtual: false, speed: 1 };
 }
 
 function resolverFor(deps: ServerDeps, opts: WebOptions): IdentityResolver {
@@ -66,6 +78,11 @@ function resolverFor(deps: ServerDeps, opts: WebOptions): IdentityResolver {
  * identified approver: the ALB's verified OIDC identity when present, an approver token otherwise.
  */
 export async function handleWeb(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, path: string, opts: WebOptions = {}): Promise<boolean> {
+  if (req.method === 'GET' && path === '/assets/live.js') {
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    res.end(LIVE_SCRIPT);
+    return true;
+  }
   if (req.method === 'GET' && (path === '/' || path === '/incidents')) {
     sendHtml(res, 200, renderListPage(await deps.store.listIncidents({ limit: 200 }), deps.clock.now()));
     return true;

@@ -33,7 +33,7 @@ const EXPECTED: Record<string, string[]> = {
   'unknown-service': ['6:5: services.checkout: service "checkout" has no metric watching it', '10:14: metrics.0.service: unknown service "chekout" (known: checkout)'],
   'unknown-top-key': ['2:1: retention: unknown key "retention"'],
   'wrong-version': ['1:10: version: Invalid input: expected 1'],
-  'yaml-syntax': ['19:1: (root): YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+  'yaml-syntax': ['18:11: groups.oncall: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
   'aws-no-ttl': ['20:3: approval.ttl: required for cloud.kind: aws (write it out; a default here could weaken safety)'],
   'aws-truncated-safety': ['31:3: safety.killSwitchParameter: required for cloud.kind: aws (write it out; a default here could weaken safety; null = no SSM kill switch)', '31:3: safety.maxActionsPerHour: required for cloud.kind: aws (write it out; a default here could weaken safety)'],
   'demo-token-on-aws': ['16:47: approvers.bob.tokenSha256: this is the hash of the public demo token "demo-token-bob"; make a new one with `cloudops token`'],

@@ -114,7 +114,7 @@ export async function approvalServer(o: { withAlb?: boolean; allowTokens?: boole
     logger: h.deps.logger,
     registry: new Registry(),
     ready: () => ({ ok: true, why: 'test' }),
-    approveCommand: (id: string) => `npm run cloudops -- approve ${id} --as <approver>`,
+    approveCommand: (id: string, who: string) => `npm run cloudops -- approve ${id} --as ${who}`,
   };
   const deps: ServerDeps = { ...base, extraRoutes: approvalWebRoutes(base, { linkSecret: LINK_SECRET, alb: alb ? { ...ALB, allowTokens: o.allowTokens ?? false } : null, ...(alb ? { jwksCache: alb.jwksCache } : {}) }) };
   const server: Server = createHttpServer(deps);

@@ -100,10 +100,10 @@ describe('the incident page (pure render)', () => {
 
 describe('renderChart (pure)', () => {
   const points = Array.from({ length: 61 }, (_, i) => ({ t: i * 60_000, v: i > 50 ? 40 : 2 }));
-  it('shades the anomaly window, marks the suspect in purple and other deployments in grey, labels inside the frame', () => {
+  it('shades the anomaly window, marks the suspect in purple and other deployments in grey, labels in the band above the plot', () => {
     const svg = renderChart({ title: '5xx', points, anomaly: { start: 51 * 60_000, end: 70 * 60_000 }, deployments: [{ id: 'aaaaaaaa-1', at: 10 * 60_000 }, { id: 'bbbbbbbb-2', at: 59 * 60_000 }], suspectId: 'bbbbbbbb-2', expected: 2 });
-    expect(svg).toMatch(/<rect class="anomaly" x="[\d.]+" y="12" width="[\d.]+"/);
-    expect(svg).toContain('<g class="deployment" data-id="aaaaaaaa-1"><line x1="204.7" x2="204.7" y1="12" y2="192" stroke="#8896a6"');
+    expect(svg).toMatch(/<rect class="anomaly" x="[\d.]+" y="36" width="[\d.]+"/);
+    expect(svg).toContain('<g class="deployment" data-id="aaaaaaaa-1"><line x1="204.7" x2="204.7" y1="4" y2="192" stroke="#8896a6"');
     expect(svg).toMatch(/<g class="deployment suspect" data-id="bbbbbbbb-2">.*stroke="#6f42c1".*text-anchor="end">suspect deploy bbbbbbbb</);
     expect(svg).toContain('stroke-dasharray="4 4"');
     expect(renderChart({ title: 'x', points: points.slice(0, 1), anomaly: null, deployments: [] })).toContain('No datapoints');

@@ -8,7 +8,8 @@ import { terminalText } from '../../core/sanitize.js';
 export class ConsoleNotifier implements Notifier {
   readonly channel = 'console';
   constructor(
-    private readonly approveCommand: (incidentId: string) => string,
+    /** The runnable approve command(s) for an incident: one, or one per approver who can still approve. */
+    private readonly approveCommand: (incidentId: string) => string | readonly string[] | Promise<string | readonly string[]>,
     private readonly write: (text: string) => void = (t) => void process.stdout.write(t),
   ) {}
 
@@ -16,8 +17,10 @@ export class ConsoleNotifier implements Notifier {
     // Titles and texts carry commit messages and log lines: no terminal escape reaches the terminal.
     const lines = [`── ${terminalText(a.title)}`, `   ${terminalText(a.text)}`, `   ${terminalText(a.url)}`];
     if (a.kind === 'proposal' || a.kind === 'reminder') {
-      lines.push(`   approve: ${terminalText(this.approveCommand(a.incidentId))}`);
-      lines.push(`   reject:  ${terminalText(this.approveCommand(a.incidentId).replace(' approve ', ' reject '))} --reason "…"`);
+      const got = await this.approveCommand(a.incidentId);
+      const commands = typeof got === 'string' ? [got] : got;
+      for (const c of commands) lines.push(`   approve: ${terminalText(c)}`);
+      if (commands[0] !== undefined) lines.push(`   reject:  ${terminalText(commands[0].replace(' approve ', ' reject '))} --reason "why"`);
     }
     this.write(`\n${lines.join('\n')}\n\n`);
   }

@@ -41,8 +41,8 @@ header{background:#1b2a41;color:#fff;padding:10px 24px}header a{color:#fff;text-
 main{max-width:1040px;margin:0 auto;padding:16px 24px}
 section{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:12px 18px;margin:12px 0}
 h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:6px 0 10px}
-table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:6px 8px;border-bottom:1px solid #eceef1;vertical-align:top}
-code,pre{font:13px ui-monospace,Menlo,Consolas,monospace;background:#f1f3f5;border-radius:4px;padding:1px 4px}pre{padding:8px;white-space:pre-wrap}
+table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:6px 8px;border-bottom:1px solid #eceef1;vertical-align:top;overflow-wrap:break-word}td.when{white-space:nowrap}
+code,pre{font:13px ui-monospace,Menlo,Consolas,monospace;background:#f1f3f5;border-radius:4px;padding:1px 4px}pre{padding:8px;white-space:pre-wrap;overflow-wrap:anywhere}code.audit-data,.params code{word-break:break-all}svg{max-width:100%;height:auto}
 .state{display:inline-block;border-radius:12px;padding:2px 10px;font-size:13px;font-weight:600;background:#e8eaed}
 .s-awaiting_approval{background:#fff3cd;color:#7a5b00}.s-resolved{background:#d1f2dc;color:#0c5a2a}
 .s-expired,.s-rejected,.s-withdrawn,.s-superseded{background:#eceef1;color:#444}.s-needs_human,.s-failed,.s-not_recovered{background:#fde2e1;color:#8a1c17}

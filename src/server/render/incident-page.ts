@@ -1,7 +1,10 @@
 import { safeHttpUrl } from '../../core/sanitize.js';
 import type { Decision, Incident } from '../../incident/incident.js';
+import { ABSORBING_STATES } from '../../incident/grouping.js';
+import { TERMINAL_STATES } from '../../incident/lifecycle.js';
 import type { AuditRecord } from '../../store/store.js';
 import { renderChart } from './chart.js';
+import { buildTimeline, timelineSection } from './timeline.js';
 import { esc, fmtRemaining, fmtTime, layout, STATE_LABEL } from './html.js';
 
 /** How the decision form identifies the person. */
@@ -32,10 +35,27 @@ export interface IncidentView {
   readonly quorum: QuorumView | null;
   /** The CSRF token for the decision form (double-submit cookie); null hides the form. */
   readonly csrf: string | null;
-  readonly approveCommand: string | null;
+  /** Runnable commands that approve from a terminal: one, or one per approver who can still approve. */
+  readonly approveCommand: string | readonly string[] | null;
   readonly notice?: string;
   /** Which decision form to show (default: approver token). */
   readonly form?: DecisionForm;
+  /** The daemon's clock: virtual (the demo's, `speed` virtual ms per wall ms) or the wall clock. */
+  readonly clock?: { readonly virtual: boolean; readonly speed: number };
+}
+
+/** Time left, in wall-clock words; on a virtual clock both, labelled ("35 min virtual ≈ 35 s real"). */
+export function remainingText(ms: number, clock: IncidentView['clock']): string {
+  if (!clock?.virtual || ms <= 0) return fmtRemaining(ms);
+  return `${fmtRemaining(ms)} virtual ≈ ${fmtRemaining(ms / clock.speed)} real`;
+}
+
+/** What the live script compares to see whether the page is stale. */
+export const liveSignature = (i: Incident, decisions: readonly Decision[]): string => `${i.state}/${i.version}/${decisions.length}`;
+
+function liveAnchor(v: IncidentView): string {
+  const i = v.incident;
+  return `<div id="live" hidden data-incident="${esc(i.id)}" data-now="${esc(v.now)}" data-expires="${esc(i.state === 'awaiting_approval' ? (i.approval?.expiresAt ?? 0) : 0)}" data-speed="${esc(v.clock?.speed ?? 1)}" data-virtual="${v.clock?.virtual ? 'true' : 'false'}" data-signature="${esc(liveSignature(i, v.decisions))}"></div><script src="/assets/live.js" defer></script>`;
 }
 
 /** The incident page: what happened, the suspect and why, the evidence, the runbook, decisions. Pure. */
@@ -45,6 +65,7 @@ export function renderIncidentPage(v: IncidentView): string {
     `<h1>${esc(i.id)} <span class="state s-${esc(i.state)}" id="state">${esc(STATE_LABEL[i.state] ?? i.state)}</span></h1>`,
     v.notice ? `<section role="status" id="notice"><strong>${esc(v.notice)}</strong></section>` : '',
     `<p class="muted">Service <strong>${esc(i.service)}</strong> · onset ${esc(fmtTime(i.onsetAt))} · opened ${esc(fmtTime(i.openedAt))} · ${esc(i.reason)}</p>`,
+    mutesSection(i, v.now),
     approvalBox(v),
     suspectSection(i),
     chartSection(i, v.now),
@@ -52,8 +73,11 @@ export function renderIncidentPage(v: IncidentView): string {
     evidenceSection(i),
     runbookSection(i),
     stepsSection(i),
+    timelineSection(buildTimeline({ incident: i, decisions: v.decisions, audit: v.audit, ...(v.quorum?.ignored ? { ignored: v.quorum.ignored } : {}) })),
     decisionsSection(v),
-    auditSection(v.audit),
+    auditSection(v.audit, i.id),
+    // An email-link page carries no script at all: a mail scanner rendering it runs nothing.
+    v.form?.kind === 'email' ? '' : liveAnchor(v),
   ];
   return layout(i.id, parts.join('\n'));
 }
@@ -73,12 +97,30 @@ function approvalBox(v: IncidentView): string {
   const canStill = q?.eligible?.filter((n) => !decided.has(n) && !a.excludedApprovers.includes(n)) ?? [];
   const form = v.csrf ? decisionForm(v, v.csrf) : '';
   return `<section id="approval"><h2>Approval needed</h2>
-<p class="big">${q ? `<span id="approvals-count">${esc(q.approvedBy.length)} of ${esc(q.needed)} approvals</span> · <strong id="still-needed">${esc(still)} more needed</strong> · ` : ''}<span id="remaining">${esc(fmtRemaining(left))}</span> left (expires ${esc(fmtTime(a.expiresAt))}; if nobody decides, nothing runs)</p>
+<p class="big">${q ? `<span id="approvals-count">${esc(q.approvedBy.length)} of ${esc(q.needed)} approvals</span> · <strong id="still-needed">${esc(still)} more needed</strong> · ` : ''}<span id="remaining">${esc(remainingText(left, v.clock))}</span> left (expires ${esc(fmtTime(a.expiresAt))}${v.clock?.virtual ? ` on the demo's virtual clock, ${esc(v.clock.speed)}× real time` : ''}; if nobody decides, nothing runs)</p>
 ${approvedLine}${q?.eligible ? `<p class="muted" id="can-approve">Can still approve: ${canStill.length ? esc(canStill.join(', ')) : 'nobody (ask for escalation)'}.</p>` : ''}
 <p class="muted">Risk <span class="risk-${esc(i.runbook.risk)}">${esc(i.runbook.risk)}</span> · runbook <code>${esc(i.runbook.hash.slice(0, 19))}</code>${a.excludedApprovers.length ? ` · may not approve: ${esc(a.excludedApprovers.join(', '))} (triggered the suspect deployment)` : ''}</p>
 ${actionPreview(i)}
 ${form}
-${v.approveCommand ? `<p class="muted">Or from a terminal: <code>${esc(v.approveCommand)}</code></p>` : ''}</section>`;
+${terminalCommands(v.approveCommand)}</section>`;
+}
+
+function terminalCommands(c: string | readonly string[] | null): string {
+  const lines = c === null ? [] : typeof c === 'string' ? [c] : c;
+  if (lines.length === 0) return '';
+  if (lines.length === 1) return `<p class="muted" id="approve-command">Or from a terminal: <code>${esc(lines[0])}</code></p>`;
+  return `<p class="muted">Or from a terminal, as the approver (with their token in CLOUDOPS_TOKEN):</p><pre id="approve-command">${esc(lines.join('\n'))}</pre>`;
+}
+
+/** Silences and maintenance windows that muted the incident: whose, why, until when. */
+function mutesSection(i: Incident, now: number): string {
+  if (i.mutes.length === 0) return '';
+  const rows = i.mutes.map(
+    (m) =>
+      `<tr class="mute"><td>${esc(m.kind)}</td><td><code>${esc(m.id)}</code></td><td>${esc(m.by)}</td><td class="mute-reason">${esc(m.reason)}</td><td>${esc(m.metrics.join(', '))}</td><td>${m.until > now ? `until ${esc(fmtTime(m.until))}` : `ended ${esc(fmtTime(m.until))}`}</td></tr>`,
+  );
+  const active = i.mutes.some((m) => m.until > now);
+  return `<section id="mutes"><h2>${active ? 'Muted' : 'Was muted'}</h2><p class="muted">${active ? 'Recorded but kept quiet: no proposal and no notification while a mute lasts.' : 'These mutes kept the incident quiet for a while.'}</p><table><tr><th>kind</th><th>id</th><th>by</th><th>reason</th><th>metrics</th><th>ends</th></tr>${rows.join('')}</table></section>`;
 }
 
 /**
@@ -172,8 +214,15 @@ function chartSection(i: Incident, now: number): string {
 
 function signalsSection(i: Incident): string {
   if (i.signals.length === 0) return '';
-  const rows = i.signals.map((s) => `<tr><td>${esc(s.metricName)}</td><td>${esc(s.direction)}</td><td>${esc(fmtTime(s.startedAt))}</td><td>${esc(round(s.peakValue))} (expected ${esc(round(s.expected))})</td><td>${s.clearedAt ? `cleared ${esc(fmtTime(s.clearedAt))}` : 'ongoing'}</td></tr>`);
+  const rows = i.signals.map((s) => `<tr><td>${esc(s.metricName)}</td><td>${esc(s.direction)}</td><td>${esc(fmtTime(s.startedAt))}</td><td>${esc(round(s.peakValue))} (expected ${esc(round(s.expected))})</td><td class="signal-now">${esc(signalNow(i, s))}</td></tr>`);
   return `<section id="signals"><h2>Signals</h2><table><tr><th>metric</th><th>went</th><th>since</th><th>peak</th><th>now</th></tr>${rows.join('')}</table></section>`;
+}
+
+/** Where a signal stands: cleared, or ongoing only while the incident is still open. */
+function signalNow(i: Incident, s: Incident['signals'][number]): string {
+  if (s.clearedAt !== null) return `cleared ${fmtTime(s.clearedAt)}`;
+  // Incidents stored before their end cleared the signals: not "ongoing", just no longer watched.
+  return TERMINAL_STATES.has(i.state) && !ABSORBING_STATES.has(i.state) ? `not watched since the incident ended (${STATE_LABEL[i.state] ?? i.state})` : 'ongoing';
 }
 
 function evidenceSection(i: Incident): string {
@@ -212,9 +261,24 @@ function decisionsSection(v: IncidentView): string {
   return `<section id="decisions"><h2>Decisions</h2>${ds.length ? `<table><tr><th>when</th><th>who</th><th>decision</th><th>channel</th><th>identity</th><th>runbook</th><th>counts?</th><th>reason</th></tr>${rows.join('')}</table>` : '<p class="muted">None yet.</p>'}</section>`;
 }
 
-function auditSection(audit: readonly AuditRecord[]): string {
-  const rows = audit.slice(-50).map((a) => `<tr><td>${esc(a.seq)}</td><td>${esc(fmtTime(a.at))}</td><td>${esc(a.kind)}</td><td>${esc(a.actor)}</td><td><code>${esc(JSON.stringify(a.data).slice(0, 300))}</code></td></tr>`);
-  return `<section id="audit"><h2>Audit trail</h2><table><tr><th>#</th><th>when</th><th>what</th><th>who</th><th>details</th></tr>${rows.join('')}</table></section>`;
+/** Records the page always shows, however long the trail: what opened, moved, decided or ran the incident. */
+const KEY_AUDIT = /^(incident\.opened|incident\.transition|incident\.muted|incident\.unmuted|decision\.|approval\.|step\.|authorize\.)/;
+/** How many of the latest other records the page shows. */
+export const AUDIT_TAIL = 30;
+
+/**
+ * The audit trail, never silently cut: every key record (opened, state changes, decisions, reminders,
+ * steps) and the latest AUDIT_TAIL others; when records are left out, the page says how many and where
+ * the whole trail is.
+ */
+function auditSection(audit: readonly AuditRecord[], id: string): string {
+  const tail = new Set(audit.slice(-AUDIT_TAIL).map((a) => a.seq));
+  const shown = audit.filter((a) => tail.has(a.seq) || KEY_AUDIT.test(a.kind));
+  const cut = audit.length - shown.length;
+  const rows = shown.map((a) => `<tr><td>${esc(a.seq)}</td><td class="when">${esc(fmtTime(a.at))}</td><td>${esc(a.kind)}</td><td>${esc(a.actor)}</td><td><code class="audit-data">${esc(clip(JSON.stringify(a.data), 300))}</code></td></tr>`);
+  const note = cut > 0 ? `<p class="muted" id="audit-cut">Showing ${esc(shown.length)} of ${esc(audit.length)} records: every state change, decision, reminder and step, and the latest ${esc(AUDIT_TAIL)}. ${esc(cut)} left out; the whole trail: <a href="/api/incidents/${encodeURIComponent(id)}/audit">/api/incidents/${esc(id)}/audit</a> or <code>cloudops show ${esc(id)} --record</code>.</p>` : `<p class="muted" id="audit-cut">All ${esc(audit.length)} records.</p>`;
+  return `<section id="audit"><h2>Audit trail</h2>${note}<table class="audit"><tr><th>#</th><th>when</th><th>what</th><th>who</th><th>details</th></tr>${rows.join('')}</table></section>`;
 }
 
+const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const round = (v: number): string => (Number.isFinite(v) ? String(Math.round(v * 1000) / 1000) : '?');
