@@ -33,7 +33,7 @@ describe('policy loading is linear in the size of the file', () => {
     const started = performance.now();
     const lines = problems(text);
     const elapsed = performance.now() - started;
-    expect(elapsed).toBeLessThan(3_000); // was 41 s (quadratic key lookups and duplicate-key check)
+    expect(elapsed).toBeLessThan(15_000); // was 41 s (quadratic key lookups and duplicate-key check); the bound leaves room for a loaded machine, the ratio test below pins linearity
     expect(lines).toHaveLength(MAX_LISTED_ERRORS + 1);
     expect(lines[0]).toBe('p.yaml:34:1: key0: unknown key "key0"');
     expect(lines.at(-1)).toMatch(/: \(root\): … and 19900 more problems$/);
@@ -57,7 +57,7 @@ describe('policy loading is linear in the size of the file', () => {
     const text = VALID.replace('services:\n', `services:\n  dup: { pipelines: [] }\n`) + `groups2:\n${keys}`.replace('groups2:', 'lol:') + 'services: {}\n';
     const started = performance.now();
     const lines = problems(text);
-    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(performance.now() - started).toBeLessThan(15_000);
     expect(lines).toEqual([expect.stringMatching(/^p\.yaml:\d+:1: \(root\): YAML: Map keys must be unique$/)]);
   });
 
