@@ -17,6 +17,7 @@ const PREFIX: Record<string, string> = {
   'client-sns': 'sns',
   'client-ecs': 'ecs',
   'client-ssm': 'ssm',
+  'client-lambda': 'lambda',
   'client-dynamodb': 'dynamodb',
   'client-bedrock-runtime': 'bedrock',
   'client-sts': 'sts',
@@ -27,6 +28,11 @@ const PREFIX: Record<string, string> = {
 const ACTION_OF: Record<string, string> = {
   'bedrock:Converse': 'bedrock:InvokeModel',
   'bedrock:ConverseStream': 'bedrock:InvokeModelWithResponseStream',
+};
+
+/** Actions a command needs besides its own when given certain parameters (StartAutomationExecution with Tags). */
+const IMPLIED: Record<string, readonly string[]> = {
+  'ssm:StartAutomationExecution': ['ssm:AddTagsToResource'],
 };
 
 function sourceFiles(dir: string): string[] {
@@ -56,7 +62,7 @@ export function commandsIn(text: string, file = '?'): string[] {
     const prefix = PREFIX[pkg];
     if (prefix === undefined) throw new Error(`${file}: no IAM prefix known for @aws-sdk/${pkg}; add it to this test`);
     const action = `${prefix}:${command.replace(/Command$/, '')}`;
-    out.push(ACTION_OF[action] ?? action);
+    out.push(ACTION_OF[action] ?? action, ...(IMPLIED[action] ?? []));
   }
   return out;
 }
