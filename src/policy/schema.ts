@@ -173,6 +173,12 @@ export const policySchema = z.strictObject({
   }),
   actions: z.record(z.string().regex(/^([a-z0-9]+\.[a-zA-Z0-9]+|manual)$/, 'expected service.action, e.g. codepipeline.rollback'), actionSchema),
   runbooks: z.strictObject({ dir: z.string().default('runbooks') }).prefault({}),
+  execution: z
+    .strictObject({
+      mode: z.enum(['live', 'shadow', 'dryRun']).default('live').describe('live: run approved steps; shadow: everything but the cloud call (each step shows "would have run" with its preview; read-only IAM suffices); dryRun: preview every step and stop'),
+      cooldown: durationIn('0s', '7d').default('10m').describe('no second action on the same resource (an ECS service, a pipeline stage …) within this, across incidents'),
+    })
+    .prefault({}),
   safety: z
     .strictObject({
       killSwitch: z.boolean().default(false).describe('true stops every execution'),
