@@ -87,6 +87,9 @@ export const codepipelineRollbackStage = defineAction<P>({
   },
   async execute(ctx) {
     const { pipeline, stage } = ctx.params;
+    // Also here, not only in preconditions: a V1 pipeline must never see a RollbackStage call.
+    const type = await ctx.aws.pipelineType(pipeline, ctx.signal);
+    if (type !== 'V2') throw new PermanentError(`codepipeline.rollbackStage: pipeline ${pipeline} is ${type}; stage rollback needs a V2 pipeline`);
     const target = await rollbackTarget(ctx);
     const existing = await existingRollback(ctx, ctx.aws, target);
     if (existing && existing.status !== 'Failed' && existing.status !== 'Stopped') {
