@@ -10,6 +10,9 @@ import type { CycleContext, PipelineDeps } from './context.js';
 import type { IncidentFacts } from './evidence.js';
 import { moveIncident } from './transitions.js';
 import { selfApprovers } from '../approval/quorum.js';
+import { requestWarnings } from '../approval/request-warnings.js';
+import { HOUR } from '../core/time.js';
+import { freezeAt } from '../mute/mutes.js';
 
 /**
  * The draft gate's one call site: every drafted runbook passes `checkDraft` here, before any request
@@ -50,7 +53,7 @@ export async function proposeDraft(deps: PipelineDeps, ctx: CycleContext, drafti
     'awaiting_approval',
     now,
     'planner',
-    [`runbook "${rb.title}" awaits ${policy.quorum[rb.risk].approvals} approval(s)`, proposalSummary(correlation, evidence)].filter(Boolean).join(' — '),
+    [`runbook "${rb.title}" awaits ${policy.quorum[rb.risk].approvals} approval(s)`, proposalSummary(correlation, evidence), ...(await warningsFor(deps, ctx, drafting, rb))].filter(Boolean).join(' — '),
     (n) => {
       Object.assign(n, facts, { runbook: rb, plan: trace });
       n.approval = {
@@ -74,4 +77,17 @@ export async function proposeDraft(deps: PipelineDeps, ctx: CycleContext, drafti
   );
   logger.info({ incidentId: drafting.id, stage: 'draft', runbookHash: rb.hash, suspect: suspect?.id ?? null, planner: trace.planner }, 'approval requested');
   await announce(deps, ctx, next, 'proposal', `approval needed: ${rb.title}`);
+}
+
+/** Warnings for the request text: kill switch, shadow/dry run, freeze, hourly budget (read now, before anybody decides). */
+async function warningsFor(deps: PipelineDeps, ctx: CycleContext, inc: Incident, rb: DraftedRunbook): Promise<string[]> {
+  const { policy, store } = deps;
+  return requestWarnings({
+    killSwitchOn: await deps.killSwitch(ctx.signal).catch(() => true),
+    mode: policy.doc.execution.mode,
+    freeze: freezeAt(policy.doc, inc.service, ctx.now)?.id.replace(/^freeze:/, '') ?? null,
+    stepsLastHour: await store.countStepsSince(addMs(ctx.now, -HOUR)),
+    maxActionsPerHour: policy.doc.safety.maxActionsPerHour,
+    steps: rb.steps.length,
+  });
 }

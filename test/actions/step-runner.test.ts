@@ -61,6 +61,19 @@ describe('shadow mode and dry run', () => {
     expect(await kinds(w, inc.id)).not.toContain('step.started');
   });
 
+  it('the approval request itself says shadow mode is on, before anybody decides', async () => {
+    const { w, watcher } = world((d) => (d.execution.mode = 'shadow'));
+    const p = await proposed(w, watcher);
+    expect(p.state).toBe('awaiting_approval');
+    expect(p.reason).toMatch(/WARNING: shadow mode/);
+  });
+
+  it('the approval request says the kill switch is on when it is on at proposal time', async () => {
+    const { w, watcher } = world(undefined, { killSwitch: async () => true });
+    const p = await proposed(w, watcher);
+    expect(p.reason).toMatch(/WARNING: the kill switch is on/);
+  });
+
   it('dry run: previews every step and stops; nothing reaches the cloud and nothing counts against the hourly budget', async () => {
     const { w, watcher } = world((d) => (d.execution.mode = 'dryRun'));
     const inc = await approveAndRun(w, watcher);
