@@ -66,7 +66,8 @@ export const ecsUpdateService = defineAction<P>({
     );
     const primary = out.service?.deployments?.find((d) => d.status === 'PRIMARY');
     const parts = [p.desiredCount !== undefined ? `set desired count of ECS service ${p.service} in ${p.cluster} from ${before.desiredCount ?? '?'} to ${p.desiredCount}` : '', p.forceNewDeployment === true ? `started a new deployment of ECS service ${p.service} in ${p.cluster} (same task definition)` : ''];
-    return { ok: true, summary: parts.filter(Boolean).join('; '), refs: (primary?.id !== undefined ? { deploymentId: primary.id } : {}) as Record<string, string> };
+    const refs: Record<string, string> = primary?.id !== undefined ? { deploymentId: primary.id } : {};
+    return { ok: true, summary: parts.filter(Boolean).join('; '), refs };
   },
   async check(ctx): Promise<ActionCheck> {
     const p = ctx.params;

@@ -3,7 +3,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { ActionContext, AwsActionClients } from '../../actions/action.js';
+import type { Action, ActionContext, AwsActionClients } from '../../actions/action.js';
 import { ACTION_NAMES, parseCall } from '../../actions/catalogue.js';
 import { PermanentError } from '../../core/errors.js';
 import type { EpochMs } from '../../core/time.js';
@@ -61,7 +61,7 @@ export class AwsActionTarget implements ActionTarget {
   }
 }
 
-function parsed(call: ActionCall): { action: import('../../actions/action.js').Action; params: unknown } {
+function parsed(call: ActionCall): { action: Action; params: unknown } {
   const p = parseCall(call);
   if (!p.ok) throw new PermanentError(`${call.action}: ${p.problems.map((x) => x.message).join('; ')}`);
   return { action: p.entry.action, params: p.params };
