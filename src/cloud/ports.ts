@@ -130,11 +130,32 @@ export interface ActionResult {
 /** Where a step stands in the cloud, asked after a crash before anything is re-run. */
 export type ActionCheck = 'done' | 'not_started' | 'in_progress' | 'unknown';
 
+/** What a step will change, read from the cloud (src/actions: each action's `preview`). */
+export interface Preview {
+  /** One line a person reads on the page and in the approval request. */
+  readonly summary: string;
+  /** "field: before → after" lines. */
+  readonly changes: readonly string[];
+  /** Resources touched (cooldown keys and blast radius). */
+  readonly resources: readonly string[];
+  /** Whether the cloud was asked or the preview only restates the parameters. */
+  readonly source: 'cloud' | 'parameters';
+}
+
+export type PreconditionCode = 'target_changed' | 'not_latest' | 'no_target' | 'not_supported' | 'invalid_params';
+
+/** Checked immediately before the call: a failure voids the approval (the world is not the one approved). */
+export type Precondition = { readonly ok: true } | { readonly ok: false; readonly code: PreconditionCode; readonly detail: string };
+
 export interface ActionTarget {
   /** Runs one action. `idempotencyKey` is unique per incident, runbook hash and step. */
   execute(call: ActionCall, idempotencyKey: string, signal: AbortSignal): Promise<ActionResult>;
-  /** Whether the action with this key already happened. */
-  check(call: ActionCall, idempotencyKey: string, signal: AbortSignal): Promise<ActionCheck>;
+  /** Whether the action with this key already happened; `startedAt` = when the step was recorded as started. */
+  check(call: ActionCall, idempotencyKey: string, signal: AbortSignal, opts?: { readonly startedAt?: EpochMs }): Promise<ActionCheck>;
+  /** What the step would change (read-only). Absent on targets that cannot tell. */
+  preview?(call: ActionCall, signal: AbortSignal): Promise<Preview>;
+  /** Re-checked immediately before `execute`. Absent = nothing to check. */
+  preconditions?(call: ActionCall, idempotencyKey: string, signal: AbortSignal): Promise<Precondition>;
 }
 
 /** What a notifier is told to announce. Rendering per channel lives in the channel. */

@@ -17,7 +17,8 @@ export type DenyReason =
   | 'approval_stale'
   | 'kill_switch'
   | 'action_not_allowed'
-  | 'budget_spent';
+  | 'budget_spent'
+  | 'cooldown';
 
 export type Authorization =
   | { readonly allowed: true; readonly approvedBy: readonly string[] }
@@ -43,6 +44,8 @@ export interface AuthorizeInput {
   /** Steps started across all incidents within the last hour, and the policy's limit. */
   readonly stepsLastHour: number;
   readonly maxActionsPerHour: number;
+  /** The newest earlier action on a resource this step touches, and the policy's per-resource cooldown. */
+  readonly cooldown?: { readonly resource: string; readonly lastAt: EpochMs; readonly ms: number } | null;
 }
 
 /**
@@ -76,6 +79,10 @@ export function authorize(input: AuthorizeInput): Authorization {
   if (violation) return deny('action_not_allowed', violation);
   if (input.stepsLastHour >= input.maxActionsPerHour) {
     return deny('budget_spent', `${input.stepsLastHour} actions ran in the last hour (limit ${input.maxActionsPerHour})`);
+  }
+  const cd = input.cooldown;
+  if (cd && input.now < cd.lastAt + cd.ms) {
+    return deny('cooldown', `${cd.resource} was acted on ${Math.round((input.now - cd.lastAt) / 60_000)} min ago (cooldown ${Math.round(cd.ms / 60_000)} min)`);
   }
   return { allowed: true, approvedBy: quorum.approvedBy };
 }

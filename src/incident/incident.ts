@@ -72,7 +72,8 @@ export interface ApprovalRequest {
   escalated: boolean;
 }
 
-export type StepStatus = 'started' | 'succeeded' | 'failed' | 'skipped_already_done' | 'handed_to_human';
+/** `would_have_run` (shadow mode) and `previewed` (dry run): recorded with the preview, never sent to the cloud. */
+export type StepStatus = 'started' | 'succeeded' | 'failed' | 'skipped_already_done' | 'handed_to_human' | 'would_have_run' | 'previewed';
 
 export interface StepRecord {
   readonly index: number;

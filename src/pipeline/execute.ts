@@ -1,6 +1,7 @@
-import { errorMessage } from '../core/errors.js';
+import type { ActionCall as RunbookStepCall } from '../cloud/ports.js';
 import { addMs, HOUR, parseDuration, type EpochMs } from '../core/time.js';
 import { authorize } from '../execute/authorize.js';
+import { askCloud, checkPreconditions, isManual, lastActionOn, markResources, previewStep, recoveredOutcome, runStep } from '../execute/step-outcome.js';
 import type { Incident, StepRecord } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
 import { StaleFencingTokenError } from '../store/lease.js';
@@ -34,17 +35,16 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     const now = deps.clock.now();
 
     if (prior?.status === 'started') {
-      // The daemon stopped while this step ran: ask the cloud what happened before doing anything.
-      const seen = await deps.actions.check(step, key, ctx.signal).catch(() => 'unknown' as const);
-      if (seen === 'done') {
-        inc = await saveIncident(store, inc, now, 'executor', 'step.recovered', (n) => finishStep(n, i, 'skipped_already_done', now, 'found already done in the cloud after a restart'), { step: i + 1, key });
+      // The daemon stopped while this step ran: ask the cloud what happened; only "done" goes on without a person.
+      const seen = await askCloud(deps.actions, step, key, ctx.signal, prior.startedAt);
+      const outcome = recoveredOutcome(seen);
+      if (outcome.kind === 'succeeded') {
+        inc = await saveIncident(store, inc, now, 'executor', 'step.recovered', (n) => finishStep(n, i, 'skipped_already_done', now, outcome.summary), { step: i + 1, key, seen });
         continue;
       }
-      if (seen !== 'not_started') {
-        inc = await moveIncident(store, inc, 'needs_human', now, 'executor', `step ${i + 1} (${step.action}) was interrupted and its outcome is ${seen}; a person must check it`, (n) => finishStep(n, i, 'handed_to_human', now, `outcome ${seen} after a restart`));
-        await announce(deps, ctx, inc, 'final', `needs a person: step ${i + 1} was interrupted`);
-        return;
-      }
+      inc = await moveIncident(store, inc, 'needs_human', now, 'executor', `step ${i + 1} (${step.action}) was interrupted and its outcome is ${seen}; a person must check it`, (n) => finishStep(n, i, 'handed_to_human', now, outcome.summary));
+      await announce(deps, ctx, inc, 'final', `needs a person: step ${i + 1} was interrupted`);
+      return;
     }
 
     // Draining or no longer the leader: the step is not started; the incident stays `executing` and
@@ -71,6 +71,7 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       killSwitchOn: await deps.killSwitch(ctx.signal).catch(() => true),
       stepsLastHour: await store.countStepsSince(addMs(now, -HOUR)),
       maxActionsPerHour: policy.doc.safety.maxActionsPerHour,
+      cooldown: await cooldownFor(deps, step),
     });
     if (!verdict.allowed) {
       await store.appendAudit({ at: now, incidentId: inc.id, kind: 'authorize.denied', actor: 'executor', data: { step: i + 1, reason: verdict.reason, detail: verdict.detail } });
@@ -85,6 +86,32 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       return;
     }
 
+    // Immediately before the call: is the world still the one that was approved?
+    const pre = await checkPreconditions(deps.actions, step, key, ctx.signal);
+    if (!pre.ok) {
+      await store.appendAudit({ at: now, incidentId: inc.id, kind: 'precondition.failed', actor: 'executor', data: { step: i + 1, code: pre.code, detail: pre.detail } });
+      inc = await moveIncident(store, inc, 'needs_human', now, 'executor', `not executed, the approval is void: step ${i + 1} ${pre.detail}`);
+      await announce(deps, ctx, inc, 'final', `not executed: step ${i + 1} ${pre.detail}`);
+      return;
+    }
+
+    const mode = policy.doc.execution.mode;
+    if (mode !== 'live' || isManual(step)) {
+      // Shadow and dry run record what would have run, with its preview, and never call the cloud; a manual step is a person's.
+      const status = isManual(step) ? 'handed_to_human' : mode === 'shadow' ? 'would_have_run' : 'previewed';
+      const preview = await previewStep(deps.actions, step, ctx.signal);
+      const rec: StepRecord = { index: i, action: step.action, idempotencyKey: key, status, startedAt: now, endedAt: now, summary: preview };
+      inc = await saveIncident(store, inc, now, 'executor', `step.${status}`, (n) => {
+        n.steps = [...n.steps.filter((s) => s.index !== i), rec];
+      }, { step: i + 1, action: step.action, params: step.params, key, preview, mode });
+      if (status === 'handed_to_human') {
+        inc = await moveIncident(store, inc, 'needs_human', now, 'executor', `step ${i + 1} is for a person: ${preview}`);
+        await announce(deps, ctx, inc, 'final', `needs a person for step ${i + 1}`);
+        return;
+      }
+      continue;
+    }
+
     const record: StepRecord = { index: i, action: step.action, idempotencyKey: key, status: 'started', startedAt: now, endedAt: null, summary: '' };
     // The claim carries the lease's fencing token: a process that lost the lease (paused past it) is refused here.
     const fence = deps.fence?.();
@@ -97,19 +124,19 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       log.warn({ step: i + 1, why: err.message }, 'step not started: the store refused the claim (not the leader)');
       return;
     }
+    await markResources(store, step, now);
     log.info({ step: i + 1, action: step.action }, 'step started');
 
-    let ok: boolean;
-    let summary: string;
-    try {
-      const res = await deps.actions.execute(step, key, ctx.signal);
-      ok = res.ok;
-      summary = res.summary;
-    } catch (err) {
-      ok = false;
-      summary = `error: ${errorMessage(err)}`;
-    }
+    const outcome = await runStep(deps.actions, step, key, ctx.signal, now);
+    const { summary } = outcome;
+    const ok = outcome.kind === 'succeeded';
     const end = deps.clock.now();
+    if (outcome.kind === 'uncertain') {
+      inc = await saveIncident(store, inc, end, 'executor', 'step.uncertain', (n) => finishStep(n, i, 'handed_to_human', end, summary), { step: i + 1, summary });
+      inc = await moveIncident(store, inc, 'needs_human', end, 'executor', `step ${i + 1} (${step.action}): ${summary}; a person must check it`);
+      await announce(deps, ctx, inc, 'final', `needs a person: the outcome of step ${i + 1} is unknown`);
+      return;
+    }
     inc = await saveIncident(store, inc, end, 'executor', 'step.finished', (n) => finishStep(n, i, ok ? 'succeeded' : 'failed', end, summary), { step: i + 1, ok, summary });
     if (!ok) {
       inc = await moveIncident(store, inc, 'failed', end, 'executor', `step ${i + 1} failed: ${summary}`);
@@ -119,10 +146,22 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     }
   }
   const now = deps.clock.now();
+  if (policy.doc.execution.mode !== 'live') {
+    const what = policy.doc.execution.mode === 'shadow' ? 'shadow mode: every step shows what would have run' : 'dry run: every step was previewed';
+    inc = await moveIncident(store, inc, 'needs_human', now, 'executor', `${what}; nothing was executed, a person must act`);
+    await announce(deps, ctx, inc, 'final', `${policy.doc.execution.mode === 'shadow' ? 'shadow' : 'dry run'}: nothing executed`);
+    return;
+  }
   inc = await moveIncident(store, inc, 'verifying', now, 'executor', 'all steps ran; checking that the service recovered', (n) => {
     n.verification = { startedAt: now, deadline: addMs(now, rb.verify.withinMs), healthyPolls: 0 };
   });
   await announce(deps, ctx, inc, 'decision', 'executed; verifying recovery');
+}
+
+/** The newest earlier action on a resource this step touches, with the policy's cooldown. */
+async function cooldownFor(deps: PipelineDeps, step: RunbookStepCall): Promise<{ resource: string; lastAt: EpochMs; ms: number } | null> {
+  const last = await lastActionOn(deps.store, step);
+  return last ? { ...last, ms: parseDuration(deps.policy.doc.execution.cooldown) } : null;
 }
 
 function finishStep(n: Incident, index: number, status: StepRecord['status'], at: EpochMs, summary: string): void {

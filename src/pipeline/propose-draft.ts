@@ -13,7 +13,9 @@ import { selfApprovers } from '../approval/quorum.js';
 import type { ApprovalRequest, Correlation } from '../incident/incident.js';
 import { asRevision, describeDiff, nextVersionNumber, sameSteps, stepViews } from '../incident/revisions.js';
 import { describeTrigger } from '../incident/lifecycle.js';
-import type { EpochMs } from '../core/time.js';
+import { HOUR, type EpochMs } from '../core/time.js';
+import { requestWarnings } from '../approval/request-warnings.js';
+import { freezeAt } from '../mute/mutes.js';
 
 /**
  * The draft gate's one call site: every drafted runbook passes `checkDraft` here, before any request
@@ -92,7 +94,7 @@ export async function proposeDraft(deps: PipelineDeps, ctx: CycleContext, drafti
     'awaiting_approval',
     now,
     'planner',
-    [`${version}runbook "${rb.title}" awaits ${policy.quorum[rb.risk].approvals} approval(s)`, label, proposalSummary(correlation, evidence)].filter(Boolean).join(' — '),
+    [`${version}runbook "${rb.title}" awaits ${policy.quorum[rb.risk].approvals} approval(s)`, label, proposalSummary(correlation, evidence), ...(await warningsFor(deps, ctx, drafting, rb))].filter(Boolean).join(' — '),
     (n) => {
       Object.assign(n, facts, { runbook: rb, plan: trace, redraft: null });
       n.approval = request;
@@ -114,4 +116,17 @@ export async function proposeDraft(deps: PipelineDeps, ctx: CycleContext, drafti
     await announce(deps, ctx, { ...next, reason: `version ${redraft.previous.version} → ${rb.revision ?? 2} (${describeTrigger(redraft.trigger)}): ${diff}. Decisions on version ${redraft.previous.version} no longer count.` }, 'reminder', `version ${rb.revision ?? 2} replaces ${redraft.previous.version}: ${diff}`);
   }
   if (label) await announce(deps, ctx, { ...next, reason: label }, 'reminder', `the agent failed (${trace.fallbackReason ?? ''}); this is the template planner's proposal`);
+}
+
+/** Warnings for the request text: kill switch, shadow/dry run, freeze, hourly budget (read now, before anybody decides). */
+async function warningsFor(deps: PipelineDeps, ctx: CycleContext, inc: Incident, rb: DraftedRunbook): Promise<string[]> {
+  const { policy, store } = deps;
+  return requestWarnings({
+    killSwitchOn: await deps.killSwitch(ctx.signal).catch(() => true),
+    mode: policy.doc.execution.mode,
+    freeze: freezeAt(policy.doc, inc.service, ctx.now)?.id.replace(/^freeze:/, '') ?? null,
+    stepsLastHour: await store.countStepsSince(addMs(ctx.now, -HOUR)),
+    maxActionsPerHour: policy.doc.safety.maxActionsPerHour,
+    steps: rb.steps.length,
+  });
 }

@@ -19,6 +19,9 @@ export interface CompiledParamRule {
   readonly patternSource: string | null;
   readonly pattern: RegExp | null;
   readonly enum: readonly ParamValue[] | null;
+  /** Numeric bounds (inclusive); null = none. */
+  readonly min: number | null;
+  readonly max: number | null;
 }
 
 /** An allow-listed action: its risk and its parameter rules (a parameter not listed is not allowed). */
@@ -99,6 +102,8 @@ export function compileActions(actions: PolicyDoc['actions']): ReadonlyMap<strin
         patternSource: r.pattern ?? null,
         pattern: r.pattern === undefined ? null : new RegExp(`^(?:${r.pattern})$`),
         enum: r.enum ?? null,
+        min: r.min ?? null,
+        max: r.max ?? null,
       });
     }
     out.set(name, { risk: a.risk, params });

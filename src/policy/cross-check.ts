@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { validate as validCron } from 'node-cron';
 import { parseDuration } from '../core/time.js';
+import { ACTION_NAMES, catalogueEntry, paramNames } from '../actions/catalogue.js';
 import type { PolicyDoc } from './schema.js';
 
 /** A problem found after the schema passed: where (a path into the document) and what. */
@@ -83,8 +84,12 @@ export function crossCheck(policy: PolicyDoc): PolicyProblem[] {
   problems.push(...identityProblems(policy));
   problems.push(...timingProblems(policy));
 
+  problems.push(...catalogueProblems(policy));
   for (const [name, action] of Object.entries(policy.actions)) {
     for (const [param, rule] of Object.entries(action.params)) {
+      if (rule.min !== undefined && rule.max !== undefined && rule.min > rule.max) {
+        problems.push({ path: ['actions', name, 'params', param, 'min'], message: `min ${rule.min} is above max ${rule.max}` });
+      }
       if (rule.pattern === undefined) continue;
       try {
         new RegExp(rule.pattern);
@@ -151,6 +156,29 @@ function timingProblems(policy: PolicyDoc): PolicyProblem[] {
   });
   if (a.escalation && parseDuration(a.escalation.after) >= ttl) {
     problems.push({ path: ['approval', 'escalation', 'after'], message: `escalation after ${a.escalation.after} is not before the ttl (${a.ttl}): it would never happen` });
+  }
+  return problems;
+}
+
+/**
+ * Every allow-listed action must be one the catalogue defines, with parameters it takes; an SSM Automation
+ * needs the documents it may start listed (an open `documentName` would let a runbook start any document).
+ */
+function catalogueProblems(policy: PolicyDoc): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  for (const [name, action] of Object.entries(policy.actions)) {
+    const entry = catalogueEntry(name);
+    if (!entry) {
+      problems.push({ path: ['actions', name], message: `unknown action "${name}" (the catalogue has: ${ACTION_NAMES.join(', ')})` });
+      continue;
+    }
+    const known = paramNames(name);
+    for (const param of Object.keys(action.params)) {
+      if (!known.includes(param)) problems.push({ path: ['actions', name, 'params', param], message: `${name} takes no parameter "${param}" (it takes: ${known.join(', ')})` });
+    }
+    if (entry.action.name === 'ssm.startAutomation' && action.params['documentName']?.enum === undefined) {
+      problems.push({ path: ['actions', name, 'params', 'documentName'], message: 'ssm.startAutomation needs documentName.enum: the documents it may start' });
+    }
   }
   return problems;
 }

@@ -69,6 +69,8 @@ const paramRuleSchema = z.strictObject({
   required: z.boolean().default(true),
   pattern: z.string().max(1000).optional().describe('regular expression the value must match in full'),
   enum: z.array(z.union([z.string().max(1024), z.number(), z.boolean()])).min(1).max(1000).optional(),
+  min: z.number().optional().describe('smallest number allowed (e.g. desiredCount)'),
+  max: z.number().optional().describe('largest number allowed (e.g. desiredCount)'),
 });
 
 const actionSchema = z.strictObject({
@@ -174,8 +176,14 @@ export const policySchema = z.strictObject({
     reminders: z.array(durationIn('1s', '7d')).max(10).default([]).describe('each before the ttl'),
     escalation: z.strictObject({ after: durationIn('1s', '7d').describe('before the ttl'), to: z.array(z.string()).min(1).max(100) }).optional(),
   }),
-  actions: z.record(z.string().regex(/^[a-z0-9]+\.[a-zA-Z0-9]+$/, 'expected service.action, e.g. codepipeline.rollback'), actionSchema),
+  actions: z.record(z.string().regex(/^([a-z0-9]+\.[a-zA-Z0-9]+|manual)$/, 'expected service.action, e.g. codepipeline.rollback'), actionSchema),
   runbooks: z.strictObject({ dir: z.string().default('runbooks') }).prefault({}),
+  execution: z
+    .strictObject({
+      mode: z.enum(['live', 'shadow', 'dryRun']).default('live').describe('live: run approved steps; shadow: everything but the cloud call (each step shows "would have run" with its preview; read-only IAM suffices); dryRun: preview every step and stop'),
+      cooldown: durationIn('0s', '7d').default('10m').describe('no second action on the same resource (an ECS service, a pipeline stage …) within this, across incidents'),
+    })
+    .prefault({}),
   safety: z
     .strictObject({
       killSwitch: z.boolean().default(false).describe('true stops every execution'),

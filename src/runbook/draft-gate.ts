@@ -1,3 +1,5 @@
+import { catalogueEntry, checkParam, paramNames, parseCall } from '../actions/catalogue.js';
+import { boundViolation } from '../execute/action-policy.js';
 import type { CompiledParamRule, CompiledPolicy, ParamValue } from '../policy/compile.js';
 import { maxRisk, runbookHash, RISKS, type DraftedRunbook } from './runbook.js';
 import type { RunbookTemplate } from './template.js';
@@ -46,6 +48,10 @@ export function checkDraft(policy: CompiledPolicy, runbook: Runbook, opts: { rea
       problems.push({ step, code: 'action_not_allowed', message: `action "${s.action}" is not allow-listed in the policy` });
       return;
     }
+    if (!catalogueEntry(s.action)) {
+      problems.push({ step, code: 'action_unknown', message: `action "${s.action}" is not in the action catalogue` });
+      return;
+    }
     for (const [param, value] of Object.entries(s.params) as [string, ParamValue][]) {
       if (!rule.params.has(param)) problems.push({ step, param, code: 'param_not_allowed', message: `parameter "${param}" is not allowed for ${s.action}` });
       else problems.push(...checkValue(s.action, param, value, rule.params.get(param)!, step, template));
@@ -55,6 +61,9 @@ export function checkDraft(policy: CompiledPolicy, runbook: Runbook, opts: { rea
         problems.push({ step, param, code: 'param_missing', message: `parameter "${param}" is required for ${s.action}` });
       }
     }
+    // The catalogue's own checks, for the parameters the policy's rules did not already fault.
+    const faulted = new Set(problems.filter((p) => p.step === step).map((p) => p.param));
+    problems.push(...catalogueProblems(s.action, s.params as Record<string, ParamValue>, step, template).filter((p) => !faulted.has(p.param)));
     // A drafted step states its own risk; it may not be lower than the policy's, or the quorum would be too.
     if ('risk' in s && RISKS.indexOf(s.risk) < RISKS.indexOf(rule.risk)) {
       problems.push({ step, code: 'risk_understated', message: `step risk "${s.risk}" is lower than ${s.action}'s risk "${rule.risk}" in the policy` });
@@ -93,7 +102,32 @@ function checkValue(action: string, param: string, value: ParamValue, rule: Comp
   if (rule.pattern && !rule.pattern.test(String(value))) {
     return [{ step, param, code: 'param_pattern', message: `parameter ${param}=${shown} does not match /${rule.patternSource ?? ''}/` }];
   }
+  const bound = boundViolation(param, value, rule.min, rule.max);
+  if (bound) return [{ step, param, code: 'param_out_of_bounds', message: bound }];
   return [];
+}
+
+/**
+ * The catalogue's schema (types, absolute bounds, combinations). A template's placeholders are filled per
+ * incident, so a template is checked value by value, skipping placeholders; a drafted step as a whole.
+ */
+function catalogueProblems(action: string, params: Readonly<Record<string, ParamValue>>, step: number, template: boolean): DraftProblem[] {
+  const problems: DraftProblem[] = [];
+  const hasPlaceholder = Object.values(params).some((v) => typeof v === 'string' && PLACEHOLDER.test(v));
+  if (template || hasPlaceholder) {
+    for (const [param, value] of Object.entries(params)) {
+      if (typeof value === 'string' && PLACEHOLDER.test(value)) continue;
+      const p = checkParam(action, param, value);
+      if (p && paramNames(action).includes(param)) problems.push({ step, param, code: 'param_invalid', message: p.message });
+    }
+    return problems;
+  }
+  const parsed = parseCall({ action, params });
+  if (!parsed.ok) {
+    // Names the policy already refused are reported once, by the allow-list check.
+    for (const p of parsed.problems) if (p.param === undefined || paramNames(action).includes(p.param)) problems.push({ step, ...(p.param !== undefined ? { param: p.param } : {}), code: 'param_invalid', message: p.message });
+  }
+  return problems;
 }
 
 /** The problems in plain words for an incident's reason: "step 1: …" counts steps from 1, as people do. */

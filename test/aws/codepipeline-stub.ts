@@ -37,6 +37,8 @@ export interface StubPipeline {
   readonly stages: readonly string[];
   /** Newest first, as the API lists them. */
   readonly executions: StubExecution[];
+  /** Stages whose inbound transition is disabled, with the reason. */
+  readonly disabled?: Map<string, string>;
 }
 
 export interface CodePipelineStub {
@@ -171,6 +173,36 @@ export async function startCodePipelineStub(options: { forwardTo?: string; port?
         };
         p.executions.unshift(e);
         return ok(res, { pipelineExecutionId: e.pipelineExecutionId });
+      }
+      case 'GetPipelineState': {
+        const disabled = p.disabled ?? new Map<string, string>();
+        return ok(res, {
+          pipelineName: p.name,
+          pipelineVersion: 1,
+          stageStates: p.stages.map((stage) => {
+            const latest = p.executions.find((e) => e.actions.some((a) => a.stageName === stage));
+            const acts = latest?.actions.filter((a) => a.stageName === stage) ?? [];
+            const status = acts.some((a) => a.status === 'InProgress') ? 'InProgress' : acts.some((a) => a.status === 'Failed') ? 'Failed' : 'Succeeded';
+            return {
+              stageName: stage,
+              inboundTransitionState: disabled.has(stage) ? { enabled: false, disabledReason: disabled.get(stage) } : { enabled: true },
+              ...(latest ? { latestExecution: { pipelineExecutionId: latest.pipelineExecutionId, status, type: latest.executionType ?? 'STANDARD' } } : {}),
+            };
+          }),
+        });
+      }
+      case 'DisableStageTransition':
+      case 'EnableStageTransition': {
+        const stage = String(body.stageName);
+        if (!p.stages.includes(stage)) return err(res, 400, 'StageNotFoundException', `stage ${stage} not found`);
+        if (body.transitionType !== 'Inbound' && body.transitionType !== 'Outbound') return err(res, 400, 'ValidationException', 'transitionType must be Inbound or Outbound');
+        const disabled = p.disabled ?? new Map<string, string>();
+        (p as { disabled?: Map<string, string> }).disabled = disabled;
+        if (op === 'DisableStageTransition') {
+          if (typeof body.reason !== 'string' || body.reason === '') return err(res, 400, 'ValidationException', 'reason is required');
+          disabled.set(stage, body.reason);
+        } else disabled.delete(stage);
+        return ok(res, {});
       }
       default:
         return err(res, 400, 'UnknownOperationException', `stub does not implement ${op}`);

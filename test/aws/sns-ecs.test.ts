@@ -3,6 +3,7 @@ import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EpochMs } from '../../src/core/time.js';
 import { motoUrl, portsAt, resetMoto, signal } from './helpers.js';
 
 describe('SnsNotifier and ECS actions against moto', () => {
@@ -65,12 +66,15 @@ describe('SnsNotifier and ECS actions against moto', () => {
     expect(await portsAt(motoUrl()).actions.check(call, 'k', signal())).toBe('done');
   });
 
-  it('forces a new ECS deployment; without a token the cloud cannot confirm it later', async () => {
+  it('forces a new ECS deployment; a later process finds it from the cloud by the step\'s start time, and without one cannot tell', async () => {
     const ports = portsAt(motoUrl());
     const call = { action: 'ecs.forceNewDeployment', params: { cluster: 'prod', service: 'api' } };
+    const startedAt = (Date.now() - 2_000) as EpochMs;
     expect((await ports.actions.execute(call, 'k3', signal())).ok).toBe(true);
-    expect(await ports.actions.check(call, 'k3', signal())).toBe('done');
-    expect(await portsAt(motoUrl()).actions.check(call, 'k3', signal())).toBe('unknown');
+    // Nothing is remembered in the process: a new target (a restarted daemon) reads the deployments.
+    expect(['done', 'in_progress']).toContain(await portsAt(motoUrl()).actions.check(call, 'k3', signal(), { startedAt }));
+    expect(await portsAt(motoUrl()).actions.check(call, 'k3', signal(), { startedAt: (Date.now() + 60_000) as EpochMs })).toBe('not_started');
+    expect(await ports.actions.check(call, 'k3', signal())).toBe('unknown');
   });
 
   it('refuses an action it does not know', async () => {

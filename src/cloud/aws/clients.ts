@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -47,6 +48,7 @@ export interface AwsClients {
   readonly sns: SNSClient;
   readonly ecs: ECSClient;
   readonly ssm: SSMClient;
+  readonly lambda: LambdaClient;
   /** Closes every client's sockets. */
   destroy(): void;
 }
@@ -124,6 +126,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   const sns = new SNSClient(common);
   const ecs = new ECSClient(common);
   const ssm = new SSMClient(common);
+  const lambda = new LambdaClient(common);
   return {
     cloudwatch,
     logs,
@@ -131,8 +134,9 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     sns,
     ecs,
     ssm,
+    lambda,
     destroy() {
-      for (const c of [cloudwatch, logs, codepipeline, sns, ecs, ssm]) c.destroy();
+      for (const c of [cloudwatch, logs, codepipeline, sns, ecs, ssm, lambda]) c.destroy();
     },
   };
 }

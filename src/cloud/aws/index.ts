@@ -41,7 +41,7 @@ export function createAwsPorts(options: AwsPortsOptions): AwsPorts {
     metrics: new CloudWatchMetricSource(clients.cloudwatch, options.metrics),
     logs: new InsightsLogSource(clients.logs, options.logs),
     deployments,
-    actions: new AwsActionTarget(clients.codepipeline, clients.ecs, deployments),
+    actions: new AwsActionTarget(clients, deployments),
     clients,
   };
   return options.snsTopicArn !== undefined && options.snsTopicArn !== '' ? { ...ports, notifier: new SnsNotifier(clients.sns, options.snsTopicArn) } : ports;

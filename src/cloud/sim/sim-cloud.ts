@@ -1,3 +1,5 @@
+import type { SimWorld } from '../../actions/action.js';
+import { parseCall } from '../../actions/catalogue.js';
 import type { Clock } from '../../core/clock.js';
 import { PermanentError } from '../../core/errors.js';
 import { parseDuration, type EpochMs } from '../../core/time.js';
@@ -44,7 +46,7 @@ interface Cause {
  * It shows only what has happened by `clock.now()`, and an action really changes what it shows next:
  * a rollback ends the effects of the deployments it undoes.
  */
-export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
+export class SimCloud implements MetricSource, DeploymentSource, ActionTarget, SimWorld {
   readonly t0: number;
   /** No datapoint or log line exists before this (the scenario's `history`). */
   readonly historyStart: number;
@@ -284,44 +286,47 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget {
     return a.status === 'in_progress' ? 'in_progress' : 'done';
   }
 
+  /** The catalogue action's own sim effect (src/actions): no per-action switch lives here. */
   private apply(action: string, params: ActionCall['params'], at: number, rec: { status: string; summary: string }): ActionResult {
-    const data = this.state.data;
-    let result: ActionResult;
-    switch (action) {
-      case 'codepipeline.rollback': {
-        const pipeline = String(params['pipeline']);
-        const target = params['targetExecutionId'] !== undefined ? String(params['targetExecutionId']) : undefined;
-        const deployed = this.scenario.deployments.filter((d) => d.pipeline === pipeline && (rolloutStages(d, this.t0)[0]?.endedAt ?? Infinity) <= at);
-        const targetIdx = target ? deployed.findIndex((d) => d.id === target) : deployed.length - 2;
-        const undone = deployed.slice(targetIdx + 1);
-        if (undone.length === 0) {
-          result = { ok: false, summary: `nothing to roll back on ${pipeline}` };
-          break;
-        }
-        for (const d of undone) data.rolledBack[d.id] ??= at;
-        const id = `rollback-${undone[undone.length - 1]?.id ?? ''}`;
-        data.rollbackExecutions.push({ id, pipeline, at, rollbackOf: undone.map((d) => d.id).join(',') });
-        result = { ok: true, summary: `rolled back ${pipeline} to ${target ?? 'the previous execution'} (undid ${undone.map((d) => d.id).join(', ')})`, refs: { pipelineExecutionId: id } };
-        break;
-      }
-      case 'ecs.forceNewDeployment': {
-        const svc = String(params['service']);
-        (data.restarts[svc] ??= []).push(at);
-        result = { ok: true, summary: `restarted the tasks of ${svc}` };
-        break;
-      }
-      case 'ecs.scaleService':
-        result = { ok: true, summary: `scaled ${String(params['service'])} to ${String(params['desiredCount'])} tasks` };
-        break;
-      case 'sns.publish':
-        result = { ok: true, summary: `published to ${String(params['topic'])}` };
-        break;
-      default:
-        rec.status = 'failed';
-        throw new PermanentError(`the simulated cloud has no action "${action}"`);
+    const parsed = parseCall({ action, params });
+    if (!parsed.ok) {
+      rec.status = 'failed';
+      throw new PermanentError(`the simulated cloud cannot run ${action}: ${parsed.problems.map((p) => p.message).join('; ')}`);
     }
+    const result = parsed.entry.action.sim(this, parsed.params, at);
     rec.status = result.ok ? 'done' : 'failed';
     rec.summary = result.summary;
     return result;
+  }
+
+  // ---- SimWorld (what the catalogue's sim effects change) -------------------------------------
+
+  rollbackPipeline(pipeline: string, target: string | undefined, at: number): ActionResult {
+    const data = this.state.data;
+    const deployed = this.scenario.deployments.filter((d) => d.pipeline === pipeline && (rolloutStages(d, this.t0)[0]?.endedAt ?? Infinity) <= at);
+    const targetIdx = target ? deployed.findIndex((d) => d.id === target) : deployed.length - 2;
+    const undone = deployed.slice(targetIdx + 1);
+    if (undone.length === 0) return { ok: false, summary: `nothing to roll back on ${pipeline}` };
+    for (const d of undone) data.rolledBack[d.id] ??= at;
+    const id = `rollback-${undone[undone.length - 1]?.id ?? ''}`;
+    data.rollbackExecutions.push({ id, pipeline, at, rollbackOf: undone.map((d) => d.id).join(',') });
+    return { ok: true, summary: `rolled back ${pipeline} to ${target ?? 'the previous execution'} (undid ${undone.map((d) => d.id).join(', ')})`, refs: { pipelineExecutionId: id } };
+  }
+
+  rollbackService(service: string, at: number): ActionResult {
+    const data = this.state.data;
+    const deployed = this.scenario.deployments.filter((d) => d.service === service && (rolloutStages(d, this.t0)[0]?.endedAt ?? Infinity) <= at && data.rolledBack[d.id] === undefined);
+    const last = deployed[deployed.length - 1];
+    if (!last) return { ok: false, summary: `no deployment of ${service} to roll back` };
+    data.rolledBack[last.id] = at;
+    return { ok: true, summary: `rolled ${service} back to the version before ${last.id}` };
+  }
+
+  restartService(service: string, at: number): void {
+    (this.state.data.restarts[service] ??= []).push(at);
+  }
+
+  freezePipeline(): void {
+    // The scenario's deployments are fixed data: a freeze changes nothing the simulation shows.
   }
 }

@@ -17,6 +17,7 @@ const PREFIX: Record<string, string> = {
   'client-sns': 'sns',
   'client-ecs': 'ecs',
   'client-ssm': 'ssm',
+  'client-lambda': 'lambda',
   'client-dynamodb': 'dynamodb',
   'client-bedrock-runtime': 'bedrock',
   'client-sts': 'sts',
@@ -29,6 +30,11 @@ const ACTION_OF: Record<string, string | readonly string[]> = {
   'bedrock:ConverseStream': 'bedrock:InvokeModelWithResponseStream',
   // A transaction is authorised item by item: the action of each kind of item it may carry.
   'dynamodb:TransactWriteItems': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+};
+
+/** Actions a command needs besides its own when given certain parameters (StartAutomationExecution with Tags). */
+const IMPLIED: Record<string, readonly string[]> = {
+  'ssm:StartAutomationExecution': ['ssm:AddTagsToResource'],
 };
 
 function sourceFiles(dir: string): string[] {
@@ -58,7 +64,7 @@ export function commandsIn(text: string, file = '?'): string[] {
     const prefix = PREFIX[pkg];
     if (prefix === undefined) throw new Error(`${file}: no IAM prefix known for @aws-sdk/${pkg}; add it to this test`);
     const action = `${prefix}:${command.replace(/Command$/, '')}`;
-    out.push(...[ACTION_OF[action] ?? action].flat());
+    out.push(...[ACTION_OF[action] ?? action].flat(), ...(IMPLIED[action] ?? []));
   }
   return out;
 }

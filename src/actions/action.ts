@@ -1,0 +1,90 @@
+import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { z } from 'zod';
+import type { ActionCheck, ActionResult, Precondition, Preview } from '../cloud/ports.js';
+import type { EpochMs } from '../core/time.js';
+
+/**
+ * The shape of one catalogue action (issue 12): everything about an action lives in its module, and
+ * the policy cross-check, the draft gate, the page, the AWS target, the simulated cloud and
+ * iam-policy.json all read it from there.
+ */
+
+/** The SDK clients an action may call, and the one read the rollback needs from the deployment source. */
+export interface AwsActionClients {
+  readonly codepipeline: CodePipelineClient;
+  readonly ecs: ECSClient;
+  readonly lambda: LambdaClient;
+  readonly ssm: SSMClient;
+  readonly sns: SNSClient;
+  pipelineType(pipeline: string, signal: AbortSignal): Promise<'V1' | 'V2'>;
+}
+
+/** What each cloud-facing function of an action is handed: parsed parameters, the durable key, a deadline. */
+export interface ActionContext<P> {
+  readonly params: P;
+  /** Durable idempotency key: incident id + runbook hash + step index (never a process-local counter). */
+  readonly key: string;
+  readonly signal: AbortSignal;
+  readonly aws: AwsActionClients;
+  /** When the step was recorded as started (check uses it to tell a change made by this step from older ones). */
+  readonly startedAt?: EpochMs | undefined;
+}
+
+export type { Precondition, PreconditionCode, Preview } from '../cloud/ports.js';
+
+/** The simulated cloud as the actions' effects see it; SimCloud implements it. */
+export interface SimWorld {
+  /** Rolls `pipeline` back to `target` (or the execution before the latest): ends the undone deployments' effects. */
+  rollbackPipeline(pipeline: string, target: string | undefined, at: number): ActionResult;
+  /** Undoes the newest deployment of `service` (a task-definition or alias rollback). */
+  rollbackService(service: string, at: number): ActionResult;
+  /** Replaces the service's tasks (clears effects that a restart heals). */
+  restartService(service: string, at: number): void;
+  /** The scenario's deploy stages are frozen from `at` (nothing new reaches them). */
+  freezePipeline(pipeline: string, frozen: boolean, at: number): void;
+}
+
+export interface IamNeeds {
+  /** Read calls the preview, preconditions and check make (granted in shadow mode too). */
+  readonly read: readonly string[];
+  /** The mutating calls (never granted in iam-policy.readonly.json). */
+  readonly write: readonly string[];
+  /** Resource ARN pattern the statements are scoped to. */
+  readonly resource: string;
+}
+
+export interface ActionSpec<P> {
+  readonly name: string;
+  readonly description: string;
+  /** Lowest risk a runbook may state for this action; the policy may raise it. */
+  readonly risk: 'low' | 'medium' | 'high';
+  /** zod schema of the parameters: types and absolute bounds (the policy narrows them further). */
+  readonly schema: z.ZodType<P>;
+  readonly iam: IamNeeds;
+  /** A person does it (marks it done on the page or the CLI); the runner hands it over, never calls the cloud. */
+  readonly manual?: boolean;
+  /** Resources touched, from the parameters alone (cooldown keys: "ecs:prod/api"). */
+  resources(p: P): readonly string[];
+  /** The preview without reading the cloud: what the page shows before a cloud read. */
+  describe(p: P): string;
+  preview(ctx: ActionContext<P>): Promise<Preview>;
+  preconditions(ctx: ActionContext<P>): Promise<Precondition>;
+  execute(ctx: ActionContext<P>): Promise<ActionResult>;
+  /** From the cloud: did the step with this key already happen? */
+  check(ctx: ActionContext<P>): Promise<ActionCheck>;
+  /** The simulated cloud's effect. */
+  sim(world: SimWorld, p: P, at: number): ActionResult;
+}
+
+/** A catalogue action with its parameter type erased, so different actions share one map. */
+export type Action = ActionSpec<unknown>;
+
+/** Declares an action; the type parameter is checked here once and erased for the catalogue. */
+export function defineAction<P>(spec: ActionSpec<P>): Action {
+  // Method parameters are bivariant, so the typed spec is already an Action.
+  return spec;
+}
