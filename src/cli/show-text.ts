@@ -1,4 +1,5 @@
 import type { Decision, Incident } from '../incident/incident.js';
+import { planCostLine } from '../runbook/plan-cost.js';
 import type { AuditRecord } from '../store/store.js';
 import { describeMute } from '../mute/mutes.js';
 import { fmtRemaining, fmtTime, STATE_LABEL } from '../server/render/html.js';
@@ -40,6 +41,8 @@ export function showText(d: IncidentDetail, audit: readonly AuditRecord[] = []):
   if (i.runbook) {
     out.push(`  runbook: ${i.runbook.title} [${i.runbook.risk} risk] ${i.runbook.hash}`);
     i.runbook.steps.forEach((st, n) => out.push(`    ${n + 1}. ${st.action}: ${st.description}`));
+    const cost = planCostLine(i.plan);
+    if (cost) out.push(`  drafting cost: ${cost}`);
   }
   const q = d.quorum;
   if (q && i.approval) {

@@ -1,4 +1,5 @@
 import type { Decision, Incident } from '../../incident/incident.js';
+import { planCostLine } from '../../runbook/plan-cost.js';
 import type { AuditRecord, AuditVerification } from '../../store/store.js';
 import { fmtTime, STATE_LABEL } from './html.js';
 
@@ -42,6 +43,8 @@ export function decisionRecord(v: DecisionRecordInput): string[] {
   if (!p) out.push('  no planner trace');
   else {
     out.push(`  planner ${p.planner}${p.modelId ? `, model ${p.modelId}` : ''}${p.tokens ? `, tokens ${p.tokens.input} in / ${p.tokens.output} out` : ''}${p.fallbackReason ? `, fallback because ${p.fallbackReason}` : ''}`);
+    const cost = planCostLine(p);
+    if (cost) out.push(`  spend: ${cost}`);
     for (const h of p.promptHashes) out.push(`  prompt ${h}`);
     if (p.toolCalls.length) out.push(`  tool calls: ${p.toolCalls.map((t) => `${t.tool} (${t.status})`).join(', ')}`);
   }

@@ -1,4 +1,5 @@
 import { safeHttpUrl } from '../../core/sanitize.js';
+import { planCostLine } from '../../runbook/plan-cost.js';
 import type { Decision, Incident } from '../../incident/incident.js';
 import { ABSORBING_STATES } from '../../incident/grouping.js';
 import { TERMINAL_STATES } from '../../incident/lifecycle.js';
@@ -233,11 +234,17 @@ function evidenceSection(i: Incident): string {
   return `<section id="evidence"><h2>Log evidence</h2><p class="muted">${esc(e.groups.join(', '))}: ${esc(e.baseline.lines)} lines in the baseline window, ${esc(e.onset.lines)} after the onset. Log text is data, shown as written.</p><table><tr><th>pattern</th><th></th><th>before → after</th></tr>${rows.join('')}</table></section>`;
 }
 
+/** What drafting cost (tokens by kind, dollars), when a model drafted. */
+function costLine(i: Incident): string {
+  const line = planCostLine(i.plan);
+  return line ? `<p class="muted" id="plan-cost">Drafting cost: ${esc(line)}</p>` : '';
+}
+
 function runbookSection(i: Incident): string {
   const r = i.runbook;
   if (!r) return '';
   const steps = r.steps.map((s) => `<li><strong>${esc(s.action)}</strong> <span class="risk-${esc(s.risk)}">(${esc(s.risk)} risk)</span> — ${esc(s.description)}<br><code>${esc(JSON.stringify(s.params))}</code></li>`);
-  return `<section id="runbook"><h2>Runbook: ${esc(r.title)}</h2><p class="muted">Drafted by ${esc(r.draftedBy)} from <code>${esc(r.templateId)}</code> · risk <span class="risk-${esc(r.risk)}">${esc(r.risk)}</span> · hash <code>${esc(r.hash)}</code></p><ol>${steps.join('')}</ol><p class="muted">Then: the service must stay healthy for ${esc(r.verify.healthyPolls)} polls within ${esc(Math.round(r.verify.withinMs / 60_000))} min.</p><pre>${esc(r.body)}</pre></section>`;
+  return `<section id="runbook"><h2>Runbook: ${esc(r.title)}</h2><p class="muted">Drafted by ${esc(r.draftedBy)} from <code>${esc(r.templateId)}</code> · risk <span class="risk-${esc(r.risk)}">${esc(r.risk)}</span> · hash <code>${esc(r.hash)}</code></p>${costLine(i)}<ol>${steps.join('')}</ol><p class="muted">Then: the service must stay healthy for ${esc(r.verify.healthyPolls)} polls within ${esc(Math.round(r.verify.withinMs / 60_000))} min.</p><pre>${esc(r.body)}</pre></section>`;
 }
 
 function stepsSection(i: Incident): string {
