@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { consoleLinksFor } from './console-links.js';
 import { ApprovalError } from '../approval/errors.js';
 import { evaluateQuorum } from '../approval/quorum.js';
 import { approvalRules } from '../policy/compile.js';
@@ -59,6 +60,7 @@ export async function renderIncident(deps: ServerDeps, req: IncomingMessage, res
     ...(o.notice !== undefined ? { notice: o.notice } : {}),
     ...(o.form ? { form: o.form } : {}),
     clock: clockView(deps),
+    links: consoleLinksFor(deps.policy, inc),
   });
   sendHtml(res, o.status ?? 200, html, csrf.setCookie ? { 'set-cookie': csrf.setCookie } : {});
 }

@@ -72,6 +72,18 @@ describe('the incident page (pure render)', () => {
     expect(html).toMatch(/<section id="evidence">.*PaymentClientV2/s);
   });
 
+  it('names the suspect by pipeline, revision and commit message first, the execution id second, with console links on a real account only', () => {
+    const d = inc.correlation!.suspect!.deployment;
+    const sim = renderIncidentPage(view());
+    expect(sim).toContain(`<p class="big">${d.pipeline} <code>${(d.revisionId ?? '?').slice(0, 12)}</code> <q>${d.revisionSummary ?? ''}</q></p>`);
+    expect(sim.indexOf(`<q>${d.revisionSummary ?? ''}</q>`)).toBeLessThan(sim.indexOf(`execution <code>${d.id}</code>`));
+    expect(sim).not.toContain('console.aws.amazon.com');
+    const aws = renderIncidentPage(view({ links: { pipelineExecution: 'https://eu-west-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/p/executions/e/timeline', metric: 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home#metricsV2', logs: 'javascript:alert(1)' } }));
+    expect(aws).toContain('<a href="https://eu-west-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/p/executions/e/timeline" rel="noopener noreferrer">pipeline execution in the console</a>');
+    expect(aws).toContain('>metric in CloudWatch</a>');
+    expect(aws).not.toContain('javascript:');
+  });
+
   it('is pure: the same data and now give the same page; only now moves the remaining time', () => {
     expect(renderIncidentPage(view())).toBe(renderIncidentPage(view()));
     expect(renderIncidentPage(view({ now: (inc.approval?.expiresAt ?? 0) + 1 }))).toContain('<span id="remaining">expired</span>');

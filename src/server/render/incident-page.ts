@@ -43,7 +43,21 @@ export interface IncidentView {
   readonly form?: DecisionForm;
   /** The daemon's clock: virtual (the demo's, `speed` virtual ms per wall ms) or the wall clock. */
   readonly clock?: { readonly virtual: boolean; readonly speed: number };
+  /** AWS console links (a real account only): the suspect execution, the main metric, the service's logs. */
+  readonly links?: ConsoleLinks;
 }
+
+export interface ConsoleLinks {
+  readonly pipelineExecution?: string;
+  readonly metric?: string;
+  readonly logs?: string;
+}
+
+/** An https console link, or nothing (never a javascript: or relative URL). */
+const consoleLink = (label: string, url: string | undefined): string => {
+  const safe = url ? safeHttpUrl(url) : null;
+  return safe ? ` · <a href="${esc(safe)}" rel="noopener noreferrer">${esc(label)}</a>` : '';
+};
 
 /** Time left, in wall-clock words; on a virtual clock both, labelled ("35 min virtual ≈ 35 s real"). */
 export function remainingText(ms: number, clock: IncidentView['clock']): string {
@@ -68,8 +82,8 @@ export function renderIncidentPage(v: IncidentView): string {
     `<p class="muted">Service <strong>${esc(i.service)}</strong> · onset ${esc(fmtTime(i.onsetAt))} · opened ${esc(fmtTime(i.openedAt))} · ${esc(i.reason)}</p>`,
     mutesSection(i, v.now),
     approvalBox(v),
-    suspectSection(i),
-    chartSection(i, v.now),
+    suspectSection(i, v.links),
+    chartSection(i, v.now, v.links),
     signalsSection(i),
     evidenceSection(i),
     runbookSection(i),
@@ -187,20 +201,21 @@ function revisionLink(url: string | undefined | null): string {
   return safe ? ` (<a href="${esc(safe)}" rel="noopener noreferrer">${esc(safe)}</a>)` : ` (<code>${esc(url)}</code>, not linked)`;
 }
 
-function suspectSection(i: Incident): string {
+function suspectSection(i: Incident, links: ConsoleLinks | undefined): string {
   const c = i.correlation;
   if (!c) return '';
   if (!c.suspect) return `<section id="suspect"><h2>Suspect deployment</h2><p>None. ${esc(c.verdict)}</p></section>`;
   const d = c.suspect.deployment;
   const others = c.candidates.filter((x) => x.deployment.id !== d.id).slice(0, 4);
   return `<section id="suspect"><h2>Suspect deployment</h2>
-<p class="big">${esc(d.pipeline)} · execution <code>${esc(d.id)}</code> · score ${esc(c.suspect.score)}</p>
-<p>Revision <code>${esc(d.revisionId ?? '?')}</code>${revisionLink(d.revisionUrl)}: <q>${esc(d.revisionSummary ?? '')}</q> · triggered by ${esc(d.triggeredBy ?? 'unknown')} · status ${esc(d.status)}</p>
+<p class="big">${esc(d.pipeline)} <code>${esc((d.revisionId ?? '?').slice(0, 12))}</code>${d.revisionSummary ? ` <q>${esc(d.revisionSummary)}</q>` : ''}</p>
+<p>Revision <code>${esc(d.revisionId ?? '?')}</code>${revisionLink(d.revisionUrl)}${d.author ? ` by ${esc(d.author)}` : ''} · triggered by ${esc(d.triggeredBy ?? 'unknown')} · status ${esc(d.status)}</p>
+<p class="muted">execution <code>${esc(d.id)}</code> · score ${esc(c.suspect.score)}${consoleLink('pipeline execution in the console', links?.pipelineExecution)}</p>
 <ul>${c.suspect.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>
 ${others.length ? `<p class="muted">Also considered: ${others.map((o) => `${esc(o.deployment.pipeline)} ${esc(o.deployment.id.slice(0, 8))} (score ${esc(o.score)}: ${esc(o.reasons.at(-1) ?? '')})`).join('; ')}</p>` : ''}</section>`;
 }
 
-function chartSection(i: Incident, now: number): string {
+function chartSection(i: Incident, now: number, links: ConsoleLinks | undefined): string {
   if (!i.chart) return '';
   const sig = i.signals.find((s) => s.metricId === i.chart?.metricId);
   return `<section id="chart"><h2>${esc(i.chart.metricName)} around the onset</h2>${renderChart({
@@ -210,7 +225,7 @@ function chartSection(i: Incident, now: number): string {
     deployments: i.chart.deployments,
     suspectId: i.correlation?.suspect?.deployment.id ?? null,
     ...(sig && Number.isFinite(sig.expected) ? { expected: sig.expected } : {}),
-  })}<p class="muted">Shaded: the anomaly window. Purple line: the suspect deployment; grey lines: other deployments. Dashed: expected value.</p></section>`;
+  })}<p class="muted">Shaded: the anomaly window. Purple line: the suspect deployment; grey lines: other deployments. Dashed: expected value.${consoleLink('metric in CloudWatch', links?.metric)}${consoleLink('logs in Logs Insights', links?.logs)}</p></section>`;
 }
 
 function signalsSection(i: Incident): string {
