@@ -1,5 +1,5 @@
 import { DynamoDBClient, TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import { compileAwsClientOptions, type AwsClientOptions } from '../cloud/aws/clients.js';
+import { commonConfig, compileAwsClientOptions, type AwsClientOptions } from '../cloud/aws/clients.js';
 import { abortReason, toPortError } from '../cloud/aws/errors.js';
 import { PermanentError, TransientError, type PortError } from '../core/errors.js';
 
@@ -12,21 +12,7 @@ import { PermanentError, TransientError, type PortError } from '../core/errors.j
 
 /** One client with the same deadlines as the other AWS clients (src/cloud/aws/clients.ts). */
 export function createDynamoClient(options: AwsClientOptions): DynamoDBClient {
-  const o = compileAwsClientOptions(options);
-  return new DynamoDBClient({
-    region: o.region,
-    maxAttempts: o.maxAttempts,
-    retryMode: o.retryMode,
-    // throwOnRequestTimeout makes requestTimeout a real deadline (see clients.ts commonConfig for why).
-    requestHandler: {
-      requestTimeout: o.requestTimeoutMs,
-      connectionTimeout: o.connectionTimeoutMs,
-      socketTimeout: o.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    },
-    ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
-    ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
-  });
+  return new DynamoDBClient(commonConfig(compileAwsClientOptions(options)));
 }
 
 /** A condition on one item of a write did not hold; `index` is the item's place in the transaction. */

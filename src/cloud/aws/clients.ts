@@ -93,7 +93,7 @@ export function compileAwsClientOptions(o: AwsClientOptions): CompiledAwsClientO
  * connection and never answers holds the call (and the poll cycle) for minutes. `socketTimeout` also
  * ends a response that stalls half-way.
  */
-function commonConfig(o: CompiledAwsClientOptions) {
+export function commonConfig(o: CompiledAwsClientOptions) {
   return {
     region: o.region,
     maxAttempts: o.maxAttempts,
