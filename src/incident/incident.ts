@@ -101,6 +101,36 @@ export interface MuteRecord {
   readonly metrics: readonly string[];
 }
 
+/** One metric's points on the incident chart, oldest first. */
+export interface ChartSeries {
+  readonly metricId: string;
+  readonly metricName: string;
+  readonly unit?: string;
+  /** The CloudWatch statistic and period of each point (Sum, p99 … per 60 s). */
+  readonly stat?: string;
+  readonly periodSec?: number;
+  points: { t: EpochMs; v: number }[];
+  /** The detector's expected range at the same times, when the detector reports one (CloudWatch's band, static bounds). */
+  band?: { t: EpochMs; lo: number; hi: number }[];
+  /** A static detector's bounds: anomalous above `above` or below `below`. */
+  bounds?: { above?: number; below?: number };
+}
+
+/**
+ * What the incident page charts. `metricId`/`metricName`/`points` are the main signal's metric (as drafted;
+ * older records have only these); `series` holds every signal metric, refreshed while the incident is
+ * verified and at its end (src/pipeline/chart-refresh.ts), bounded in size.
+ */
+export interface IncidentChart {
+  metricId: string;
+  metricName: string;
+  points: { t: EpochMs; v: number }[];
+  deployments: { id: string; at: EpochMs }[];
+  series?: ChartSeries[];
+  /** When the points were last read from the metric source. */
+  refreshedAt?: EpochMs;
+}
+
 /** The durable record that travels through the pipeline. */
 export interface Incident {
   readonly id: string;
@@ -120,8 +150,8 @@ export interface Incident {
   mutes: MuteRecord[];
   /** Why it is in its current state, in plain words. */
   reason: string;
-  /** The main signal's metric around the onset, as approvers saw it. */
-  chart: { metricId: string; metricName: string; points: { t: EpochMs; v: number }[]; deployments: { id: string; at: EpochMs }[] } | null;
+  /** The main signal's metric around the onset, as approvers saw it; `series` and `refreshedAt` once refreshed. */
+  chart: IncidentChart | null;
   /** When verification started and how many healthy polls it has seen. */
   verification: { startedAt: EpochMs; deadline: EpochMs; healthyPolls: number } | null;
   /** Drafting attempts (absent on incidents stored before attempts were counted). */

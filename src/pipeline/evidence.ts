@@ -4,6 +4,7 @@ import { addMs, earliest, MINUTE } from '../core/time.js';
 import { correlate, previousGood, type CorrelationSeries } from '../incident/correlate.js';
 import type { Correlation, Incident } from '../incident/incident.js';
 import { logEvidence } from '../incident/log-evidence.js';
+import { CHART_LEAD_MS, readChartSeries } from './chart-refresh.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 
 /** What drafting gathers before the planner is asked: the suspect, the log evidence and the chart. */
@@ -97,12 +98,16 @@ async function gatherLogs(deps: PipelineDeps, ctx: CycleContext, inc: Incident):
   return logEvidence({ groups, records, baseline, onset });
 }
 
+/**
+ * The chart approvers see: every signal metric (small multiples) from before the suspect deploy (or
+ * CHART_LEAD_MS before the onset) to now; the verify stage appends the recovery later (chart-refresh.ts).
+ */
 async function chartFor(deps: PipelineDeps, ctx: CycleContext, inc: Incident, suspect?: Deployment): Promise<Incident['chart']> {
-  const sig = [...inc.signals].sort((a, b) => b.peakScore - a.peakScore)[0];
-  const metric = deps.policy.metrics.find((m) => m.id === sig?.metricId);
-  if (!sig || !metric) return null;
-  const start = suspect?.deployEndedAt ? earliest(addMs(inc.onsetAt, -45 * MINUTE), addMs(suspect.deployEndedAt, -10 * MINUTE)) : addMs(inc.onsetAt, -45 * MINUTE);
-  const [series] = await deps.metrics.fetch([metric], { start, end: ctx.now }, ctx.signal);
+  const lead = addMs(inc.onsetAt, -CHART_LEAD_MS);
+  const start = suspect?.deployEndedAt ? earliest(lead, addMs(suspect.deployEndedAt, -10 * MINUTE)) : lead;
+  const series = await readChartSeries(deps, ctx, inc, start);
+  const main = series[0];
+  if (!main) return null;
   const marks = suspect?.deployEndedAt ? [{ id: suspect.id, at: suspect.deployEndedAt }] : [];
-  return { metricId: metric.id, metricName: metric.metricName, points: (series?.points ?? []).slice(-240).map((p) => ({ t: p.t, v: p.v })), deployments: marks };
+  return { metricId: main.metricId, metricName: main.metricName, points: main.points, deployments: marks, series, refreshedAt: ctx.now };
 }

@@ -63,8 +63,11 @@ describe('the incident page in a real browser', () => {
     expect(await page.textContent('#remaining')).toMatch(/\d+ (min|h)/);
     expect(await page.textContent('#actions .action-name')).toBe('codepipeline.rollback');
     expect(await page.textContent('#actions .target')).toMatch(/^pipeline checkout-deploy/);
-    expect(await page.locator('#chart svg rect.anomaly').count()).toBe(1);
-    expect(await page.locator('#chart svg g.deployment.suspect').count()).toBe(1);
+    // One chart per signal metric (small multiples), each with its anomaly window and the suspect marked once.
+    const charts = await page.locator('#chart svg').count();
+    expect(charts).toBe(inc.chart?.series?.length);
+    expect(await page.locator('#chart svg rect.anomaly').count()).toBe(charts);
+    expect(await page.locator('#chart svg g.deployment.suspect').count()).toBe(charts);
     expect(await page.textContent('#suspect')).toContain(inc.correlation?.suspect?.deployment.id ?? 'no suspect');
     expect(await page.locator('#evidence tr').count()).toBeGreaterThan(1);
 

@@ -4,7 +4,7 @@ import type { Decision, Incident } from '../../incident/incident.js';
 import { ABSORBING_STATES } from '../../incident/grouping.js';
 import { TERMINAL_STATES } from '../../incident/lifecycle.js';
 import type { AuditRecord } from '../../store/store.js';
-import { renderChart } from './chart.js';
+import { renderChartFigures } from './chart-section.js';
 import { buildTimeline, timelineSection } from './timeline.js';
 import { esc, fmtRemaining, fmtTime, layout, STATE_LABEL } from './html.js';
 
@@ -217,15 +217,9 @@ ${others.length ? `<p class="muted">Also considered: ${others.map((o) => `${esc(
 
 function chartSection(i: Incident, now: number, links: ConsoleLinks | undefined): string {
   if (!i.chart) return '';
-  const sig = i.signals.find((s) => s.metricId === i.chart?.metricId);
-  return `<section id="chart"><h2>${esc(i.chart.metricName)} around the onset</h2>${renderChart({
-    title: i.chart.metricName,
-    points: i.chart.points,
-    anomaly: sig ? { start: sig.startedAt, end: sig.clearedAt ?? now } : null,
-    deployments: i.chart.deployments,
-    suspectId: i.correlation?.suspect?.deployment.id ?? null,
-    ...(sig && Number.isFinite(sig.expected) ? { expected: sig.expected } : {}),
-  })}<p class="muted">Shaded: the anomaly window. Purple line: the suspect deployment; grey lines: other deployments. Dashed: expected value.${consoleLink('metric in CloudWatch', links?.metric)}${consoleLink('logs in Logs Insights', links?.logs)}</p></section>`;
+  const n = i.chart.series?.length ?? 1;
+  const console = `${consoleLink('metric in CloudWatch', links?.metric)}${consoleLink('logs in Logs Insights', links?.logs)}`.replace(/^ · /, '');
+  return `<section id="chart"><h2>${n > 1 ? `${esc(n)} signal metrics` : esc(i.chart.metricName)} around the onset${i.steps.length ? ' and after the runbook' : ''}</h2>${renderChartFigures(i, now)}${console ? `<p class="muted">${console}</p>` : ''}</section>`;
 }
 
 function signalsSection(i: Incident): string {
