@@ -18,6 +18,7 @@ import { join, resolve, isAbsolute } from 'node:path';
 import { registerBacktest } from './backtest/backtest-command.js';
 import { registerMcp } from './mcp/mcp-command.js';
 import { registerFollowUps } from './cli/follow-up-commands.js';
+import { runJson } from './cli/run-output.js';
 import { showText, type IncidentDetail } from './cli/show-text.js';
 import { decisionRecord } from './server/render/decision-record.js';
 import { buildTimeline, timelineMarkdown } from './server/render/timeline.js';
@@ -65,18 +66,21 @@ program
   .option('--data-dir <dir>', 'where state is kept (default: CLOUDOPS_DATA_DIR or the current directory)')
   .option('--log-level <level>', 'pino log level', 'info')
   .option('--speed <n>', 'simulated cloud: virtual seconds per wall second (overrides the policy)', (v) => Number(v))
-  .action(async (o: { policy: string; port?: number; dataDir?: string; logLevel: string; speed?: number }) => {
+  .option('--json', 'stdout: one JSON object per line (incident opened, proposed, decided, moved, ended; a summary at the end); logs and console text on stderr')
+  .action(async (o: { policy: string; port?: number; dataDir?: string; logLevel: string; speed?: number; json?: boolean }) => {
     try {
       const latency = Number(process.env['CLOUDOPS_SIM_ACTION_LATENCY_MS'] ?? 0);
-      await runUntilSignalled({
+      const opts = {
         policyFile: o.policy,
         ...(o.port !== undefined ? { port: o.port } : {}),
         ...(o.dataDir ? { dataDir: o.dataDir } : {}),
         ...(o.speed !== undefined ? { speed: o.speed } : {}),
         ...(latency > 0 ? { simActionLatencyMs: latency } : {}),
         logLevel: o.logLevel,
-      });
+      };
+      await (o.json ? runJson(opts) : runUntilSignalled(opts));
     } catch (err) {
+      if (o.json) process.stdout.write(`${JSON.stringify({ type: 'run.error', error: errorMessage(err), ...(err instanceof PolicyInvalidError ? { errors: err.errors } : {}) })}\n`);
       if (err instanceof PolicyInvalidError) fail(err.message, 2);
       fail(errorMessage(err));
     }

@@ -46,6 +46,8 @@ export interface DaemonOptions {
   readonly simActionLatencyMs?: number;
   /** Drafts runbooks instead of the template planner (the agent plugs in here). */
   readonly planner?: Planner;
+  /** Where the console channel writes (stdout by default; stderr under `run --json`, whose stdout is JSON only). */
+  readonly consoleOut?: (text: string) => void;
 }
 
 export interface Daemon {
@@ -150,7 +152,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     ...(opts.planner ? { planner: opts.planner } : {}),
     notifiers: ({ store: s, clock }) => {
       const out: Notifier[] = [];
-      if (doc.notify.console) out.push(new ConsoleNotifier((id) => approveLines(s, id)));
+      if (doc.notify.console) out.push(new ConsoleNotifier((id) => approveLines(s, id), opts.consoleOut));
       if (slack) {
         slack.notifier.attach(s, clock);
         out.push(slack.notifier);
