@@ -121,8 +121,8 @@ function admit(deps: LoopDeps, conv: Conversation, log: RunLog, final: boolean):
   return { req, final: true };
 }
 
-/** Runs every tool call of one turn; results go back in one user message. */
-async function runTools(deps: LoopDeps, conv: Conversation, log: RunLog, uses: readonly ToolUseBlock[], step: number, finishNext: boolean): Promise<void> {
+/** Runs every tool call of one turn; results go back in one user message. A tool not in `deps.tools` answers an unknown_tool error. */
+export async function runTools(deps: LoopDeps, conv: Conversation, log: RunLog, uses: readonly ToolUseBlock[], step: number, finishNext: boolean): Promise<void> {
   const offered = new Map(deps.tools.map((t) => [t.name, t]));
   const results = [];
   const s = deps.settings;
