@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Conversation } from './conversation.js';
 import type { ToolCallRecord } from './dispatch.js';
 import { AgentError } from './errors.js';
-import { callModel, runTools, type LoopDeps, type RunLog } from './loop.js';
+import { cacheMinFor, callModel, runTools, type LoopDeps, type RunLog } from './loop.js';
 import { buildRequest, type BuiltRequest } from './request.js';
 
 /** The answer loop's only final tool. There is no propose tool here: a question can never change the runbook. */
@@ -61,7 +61,7 @@ function request(deps: LoopDeps, conv: Conversation, final: boolean): BuiltReque
     messages: conv.snapshot(),
     maxTokens: s.maxTokensPerCall,
     ...(final ? { forceTool: ANSWER_TOOL } : {}),
-    cacheMinTokens: s.prices.get(s.draftModel)?.cacheMinTokens ?? 0,
+    cacheMinTokens: cacheMinFor(deps, s.draftModel),
     guardrail: s.guardrail,
   }, deps.count);
 }

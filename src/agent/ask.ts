@@ -20,6 +20,7 @@ import { RunLog, type LoopDeps } from './loop.js';
 import { BedrockModel, type ModelPort } from './model.js';
 import { defaultPromptDir, loadPrompt, type Prompt } from './prompts.js';
 import { SpendBreaker } from './spend-breaker.js';
+import { CacheMinLearner } from './cache-min.js';
 import { INVESTIGATION_TOOLS } from './tools/index.js';
 import type { ToolContext } from './tools/tool.js';
 import { fence, neutralize, scrub } from './untrusted.js';
@@ -106,6 +107,7 @@ export class AskService {
   private readonly breaker: SpendBreaker | null;
   private readonly policyContext: string;
   private readonly stopAll = new AbortController();
+  private readonly cacheMin: CacheMinLearner;
 
   constructor(private readonly deps: AskServiceDeps) {
     const s = deps.settings;
@@ -114,6 +116,7 @@ export class AskService {
     this.prompts = s ? { system: loadPrompt(dir, 'ask'), repair: loadPrompt(dir, 'ask-repair'), finish: loadPrompt(dir, 'ask-finish') } : null;
     this.breaker = s ? new SpendBreaker(deps.store, s) : null;
     this.policyContext = s ? policyBriefing(deps.policy, deps.templates) : '';
+    this.cacheMin = new CacheMinLearner(deps.store);
   }
 
   get availability(): AskAvailability {
@@ -197,7 +200,9 @@ export class AskService {
         count: this.deps.count ?? estimateTokens,
         sleep: this.deps.sleep ?? wallSleep,
         signal,
+        cacheMin: this.cacheMin,
       };
+      await this.cacheMin.load();
       const brief = questionBriefing(toolCtx, question, s.redactPatterns);
       log.flagged.push(...brief.flags);
       const draft = await answerQuestion(loopDeps, brief.text, log, s.ask.maxSteps);
