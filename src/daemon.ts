@@ -29,6 +29,9 @@ import { mcpHttpRoute } from './mcp/mcp-http.js';
 import { approveCommands, canStillApprove } from './server/render/approve-command.js';
 import { demoApprovers } from './approval/demo-token.js';
 import { slackFromPolicy } from './server/slack-routes.js';
+import { createAskService } from './agent/ask.js';
+import { askRoutes } from './server/ask-route.js';
+import { loadCatalog } from './runbook/catalog.js';
 import { leaseOwnerId, ownerCertainlyDead } from './store/lease-owner.js';
 import type { Store } from './store/store.js';
 
@@ -169,6 +172,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const watcher = new Watcher({ ...deps, get publicUrl() { return publicUrl; } });
   const settings = deps.settings;
   const slackActions = slack?.actions({ decide: (req) => watcher.decide(req), store, clock: deps.clock }) ?? null;
+  // Follow-up questions to the agent: answered beside the pipeline (own deadline), refused when the agent is off.
+  const ask = createAskService(policy, { store, clock: deps.clock, metrics: deps.metrics, logs: deps.logs, deployments: deps.deployments, templates: loadCatalog(policy.runbookDir, doc.actions), logger, endpoint: process.env['AWS_ENDPOINT_URL'] });
+  const slackEvents = slack?.events({ ask, store }) ?? null;
 
   new Gauge({
     name: 'cloudops_incidents',
@@ -207,7 +213,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const mcp = mcpHttpRoute(mcpDepsFrom(deps, () => publicUrl));
   const server = createHttpServer({
     ...serverDeps,
-    extraRoutes: [...(slackActions?.route ? [slackActions.route] : []), mcp.route, ...approvalWebRoutes(serverDeps, { linkSecret: linkSecret ?? null, alb: doc.server.albOidc ?? null })],
+    extraRoutes: [...(slackActions?.route ? [slackActions.route] : []), ...(slackEvents ? [slackEvents.route] : []), askRoutes(serverDeps, ask, { alb: doc.server.albOidc ?? null }), mcp.route, ...approvalWebRoutes(serverDeps, { linkSecret: linkSecret ?? null, alb: doc.server.albOidc ?? null })],
   });
   const boundPort = await listen(server, port, host);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -234,6 +240,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       const settled = Promise.all([loop, watcher.drain(), slackActions?.stop(), slackActions?.idle()]).then(() => 'settled' as const);
       if ((await Promise.race([settled, grace])) === 'grace') logger.warn({ stage: 'shutdown' }, 'grace period over: cancelling work still in flight');
       watcher.stop();
+      ask.stop();
+      await Promise.all([ask.idle(), slackEvents?.idle()]);
+      ask.close();
       await mcp.close();
       // After the work in flight: the next leader takes over at once instead of waiting for the TTL.
       await leader.stop();

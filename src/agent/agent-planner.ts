@@ -20,6 +20,7 @@ import type { ModelPort } from './model.js';
 import type { Proposal } from './proposal.js';
 import { defaultPromptDir, loadPrompt, type Prompt } from './prompts.js';
 import { SpendBreaker } from './spend-breaker.js';
+import { CacheMinLearner } from './cache-min.js';
 import { INVESTIGATION_TOOLS } from './tools/index.js';
 import type { ToolContext } from './tools/tool.js';
 import type { ToolCallRecord } from './dispatch.js';
@@ -110,6 +111,7 @@ export class AgentPlanner implements Planner {
   private readonly breaker: SpendBreaker;
   private readonly fallback: Planner;
   private readonly policyContext: string;
+  private readonly cacheMin: CacheMinLearner;
 
   constructor(private readonly deps: AgentPlannerDeps) {
     const dir = deps.promptDir ?? defaultPromptDir();
@@ -117,6 +119,7 @@ export class AgentPlanner implements Planner {
     this.breaker = new SpendBreaker(deps.store, deps.settings);
     this.fallback = deps.fallback ?? new TemplatePlanner(deps.templates, deps.policy.doc.actions);
     this.policyContext = policyBriefing(deps.policy, deps.templates);
+    this.cacheMin = new CacheMinLearner(deps.store);
   }
 
   async draft(incident: Incident, signal: AbortSignal): Promise<AgentPlanResult> {
@@ -141,6 +144,7 @@ export class AgentPlanner implements Planner {
       sleep: this.deps.sleep ?? wallSleep,
       ...(this.deps.random ? { random: this.deps.random } : {}),
       signal: runSignal,
+      cacheMin: this.cacheMin,
     };
     const trace = (over: Partial<AgentTrace>): AgentTrace => ({
       sessionId,
@@ -168,6 +172,7 @@ export class AgentPlanner implements Planner {
     let triageInfo: AgentTrace['triage'] = null;
     try {
       if (!s.enabled) throw new AgentError('disabled', 'the agent is disabled in the policy (agent.enabled: false)');
+      await this.cacheMin.load();
       const breaker = await this.breaker.state(this.deps.clock.now());
       if (breaker.open) throw new AgentError('breaker_open', breaker.reason);
       if (s.triageModel) {

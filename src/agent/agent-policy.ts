@@ -68,6 +68,18 @@ export const agentPolicySchema = z.strictObject({
     .optional()
     .describe('Bedrock guardrail on Converse and, through ApplyGuardrail, on every tool result'),
   redactPatterns: z.array(z.string().min(1).max(500)).default([]).describe('extra regular expressions (PII) removed before anything reaches the model'),
+  ask: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('people may ask the agent about an incident on its page and in its Slack thread (read-only: it can never change the runbook or a decision)'),
+      maxSteps: z.int().min(1).max(20).default(4).describe('model calls per question; the last one is offered only the answer tool'),
+      deadline: duration.default('60s').describe('wall time one answer may take; it runs beside the pipeline, never in front of decisions'),
+      perAskerPerHour: z.int().min(1).max(1000).default(10).describe('questions one person may ask per hour (all incidents)'),
+      tokensPerQuestion: z.int().min(1000).max(10_000_000).default(60_000).describe('input + output + cache tokens per question'),
+      usdPerQuestion: usd.default(0.1),
+      maxQuestionChars: z.int().min(20).max(4000).default(1000),
+    })
+    .prefault({})
+    .describe('follow-up questions to the agent (issue 13): same read-only tools, breaker and injection defenses as drafting'),
 });
 
 export type AgentPolicyInput = z.input<typeof agentPolicySchema>;
@@ -101,6 +113,18 @@ export interface AgentSettings {
   readonly summarizeAboveTokens: number;
   readonly guardrail: { readonly id: string; readonly version: string; readonly prices: GuardrailPrices } | null;
   readonly redactPatterns: readonly RegExp[];
+  readonly ask: AskSettings;
+}
+
+/** Follow-up questions to the agent: their own limits, the drafting breaker. */
+export interface AskSettings {
+  readonly enabled: boolean;
+  readonly maxSteps: number;
+  readonly deadlineMs: number;
+  readonly perAskerPerHour: number;
+  readonly tokensPerQuestion: number;
+  readonly usdPerQuestion: number;
+  readonly maxQuestionChars: number;
 }
 
 /** Compiles the section; contradictions (a model without a price, a bad regex) fail with field-qualified messages. */
@@ -147,5 +171,6 @@ export function compileAgentPolicy(doc: AgentPolicyDoc): AgentSettings {
     summarizeAboveTokens: doc.window.summarizeAboveTokens,
     guardrail: doc.guardrail ?? null,
     redactPatterns,
+    ask: { enabled: doc.ask.enabled, maxSteps: doc.ask.maxSteps, deadlineMs: parseDuration(doc.ask.deadline), perAskerPerHour: doc.ask.perAskerPerHour, tokensPerQuestion: doc.ask.tokensPerQuestion, usdPerQuestion: doc.ask.usdPerQuestion, maxQuestionChars: doc.ask.maxQuestionChars },
   };
 }

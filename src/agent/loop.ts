@@ -2,6 +2,7 @@ import type { ContentBlock, ConverseCommandOutput, ToolUseBlock } from '@aws-sdk
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { AgentSettings } from './agent-policy.js';
+import type { CacheMinLearner } from './cache-min.js';
 import type { IncidentBudget } from './budget.js';
 import { converseWithRetry } from './call.js';
 import { Conversation } from './conversation.js';
@@ -46,6 +47,14 @@ export interface LoopDeps {
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly random?: () => number;
   readonly signal: AbortSignal;
+  /** Learned cache minimums per model (see cache-min.ts); absent: the policy's `cacheMinTokens` as is. */
+  readonly cacheMin?: CacheMinLearner;
+}
+
+/** Where checkpoints may go for `model`: the policy's minimum, corrected by what Bedrock's billing taught. */
+export function cacheMinFor(deps: Pick<LoopDeps, 'settings' | 'cacheMin'>, model: string): number {
+  const configured = deps.settings.prices.get(model)?.cacheMinTokens ?? 0;
+  return deps.cacheMin ? deps.cacheMin.minFor(model, configured) : configured;
 }
 
 /** What a run accumulates; kept even when the run fails, so the fallback's record shows the attempt. */
@@ -77,6 +86,7 @@ export async function callModel(deps: LoopDeps, log: RunLog, req: BuiltRequest, 
   const started = performance.now();
   const { output, attempts } = await converseWithRetry(deps.model, req.input, { retries: deps.settings.retries, baseMs: deps.settings.retryBaseMs, sleep: deps.sleep, ...(deps.random ? { random: deps.random } : {}) }, deps.signal);
   const usage = usageFromConverse(output.usage);
+  await deps.cacheMin?.observe(modelId, req, usage);
   const usd = deps.budget.record(modelId, usage);
   await deps.breaker.record(deps.clock.now(), usd);
   log.calls.push({ step, model: modelId, purpose, usage, usd, stopReason: output.stopReason ?? 'unknown', attempts, latencyMs: Math.round(performance.now() - started), toolsOffered: req.input.toolConfig?.tools?.filter((t) => t.toolSpec).length ?? 0, cachePoints: req.cachePoints });
@@ -86,7 +96,6 @@ export async function callModel(deps: LoopDeps, log: RunLog, req: BuiltRequest, 
 /** Builds the next request; `final` offers only propose_runbook and forces it. */
 function nextRequest(deps: LoopDeps, conv: Conversation, final: boolean): BuiltRequest {
   const s = deps.settings;
-  const price = s.prices.get(s.draftModel);
   const investigation = deps.tools.map((t) => ({ name: t.name, description: t.description, schema: toolSchema(t) }));
   return buildRequest({
     modelId: s.draftModel,
@@ -97,7 +106,7 @@ function nextRequest(deps: LoopDeps, conv: Conversation, final: boolean): BuiltR
     messages: conv.snapshot(),
     maxTokens: s.maxTokensPerCall,
     ...(final ? { forceTool: PROPOSE_TOOL } : {}),
-    cacheMinTokens: price?.cacheMinTokens ?? 0,
+    cacheMinTokens: cacheMinFor(deps, s.draftModel),
     guardrail: s.guardrail,
   }, deps.count);
 }
@@ -121,8 +130,8 @@ function admit(deps: LoopDeps, conv: Conversation, log: RunLog, final: boolean):
   return { req, final: true };
 }
 
-/** Runs every tool call of one turn; results go back in one user message. */
-async function runTools(deps: LoopDeps, conv: Conversation, log: RunLog, uses: readonly ToolUseBlock[], step: number, finishNext: boolean): Promise<void> {
+/** Runs every tool call of one turn; results go back in one user message. A tool not in `deps.tools` answers an unknown_tool error. */
+export async function runTools(deps: LoopDeps, conv: Conversation, log: RunLog, uses: readonly ToolUseBlock[], step: number, finishNext: boolean): Promise<void> {
   const offered = new Map(deps.tools.map((t) => [t.name, t]));
   const results = [];
   const s = deps.settings;

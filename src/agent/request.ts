@@ -19,6 +19,8 @@ export interface BuiltRequest {
   /** Estimated prompt tokens (system + tools + messages). */
   readonly estimatedInputTokens: number;
   readonly cachePoints: { readonly tools: boolean; readonly system: boolean; readonly messages: boolean };
+  /** Estimated prompt tokens up to each checkpoint position (what the cache minimum is compared with). */
+  readonly prefixTokens: { readonly tools: number; readonly system: number; readonly messages: number };
 }
 
 const CACHE = { cachePoint: { type: 'default' as const } };
@@ -56,5 +58,5 @@ export function buildRequest(p: RequestParts, count: TokenCounter): BuiltRequest
     toolConfig: { tools, toolChoice },
     ...(p.guardrail ? { guardrailConfig: { guardrailIdentifier: p.guardrail.id, guardrailVersion: p.guardrail.version, trace: 'enabled' as const } } : {}),
   };
-  return { input, estimatedInputTokens: toolTokens + systemTokens + messageTokens, cachePoints };
+  return { input, estimatedInputTokens: toolTokens + systemTokens + messageTokens, cachePoints, prefixTokens: { tools: toolTokens, system: toolTokens + systemTokens, messages: toolTokens + systemTokens + messageTokens } };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RunbookTemplate } from '../runbook/template.js';
-import { callModel, type LoopDeps, type RunLog } from './loop.js';
+import { cacheMinFor, callModel, type LoopDeps, type RunLog } from './loop.js';
 import type { Prompt } from './prompts.js';
 import { buildRequest } from './request.js';
 import { AgentError } from './errors.js';
@@ -23,7 +23,6 @@ export type TriageDecision = { readonly investigate: true; readonly reason: stri
 export async function triage(deps: LoopDeps, log: RunLog, model: string, prompt: Prompt, briefing: string, applicable: readonly RunbookTemplate[]): Promise<TriageDecision> {
   if (applicable.length === 0) return { investigate: true, reason: 'no template applies' };
   const { $schema: _ignored, ...schema } = z.toJSONSchema(decisionSchema, { io: 'input' }) as Record<string, unknown>;
-  const price = deps.settings.prices.get(model);
   const req = buildRequest({
     modelId: model,
     system: prompt.text,
@@ -31,7 +30,7 @@ export async function triage(deps: LoopDeps, log: RunLog, model: string, prompt:
     messages: [{ role: 'user', content: [{ text: briefing }] }],
     maxTokens: 300,
     forceTool: TRIAGE_TOOL,
-    cacheMinTokens: price?.cacheMinTokens ?? 0,
+    cacheMinTokens: cacheMinFor(deps, model),
     guardrail: deps.settings.guardrail,
   }, deps.count);
   const a = deps.budget.admit({ model, inputTokens: req.estimatedInputTokens, maxOutputTokens: 300 });

@@ -31,7 +31,7 @@ export function pipelineSettings(policy: CompiledPolicy): PipelineSettings {
   const d = (text: string | undefined, fallback: string): Millis => parseDuration(text ?? fallback);
   return {
     draftAttempts: p.draftAttempts ?? 3,
-    maxRedrafts: p.maxRedrafts ?? 0,
+    maxRedrafts: p.maxRedrafts ?? defaultMaxRedrafts(policy),
     draftTimeoutMs: d(p.draftTimeout, '2m'),
     stageTimeoutMs: d(p.stageTimeout, '30s'),
     cycleTimeoutMs: p.cycleTimeout !== undefined ? parseDuration(p.cycleTimeout) : millis(policy.pollEveryMs),
@@ -42,4 +42,13 @@ export function pipelineSettings(policy: CompiledPolicy): PipelineSettings {
     shutdownGraceMs: d(p.shutdownGrace, '25s'),
     leaseTtlMs: d(p.leaseTtl, '30s'),
   };
+}
+
+/**
+ * Re-drafts per incident when the policy does not say: with the agent drafting, a reject with a reason
+ * gets a new version (bounded); with templates only the same template would come back, so a reject ends
+ * the request and a person takes it from there.
+ */
+export function defaultMaxRedrafts(policy: CompiledPolicy): number {
+  return policy.doc.agent?.enabled ? 2 : 0;
 }

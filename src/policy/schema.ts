@@ -195,7 +195,7 @@ export const policySchema = z.strictObject({
     .strictObject({
       draftAttempts: z.int().min(1).max(10).default(3).describe('drafting attempts before a person is asked; the last one uses the template planner'),
       draftTimeout: duration.default('2m').describe('deadline of one drafting attempt (gathering evidence and planning)'),
-      maxRedrafts: z.int().min(0).max(10).default(0).describe('new versions drafted per incident after a reject with a reason or new evidence (a new deployment, a related service failing); 0 = a reject ends the request'),
+      maxRedrafts: z.int().min(0).max(10).optional().describe('new versions drafted per incident after a reject with a reason or new evidence (a new deployment, a related service failing); 0 = a reject ends the request. Default: 2 when the agent drafts (an enabled agent section), 0 with templates only (an identical template re-draft would go to a person anyway)'),
       stageTimeout: duration.default('30s').describe('deadline of one stage of a cycle'),
       cycleTimeout: duration.optional().describe('deadline of one poll cycle; default: the poll interval'),
       retries: z.int().min(0).max(10).default(2).describe('retries of a retryable port error within the stage deadline'),

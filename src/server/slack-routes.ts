@@ -13,6 +13,7 @@ import type { DecideOutcome } from '../pipeline/decide.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { Store } from '../store/store.js';
 import { HttpError, readBody, sendJson } from './http.js';
+import { createSlackEvents, type SlackEventsOptions } from './slack-events.js';
 import type { ServerDeps } from './server.js';
 
 export type ExtraRoute = NonNullable<ServerDeps['extraRoutes']>[number];
@@ -287,6 +288,8 @@ export interface SlackChannel {
    * serving (it connects Socket Mode) and `stop()` at shutdown.
    */
   actions(deps: { readonly decide: SlackInteractionOptions['decide']; readonly store: Store; readonly clock: Clock }): SlackConnection;
+  /** Questions in a proposal's thread (POST /slack/events), answered there by the agent; null over Socket Mode. */
+  events(deps: { readonly ask: SlackEventsOptions['ask']; readonly store: Store }): ReturnType<typeof createSlackEvents> | null;
 }
 
 /**
@@ -343,5 +346,9 @@ export function slackFromPolicy(policy: CompiledPolicy, opts: { readonly logger:
       const http = createSlackActions({ ...common, signingSecret: secret ?? '' });
       return { mode: 'http', route: http.route, start: async () => undefined, stop: async () => undefined, idle: () => http.idle() };
     },
+    events: ({ ask, store }) =>
+      secret
+        ? createSlackEvents({ signingSecret: secret, store, policy, logger: opts.logger, ask, ...(cfg.teamId ? { teamIds: [cfg.teamId] } : {}), post: async (channel, threadTs, text) => void (await client.chat.postMessage({ channel, thread_ts: threadTs, text, unfurl_links: false, unfurl_media: false })) })
+        : null,
   };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { askAvailability } from '../agent/ask-availability.js';
 import { consoleLinksFor } from './console-links.js';
 import { ApprovalError } from '../approval/errors.js';
 import { evaluateQuorum } from '../approval/quorum.js';
@@ -61,6 +62,7 @@ export async function renderIncident(deps: ServerDeps, req: IncomingMessage, res
     ...(o.form ? { form: o.form } : {}),
     clock: clockView(deps),
     links: consoleLinksFor(deps.policy, inc),
+    ask: { availability: askAvailability(deps.policy), csrf: o.form?.kind === 'email' ? null : csrf.token, ...(o.form?.kind === 'oidc' ? { signedInAs: o.form.approver } : {}) },
   });
   sendHtml(res, o.status ?? 200, html, csrf.setCookie ? { 'set-cookie': csrf.setCookie } : {});
 }

@@ -13,7 +13,9 @@ describe('prompt caching: the stable content is before the system checkpoint (is
   it('the policy facts are in the system block, identical for two incidents of the policy; the first user message holds only the incident', async () => {
     fx = await agentFixture();
     const other = { ...fx.incident, id: 'payments-20261102-0900', service: 'payments', signals: fx.incident.signals.map((s) => ({ ...s, metricId: 'paymentsCpu' })) };
-    fx.stub.script(DRAFT, turn([toolUse('propose_runbook', rollbackProposal())]), turn([toolUse('propose_runbook', rollbackProposal())]));
+    // Billed as Bedrock would above the minimum: the first call writes the prefix, the second reads it
+    // (a call with checkpoints and no cache tokens would teach the planner the prefix is below the minimum).
+    fx.stub.script(DRAFT, turn([toolUse('propose_runbook', rollbackProposal())], 'tool_use', { inputTokens: 300, outputTokens: 100, cacheWriteInputTokens: 4000 }), turn([toolUse('propose_runbook', rollbackProposal())], 'tool_use', { inputTokens: 300, outputTokens: 100, cacheReadInputTokens: 4000 }));
     await fx.planner(agentSettings()).draft(fx.incident, signal());
     await fx.planner(agentSettings()).draft(other, signal());
 

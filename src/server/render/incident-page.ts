@@ -6,6 +6,7 @@ import { TERMINAL_STATES } from '../../incident/lifecycle.js';
 import type { AuditRecord } from '../../store/store.js';
 import { renderChartFigures } from './chart-section.js';
 import { buildTimeline, timelineSection } from './timeline.js';
+import { questionsSection, type AskView } from './questions.js';
 import { esc, fmtRemaining, fmtTime, layout, STATE_LABEL } from './html.js';
 
 /** How the decision form identifies the person. */
@@ -45,6 +46,8 @@ export interface IncidentView {
   readonly clock?: { readonly virtual: boolean; readonly speed: number };
   /** AWS console links (a real account only): the suspect execution, the main metric, the service's logs. */
   readonly links?: ConsoleLinks;
+  /** The "ask the agent" section (questions and answers, the form); absent: no section. */
+  readonly ask?: AskView;
 }
 
 export interface ConsoleLinks {
@@ -90,6 +93,7 @@ export function renderIncidentPage(v: IncidentView): string {
     stepsSection(i),
     timelineSection(buildTimeline({ incident: i, decisions: v.decisions, audit: v.audit, ...(v.quorum?.ignored ? { ignored: v.quorum.ignored } : {}) })),
     decisionsSection(v),
+    questionsSection(v.audit, v.ask, i.id),
     auditSection(v.audit, i.id),
     // An email-link page carries no script at all: a mail scanner rendering it runs nothing.
     v.form?.kind === 'email' ? '' : liveAnchor(v),
