@@ -29,6 +29,20 @@ export const LIFECYCLE_WRITES = [
 
 export const ALL_CRASH_POINTS: readonly string[] = LIFECYCLE_WRITES.flatMap((w) => [`${w}:before`, `${w}:after`]);
 
+/**
+ * The default set: every write's `after`, and `before` where something happens between two writes
+ * that an `after` of the previous write would not cover (the first write; the decision, recorded by
+ * the HTTP handler rather than the pipeline; the cloud call between step.started and step.finished).
+ * Elsewhere X:before leaves the same state on disk as the previous write's :after. `--points all`
+ * runs every one.
+ */
+export const DEFAULT_POINTS: readonly string[] = [
+  'transition.drafting:before',
+  'decision.recorded:before',
+  'step.finished:before',
+  ...LIFECYCLE_WRITES.map((w) => `${w}:after`),
+];
+
 export interface CrashOutcome {
   readonly point: string;
   /** The hook fired (the process died by SIGKILL at the point). */
@@ -86,7 +100,7 @@ export interface CrashOptions {
   readonly phaseTimeoutMs: number;
 }
 
-export const DEFAULT_CRASH_OPTIONS: CrashOptions = { speed: 120, phaseTimeoutMs: 60_000 };
+export const DEFAULT_CRASH_OPTIONS: CrashOptions = { speed: 240, phaseTimeoutMs: 90_000 };
 
 /** One crash point: run, kill at `point`, restart, finish, check the invariants. */
 export async function runCrashPoint(point: string, opts: CrashOptions = DEFAULT_CRASH_OPTIONS): Promise<CrashOutcome> {
