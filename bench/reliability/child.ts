@@ -7,7 +7,7 @@ import { runSoak } from './soak.js';
 import { runStorm } from './storm.js';
 
 const [what, json] = process.argv.slice(2);
-const o = JSON.parse(json ?? '{}') as Record<string, any>;
+const o = JSON.parse(json ?? '{}') as Record<string, unknown>;
 const result = what === 'soak' ? await runSoak(o as never) : what === 'cpu' ? await cpuPerCycle(o as never) : what === 'storm' ? await runStorm(o as never) : null;
 if (result === null) {
   process.stderr.write(`child.ts: unknown measurement "${what}" (soak, cpu or storm)\n`);

@@ -191,7 +191,9 @@ export async function runCrashPoints(points: readonly string[], concurrency: num
   await Promise.all(
     Array.from({ length: Math.max(1, concurrency) }, async () => {
       for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
-        const o = await runCrashPoint(p, opts);
+        const point = p;
+        // A run that could not even start (a daemon that never came up) is a broken point, not the end of the bench.
+        const o = await runCrashPoint(point, opts).catch((err: unknown): CrashOutcome => ({ point, reached: false, doubleExecutions: 0, lostApprovals: 0, auditOk: false, finalState: null, problems: [`the run failed: ${String(err).slice(0, 500)}`] }));
         outcomes.push(o);
         onOutcome(o);
       }

@@ -75,16 +75,16 @@ export function writeEstate(dir: string, o: EstateOptions): string {
   const scenario = { name: 'bench-estate', start: START, history: '3h', duration: `${o.days * 24 * 60 + 10}m`, seed: 11, services: scenarioServices, deployments, events };
   writeFileSync(join(dir, 'scenario.yaml'), stringify(scenario));
 
-  const doc = parse(readFileSync('config/demo.yaml', 'utf8')) as Record<string, any>;
+  const doc = parse(readFileSync('config/demo.yaml', 'utf8')) as Record<string, unknown> & { runbooks: { dir: string }; approval: Record<string, unknown>; safety: Record<string, unknown> };
   doc['cloud'] = { kind: 'sim', scenario: join(dir, 'scenario.yaml'), speed: 30 };
-  doc['runbooks'].dir = resolve('config', doc['runbooks'].dir);
+  doc.runbooks.dir = resolve('config', doc.runbooks.dir);
   doc['schedule'] = { every: o.every, window: '2h' };
   doc['store'] = { kind: 'sqlite', path: 'bench.db' };
   doc['services'] = policyServices;
   doc['metrics'] = metrics;
-  doc['approval'] = { ...doc['approval'], reminders: [] };
-  delete doc['approval'].escalation;
-  doc['safety'] = { ...doc['safety'], maxActionsPerHour: 1000 };
+  doc.approval = { ...doc.approval, reminders: [] };
+  delete doc.approval['escalation'];
+  doc.safety = { ...doc.safety, maxActionsPerHour: 1000 };
   const file = join(dir, 'policy.yaml');
   writeFileSync(file, stringify(doc));
   return file;
