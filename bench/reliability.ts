@@ -1,5 +1,5 @@
 /**
- * npm run bench:reliability [-- --points all|after|LIST] [--concurrency 2] [--soak-days 7] [--soak-every 10m]
+ * npm run bench:reliability [-- --points default|all|LIST] [--concurrency 2] [--soak-days 7] [--soak-every 15m]
  *   [--soak-metrics 1000] [--storm 500] [--cpu-cycles 10] [--trials 1] [--lease-ttl 3] [--skip crash,failover,...]
  *
  * Fault, load and soak figures (issue 16 items 6, 8, 9). Crash points and failover run real daemon
@@ -20,7 +20,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '2' },
     speed: { type: 'string', default: '240' },
     'soak-days': { type: 'string', default: '7' },
-    'soak-every': { type: 'string', default: '10m' },
+    'soak-every': { type: 'string', default: '15m' },
     'soak-metrics': { type: 'string', default: '1000' },
     storm: { type: 'string', default: '500' },
     'cpu-cycles': { type: 'string', default: '10' },
@@ -88,7 +88,7 @@ const result: Record<string, number | null> = {
 
 if (!skip.has('crash')) {
   console.log(`crash points: ${points.length}, ${num('concurrency')} at a time, speed ${num('speed')}`);
-  const s = await runCrashPoints(points, num('concurrency'), { speed: num('speed'), phaseTimeoutMs: 90_000 }, (o) => {
+  const s = await runCrashPoints(points, num('concurrency'), { speed: num('speed'), phaseTimeoutMs: 120_000 }, (o) => {
     console.log(`  ${o.point.padEnd(34)} ${o.problems.length === 0 ? 'ok ' : 'BROKE'} ended ${o.finalState ?? '-'}${o.problems.length ? `: ${o.problems.join('; ')}` : ''} (${elapsed()})`);
   });
   Object.assign(result, { crash_points: s.crash_points, crash_failures: s.crash_failures, double_executions: s.double_executions, lost_approvals: s.lost_approvals });
@@ -105,19 +105,19 @@ if (!skip.has('storm')) {
 }
 if (!skip.has('cpu')) {
   for (const [metrics, key] of [[1000, 'cpu_s_per_cycle_1k'], [10_000, 'cpu_s_per_cycle_10k']] as const) {
-    // Past the detectors' warm-up (60 points by default), then timed.
-    const c = await child<{ cpu_s_per_cycle: number }>('cpu', { metrics, warmup: 65, cycles: num('cpu-cycles') });
+    // The first cycle reads the whole window (past the detectors' warm-up); a few more settle caches and JIT.
+    const c = await child<{ cpu_s_per_cycle: number }>('cpu', { metrics, warmup: 5, cycles: num('cpu-cycles') });
     console.log(`cpu: ${c.cpu_s_per_cycle} s per cycle at ${metrics} metrics (${elapsed()})`);
     result[key] = c.cpu_s_per_cycle;
   }
 }
 if (!skip.has('soak')) {
-  const s = await child<{ soak_rss_peak_mb: number; soak_rss_drift_pct: number; store_bytes_per_day: number; rss_mb_by_day: number[]; incidents: number; cycles: number }>('soak', {
+  const s = await child<{ soak_rss_peak_mb: number; soak_rss_drift_pct: number; store_bytes_per_day: number; rss_mb_by_day: number[]; rss_baseline_mb: number; store_db_bytes: number; store_wal_bytes: number; incidents: number; cycles: number }>('soak', {
     metrics: num('soak-metrics'),
     days: num('soak-days'),
     every: values['soak-every'],
   });
-  console.log(`soak: ${s.cycles} cycles, ${s.incidents} incidents, RSS by day ${s.rss_mb_by_day.join(' ')} MB, store ${(s.store_bytes_per_day / 1e6).toFixed(2)} MB/day (${elapsed()})`);
+  console.log(`soak: ${s.cycles} cycles, ${s.incidents} incidents, RSS by day ${s.rss_mb_by_day.join(' ')} MB (${s.rss_baseline_mb} MB before the pipeline opened: node + tsx + modules), store ${(s.store_bytes_per_day / 1e6).toFixed(2)} MB/day (file ${(s.store_db_bytes / 1e6).toFixed(1)} MB + WAL ${(s.store_wal_bytes / 1e6).toFixed(1)} MB) (${elapsed()})`);
   Object.assign(result, { soak_rss_peak_mb: s.soak_rss_peak_mb, soak_rss_drift_pct: s.soak_rss_drift_pct, store_bytes_per_day: s.store_bytes_per_day });
 }
 console.log(`(${elapsed()})`);

@@ -5,12 +5,13 @@
  * recorded (or acknowledged to the approver) is missing, the audit chain verifies, the incident ends.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { auditOfKind, demoDbPath, demoPolicyFile, simExecuteCalls } from '../../test/helpers/daemon-files.js';
-import { getJson, startDaemonProcess, waitFor, type DaemonProcess } from '../../test/helpers/daemon-process.js';
+import { DaemonStartError, getJson, startDaemonProcess, waitFor, type DaemonProcess } from '../../test/helpers/daemon-process.js';
 
 /** The writes an approved runbook's incident goes through on the demo scenario, in order. */
 export const LIFECYCLE_WRITES = [
@@ -66,6 +67,7 @@ interface DecisionRow {
 }
 
 function storedDecisions(dir: string): DecisionRow[] {
+  if (!existsSync(demoDbPath(dir))) return [];
   const db = new Database(demoDbPath(dir), { readonly: true, fileMustExist: true });
   try {
     return db.prepare('SELECT incident_id, approver, runbook_hash, verdict FROM decisions').all() as DecisionRow[];
@@ -100,7 +102,7 @@ export interface CrashOptions {
   readonly phaseTimeoutMs: number;
 }
 
-export const DEFAULT_CRASH_OPTIONS: CrashOptions = { speed: 240, phaseTimeoutMs: 90_000 };
+export const DEFAULT_CRASH_OPTIONS: CrashOptions = { speed: 240, phaseTimeoutMs: 120_000 };
 
 /** One crash point: run, kill at `point`, restart, finish, check the invariants. */
 export async function runCrashPoint(point: string, opts: CrashOptions = DEFAULT_CRASH_OPTIONS): Promise<CrashOutcome> {
@@ -108,9 +110,14 @@ export async function runCrashPoint(point: string, opts: CrashOptions = DEFAULT_
   // Virtual time runs on while a killed daemon is down (its clock is anchored to the wall): at a high
   // speed a restart under load costs many virtual minutes. The approval windows are widened so that a
   // recorded approval is still fresh after the restart: staleness is a safety rule, not what is measured.
+  // For the same reason the demo scenario is given a longer end: a restart after its end would start it afresh.
   const policy = demoPolicyFile(dir, (doc) => {
     doc['approval'] = { ...doc['approval'], ttl: '6h', executeWithin: '3h', reminders: [] };
     delete doc['approval'].escalation;
+    const scenario = parse(readFileSync(doc['cloud'].scenario, 'utf8')) as Record<string, unknown>;
+    scenario['duration'] = '12h';
+    writeFileSync(join(dir, 'scenario.yaml'), stringify(scenario));
+    doc['cloud'].scenario = join(dir, 'scenario.yaml');
   });
   const args = ['--policy', policy, '--data-dir', dir, '--speed', String(opts.speed)];
   const problems: string[] = [];
@@ -118,25 +125,38 @@ export async function runCrashPoint(point: string, opts: CrashOptions = DEFAULT_
   const acknowledged: DecisionRow[] = [];
   let reached = false;
   let finalState: string | null = null;
-  const first = await startDaemonProcess(args, { CLOUDOPS_FAULT_KILL_AT: point }, 60_000);
+  // At a high speed the first cycles can reach an early point before the daemon prints its address:
+  // a SIGKILL before it started is the point reached.
+  let first: DaemonProcess | null = null;
+  try {
+    first = await startDaemonProcess(args, { CLOUDOPS_FAULT_KILL_AT: point }, opts.phaseTimeoutMs);
+  } catch (err) {
+    if (!(err instanceof DaemonStartError) || err.exit !== 'SIGKILL') throw err;
+    reached = true;
+  }
   let second: DaemonProcess | null = null;
   try {
-    const died = first.exited.then((how) => ({ how }));
-    const deadline = Date.now() + opts.phaseTimeoutMs;
-    let how: number | string | null = null;
-    while (Date.now() < deadline && how === null) {
-      await approveWhenAsked(first, asked, acknowledged).catch(() => undefined);
-      how = (await Promise.race([died, new Promise<null>((r) => setTimeout(() => r(null), 250))]))?.how ?? null;
+    if (first) {
+      const f = first;
+      const died = f.exited.then((how) => ({ how }));
+      const deadline = Date.now() + opts.phaseTimeoutMs;
+      let how: number | string | null = null;
+      while (Date.now() < deadline && how === null) {
+        await approveWhenAsked(f, asked, acknowledged).catch(() => undefined);
+        how = (await Promise.race([died, new Promise<null>((r) => setTimeout(() => r(null), 250))]))?.how ?? null;
+      }
+      reached = how === 'SIGKILL';
+      if (!reached) {
+        f.child.kill('SIGKILL');
+        await f.exited;
+        problems.push(how === null ? 'the fault point was never reached' : `the daemon exited ${how} before the fault point`);
+      }
     }
-    reached = how === 'SIGKILL';
-    if (!reached) {
-      first.child.kill('SIGKILL');
-      await first.exited;
-      problems.push(how === null ? 'the fault point was never reached' : `the daemon exited ${how} before the fault point`);
-    }
+    // An approval whose request failed (the daemon died before answering) is given again, as a person would.
+    asked.clear();
     const beforeRestart = storedDecisions(dir);
 
-    second = await startDaemonProcess(args, {}, 60_000);
+    second = await startDaemonProcess(args, {}, opts.phaseTimeoutMs);
     const s = second;
     let last: { state: string; id: string } | null = null;
     await waitFor('the incident to end after the restart', async () => {
@@ -171,7 +191,7 @@ export async function runCrashPoint(point: string, opts: CrashOptions = DEFAULT_
     if (!v.ok) problems.push(`audit verify failed at ${v.firstBadSeq}: ${v.problem}`);
     return { point, reached, doubleExecutions: doubles, lostApprovals: lost.length + ignored, auditOk: v.ok, finalState, problems };
   } finally {
-    first.child.kill('SIGKILL');
+    first?.child.kill('SIGKILL');
     second?.child.kill('SIGKILL');
   }
 }

@@ -17,6 +17,10 @@ export interface SoakResult {
   readonly soak_rss_peak_mb: number;
   readonly soak_rss_drift_pct: number;
   readonly store_bytes_per_day: number;
+  /** This process's RSS before the estate was opened (node, the tsx loader, the modules): not the pipeline's. */
+  readonly rss_baseline_mb: number;
+  readonly store_db_bytes: number;
+  readonly store_wal_bytes: number;
   readonly rss_mb_by_day: readonly number[];
   readonly wall_s: number;
 }
@@ -44,6 +48,7 @@ export function rssDriftPct(samples: readonly number[]): number {
 
 export async function runSoak(o: { metrics: number; days: number; every: string }): Promise<SoakResult> {
   const t0 = performance.now();
+  const baseline = process.memoryUsage().rss / 1e6;
   const dir = mkdtempSync(join(tmpdir(), 'cloudops-soak-'));
   const file = writeEstate(dir, { metrics: o.metrics, days: o.days, every: o.every, badDeployEveryH: 6 });
   const e = openEstate(dir, file);
@@ -67,7 +72,9 @@ export async function runSoak(o: { metrics: number; days: number; every: string 
   await e.watcher.queueIdle();
   const incidents = (await e.store.listIncidents({ limit: 100_000 })).length;
   await e.store.close();
-  const bytes = fileSize(e.storePath) + fileSize(`${e.storePath}-wal`);
+  const db = fileSize(e.storePath);
+  const wal = fileSize(`${e.storePath}-wal`);
+  const bytes = db + wal;
   return {
     metrics: o.metrics,
     days: o.days,
@@ -77,6 +84,9 @@ export async function runSoak(o: { metrics: number; days: number; every: string 
     soak_rss_drift_pct: Math.round(rssDriftPct(samples) * 10) / 10,
     store_bytes_per_day: Math.round(bytes / o.days),
     rss_mb_by_day: byDay,
+    rss_baseline_mb: Math.round(baseline),
+    store_db_bytes: db,
+    store_wal_bytes: wal,
     wall_s: Math.round((performance.now() - t0) / 1000),
   };
 }
