@@ -23,6 +23,7 @@ import { showText, type IncidentDetail } from './cli/show-text.js';
 import { decisionRecord } from './server/render/decision-record.js';
 import { buildTimeline, timelineMarkdown } from './server/render/timeline.js';
 import type { AuditRecord, AuditVerification } from './store/store.js';
+import { installFaultHook } from './core/fault-hook.js';
 
 /** The `cloudops` command. Everything except `run`, `validate`, `schema` and `audit` talks to the daemon over HTTP. */
 const program = new Command('cloudops')
@@ -70,6 +71,8 @@ program
   .action(async (o: { policy: string; port?: number; dataDir?: string; logLevel: string; speed?: number; json?: boolean }) => {
     try {
       const latency = Number(process.env['CLOUDOPS_SIM_ACTION_LATENCY_MS'] ?? 0);
+      // Crash tests only: SIGKILL at a named lifecycle write (inert when unset).
+      installFaultHook(process.env['CLOUDOPS_FAULT_KILL_AT']);
       const opts = {
         policyFile: o.policy,
         ...(o.port !== undefined ? { port: o.port } : {}),

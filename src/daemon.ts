@@ -14,11 +14,13 @@ import { LeaderElector } from './pipeline/leader.js';
 import { planSpendMetrics, registerIncidentMetrics, registerLeaderMetrics, type PipelineMetrics } from './pipeline/metrics.js';
 import { pipelineSettings } from './pipeline/settings.js';
 import { readiness } from './pipeline/readiness.js';
+import { describeDegraded, SourceHealth, trackSources, type SourceName } from './pipeline/source-health.js';
 import { RunState } from './pipeline/run-state.js';
 import { runSchedule } from './pipeline/schedule.js';
 import { Watcher } from './pipeline/watcher.js';
 import { approvalRules, compilePolicy, type CompiledPolicy } from './policy/compile.js';
 import { loadPolicyFile } from './policy/load.js';
+import type { PipelineDeps } from './pipeline/context.js';
 import type { Planner } from './runbook/planner.js';
 import { assertRunbooksRunnable } from './runbook/catalog.js';
 import { createSnsClient } from './cloud/aws/clients.js';
@@ -51,6 +53,8 @@ export interface DaemonOptions {
   readonly planner?: Planner;
   /** Where the console channel writes (stdout by default; stderr under `run --json`, whose stdout is JSON only). */
   readonly consoleOut?: (text: string) => void;
+  /** Tests: wraps the world's ports and store (fault injection) before their health is tracked. */
+  readonly wrapPorts?: (deps: PipelineDeps) => PipelineDeps;
 }
 
 export interface Daemon {
@@ -168,7 +172,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
   });
   if (world.sim) world.sim.actionLatencyMs = opts.simActionLatencyMs ?? 0;
-  const deps = world.deps;
+  // Every port and store call reports to the health tracker: a failing source shows in /readyz and
+  // /metrics while it fails and clears on its next good answer, without a restart.
+  const sourceErrors = new Counter({ name: 'cloudops_source_errors_total', help: 'Failed calls to a source (port or store) by reason', labelNames: ['source', 'reason'], registers: [registry] });
+  const health = new SourceHealth(Date.now, (source, reason) => sourceErrors.inc({ source, reason }));
+  const SOURCES: readonly SourceName[] = ['metrics', 'logs', 'deployments', 'actions', 'killSwitch', 'store'];
+  new Gauge({ name: 'cloudops_source_degraded', help: '1 while the last call to a source failed', labelNames: ['source'], registers: [registry], collect() { for (const src of SOURCES) this.set({ source: src }, health.isDegraded(src) ? 1 : 0); } });
+  const deps = trackSources(opts.wrapPorts ? opts.wrapPorts(world.deps) : world.deps, health);
   const watcher = new Watcher({ ...deps, get publicUrl() { return publicUrl; } });
   const settings = deps.settings;
   const slackActions = slack?.actions({ decide: (req) => watcher.decide(req), store, clock: deps.clock }) ?? null;
@@ -206,6 +216,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         nowMono: performance.now(),
         maxAgeMs: Math.max(MIN_READY_AGE_MS, (settings.readyAfterIntervals * policy.pollEveryMs) / speed),
         leader: leader.status(),
+        degraded: describeDegraded(health.degraded(), Date.now()),
       }),
   };
   // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.

@@ -1,3 +1,4 @@
+import { faultPoint } from '../core/fault-hook.js';
 import type { MonotonicStamp } from '../core/clock.js';
 import type { EpochMs } from '../core/time.js';
 import type { ApprovalRequest, Decision } from '../incident/incident.js';
@@ -51,6 +52,7 @@ export async function recordDecision(store: Store, policy: CompiledPolicy, req: 
     identity: req.identity,
     ...(req.reason !== undefined ? { reason: req.reason.slice(0, 1000) } : {}),
   };
+  faultPoint('decision.recorded', 'before');
   const res = await store.addDecision(decision, {
     at: now,
     incidentId: inc.id,
@@ -58,6 +60,7 @@ export async function recordDecision(store: Store, policy: CompiledPolicy, req: 
     actor: req.approver,
     data: { verdict: req.verdict, runbookHash: req.runbookHash, channel: req.channel, identity: req.identity, ...(req.reason ? { reason: req.reason.slice(0, 1000) } : {}) },
   });
+  faultPoint('decision.recorded', 'after');
   if (!res.added) throw new AlreadyDecidedError(req.approver, res.existing.verdict);
   return decision;
 }

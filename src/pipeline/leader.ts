@@ -22,6 +22,9 @@ import type { StageGate } from './context.js';
  */
 export const ACT_FRACTION = 0.9;
 
+/** How long after another holder's expiry a follower tries: past it on a clock that reads a little behind. */
+export const EXPIRY_MARGIN_MS = 25;
+
 export type LeaderRole = 'leader' | 'follower';
 
 export interface LeaderStatus {
@@ -183,13 +186,25 @@ export class LeaderElector {
     this.loop = (async () => {
       while (!signal.aborted) {
         try {
-          await this.o.clock.sleep(this.renewEveryMs, signal);
+          await this.o.clock.sleep(this.nextAttemptInMs(), signal);
         } catch {
           return;
         }
         await this.renew(signal);
       }
     })();
+  }
+
+  /**
+   * When to renew or try next. A follower that saw the lease held by another tries again just after it
+   * expires rather than up to a renewal interval later: a paused leader is then taken over within the
+   * TTL of its last renewal (issue 16 item 4), not the TTL plus an interval.
+   */
+  nextAttemptInMs(): number {
+    const h = this.holder;
+    if (this.isLeader() || !h || h.owner === this.owner) return this.renewEveryMs;
+    const untilExpiry = h.expiresAt - this.o.clock.now() + EXPIRY_MARGIN_MS;
+    return Math.min(this.renewEveryMs, Math.max(EXPIRY_MARGIN_MS, untilExpiry));
   }
 
   /** Stops renewing and gives the lease up (when held) so the next process need not wait for it to expire. */

@@ -11,6 +11,8 @@ export interface ReadinessInput {
   readonly maxAgeMs: number;
   /** The leader lease, when the daemon runs behind one: whether this process acts, and why (not). */
   readonly leader?: { readonly role: 'leader' | 'follower'; readonly why: string };
+  /** Sources whose last call failed ("degraded: metrics (throttled, …)"), or empty. */
+  readonly degraded?: string;
 }
 
 export interface Readiness {
@@ -27,7 +29,9 @@ export interface Readiness {
  * Ages are monotonic, so a wall-clock step never makes a stale daemon look fresh. Pure.
  */
 export function readiness(r: ReadinessInput): Readiness {
-  const base = cycleReadiness(r);
+  const cycle = cycleReadiness(r);
+  // A degraded source is said, not failed on: the daemon keeps cycling on what still answers.
+  const base = r.degraded ? { ok: cycle.ok, why: `${cycle.why}; ${r.degraded}` } : cycle;
   if (!r.leader) return base;
   return { ok: base.ok, why: `${base.why}; ${r.leader.why}`, role: r.leader.role };
 }

@@ -2,6 +2,7 @@ import type { EpochMs } from '../core/time.js';
 import type { Incident } from '../incident/incident.js';
 import { endOpenSignals } from '../incident/grouping.js';
 import { TERMINAL_STATES, transition, type IncidentState } from '../incident/lifecycle.js';
+import { faultPoint } from '../core/fault-hook.js';
 import type { LeaseFence } from '../store/lease.js';
 import type { Store } from '../store/store.js';
 import { nextVersion } from '../store/store.js';
@@ -27,7 +28,9 @@ export async function moveIncident(
   patch?.(next);
   // An incident that ends takes its open signals with it (issue 15 bug 1): they stop being "ongoing".
   if (TERMINAL_STATES.has(to)) endOpenSignals(next, at);
+  faultPoint(`transition.${to}`, 'before');
   await store.updateIncident(next, { at, incidentId: inc.id, kind: 'incident.transition', actor, data: { from: inc.state, to, reason, ...data } });
+  faultPoint(`transition.${to}`, 'after');
   return next;
 }
 
@@ -38,6 +41,8 @@ export async function moveIncident(
 export async function saveIncident(store: Store, inc: Incident, at: EpochMs, actor: string, kind: string, patch: (next: Incident) => void, data: Record<string, unknown> = {}, fence?: LeaseFence): Promise<Incident> {
   const next = nextVersion(inc, at);
   patch(next);
+  faultPoint(kind, 'before');
   await store.updateIncident(next, { at, incidentId: inc.id, kind, actor, data }, fence);
+  faultPoint(kind, 'after');
   return next;
 }

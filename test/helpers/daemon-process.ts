@@ -8,6 +8,17 @@ export interface DaemonProcess {
   readonly exited: Promise<number | string>;
 }
 
+/** The daemon ended, or never printed its address in time; `exit` is its exit code or signal (null: still running, killed). */
+export class DaemonStartError extends Error {
+  constructor(
+    readonly exit: number | string | null,
+    readonly output: string,
+  ) {
+    super(`daemon did not start${exit !== null ? ` (it exited: ${exit})` : ''}:\n${output}`);
+    this.name = 'DaemonStartError';
+  }
+}
+
 /** Starts `cloudops run` as a real process and waits until it prints its address. */
 export async function startDaemonProcess(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<DaemonProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', '--port', '0', '--log-level', 'warn', ...args], {
@@ -22,11 +33,12 @@ export async function startDaemonProcess(args: readonly string[], env: Record<st
   while (Date.now() < deadline) {
     const m = /Incidents: (http:\/\/[^/\s]+)\//.exec(out);
     if (m?.[1]) return { child, url: m[1], output: () => out, exited };
-    if (child.exitCode !== null) break;
+    if (child.exitCode !== null || child.signalCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }
+  const exit = child.exitCode ?? child.signalCode;
   child.kill('SIGKILL');
-  throw new Error(`daemon did not start:\n${out}`);
+  throw new DaemonStartError(exit, out);
 }
 
 /** Polls `fn` until it returns a value, or fails after `timeoutMs`. */

@@ -1,9 +1,8 @@
-import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { demoPolicyFile, pauseOutsideWriteLock, stepsStarted } from '../helpers/daemon-files.js';
 import { getJson, startDaemonProcess, waitFor, type DaemonProcess } from '../helpers/daemon-process.js';
 
 /**
@@ -22,15 +21,9 @@ afterEach(() => {
 });
 
 /** The demo policy with a short lease, written beside the data dir (paths made absolute). */
-function policyFile(dir: string): string {
-  const doc = parse(readFileSync('config/demo.yaml', 'utf8')) as Record<string, any>;
-  doc['cloud'].scenario = resolve('config', doc['cloud'].scenario);
-  doc['runbooks'].dir = resolve('config', doc['runbooks'].dir);
+const policyFile = (dir: string): string => demoPolicyFile(dir, (doc) => {
   doc['pipeline'] = { ...(doc['pipeline'] ?? {}), leaseTtl: `${LEASE_TTL_S}s` };
-  const file = join(dir, 'policy.yaml');
-  writeFileSync(file, stringify(doc));
-  return file;
-}
+});
 
 async function start(dir: string, policy: string): Promise<DaemonProcess> {
   // A slow action: the step is still running while the other daemon is watching.
@@ -62,44 +55,6 @@ function approve(d: DaemonProcess, id: string, hash: string): Promise<Response> 
     headers: { authorization: 'Bearer demo-token-alice', 'content-type': 'application/json' },
     body: JSON.stringify({ runbookHash: hash }),
   });
-}
-
-/** What the audit trail on disk says was started (read-only: the daemons keep writing). */
-function stepsStarted(dir: string): { incidentId: string; data: Record<string, unknown> }[] {
-  const db = new Database(join(dir, '.data', 'demo.db'), { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare("SELECT incident_id, data FROM audit WHERE kind = 'step.started' ORDER BY seq").all() as { incident_id: string; data: string }[];
-    return rows.map((r) => ({ incidentId: r.incident_id, data: JSON.parse(r.data) as Record<string, unknown> }));
-  } finally {
-    db.close();
-  }
-}
-
-/**
- * SIGSTOPs `d` at a moment it holds no write lock on the file. SQLite's lock is the process's own: a
- * process paused inside a write transaction blocks every writer, the lease's takeover included, until
- * it resumes (a limit of one shared SQLite file; DynamoDB has none). That pause is not what this test is about.
- */
-async function pauseOutsideWriteLock(d: DaemonProcess, dir: string): Promise<void> {
-  const db = new Database(join(dir, '.data', 'demo.db'), { fileMustExist: true });
-  db.pragma('busy_timeout = 0');
-  try {
-    for (let i = 0; i < 100; i++) {
-      d.child.kill('SIGSTOP');
-      await new Promise((r) => setTimeout(r, 20));
-      try {
-        db.exec('BEGIN IMMEDIATE');
-        db.exec('ROLLBACK');
-        return;
-      } catch {
-        d.child.kill('SIGCONT');
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    }
-    throw new Error('the daemon held the write lock at every try');
-  } finally {
-    db.close();
-  }
 }
 
 async function resolved(d: DaemonProcess, id: string): Promise<any> {
