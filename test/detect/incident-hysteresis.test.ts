@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HYSTERESIS, hysteresisUpdate, initHysteresis, pagedRanges } from '../../src/detect/incident-hysteresis.js';
+import { HYSTERESIS_HOLD_MS, hysteresisUpdate, initHysteresis, pagedRanges } from '../../src/detect/incident-hysteresis.js';
 import { replaySeries } from '../../src/nab/daemon-replay.js';
 import { rng } from '../../src/nab/synthetic.js';
 
@@ -76,9 +76,10 @@ describe('re-alarm hysteresis: the same excursion is paged once a week, a worse 
     expect(p.x.hi).toBeGreaterThanOrEqual(170);
     expect(p.x.hi).toBeLessThan(171);
     expect(p.m.hi).toBeLessThan(141);
-    expect(st.dir).toBe(0);
-    // Seen from more than a week later, nothing is left; the state is plain JSON.
-    expect(pagedRanges(st, t + HYSTERESIS.slots * DAY).x.hi).toBeLessThan(pagedRanges(st, t + HYSTERESIS.slots * DAY).x.lo);
+    expect(st.d).toBe(0);
+    expect(pagedRanges(st, t + HYSTERESIS_HOLD_MS).x.hi).toBeGreaterThanOrEqual(170);
+    // A week after the excursion's last point nothing is left; the state is plain JSON.
+    expect(pagedRanges(st, t + HYSTERESIS_HOLD_MS + 2 * 3_600_000).x.hi).toBeLessThan(pagedRanges(st, t + HYSTERESIS_HOLD_MS + 2 * 3_600_000).x.lo);
     expect(JSON.parse(JSON.stringify(st))).toEqual(st);
   });
 });
