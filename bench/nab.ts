@@ -20,7 +20,7 @@ import type { StreamingDetector } from '../src/detect/detector.js';
 import type { EpochMs } from '../src/core/time.js';
 import { PROFILE_NAMES, scoreCorpus, type ProfileName, type ScoredFile } from '../src/nab/index.js';
 import { listCorpus, loadDataFile, loadWindows, type CorpusEntry, type DataFile } from '../src/nab/io.js';
-import { replaySeries, summarizeReplays, type FalseAlarmSummary } from '../src/nab/daemon-replay.js';
+import { falseAlarmBreakdown, replaySeries, summarizeReplays, type FalseAlarmSummary } from '../src/nab/daemon-replay.js';
 import { leaveOneGroupOut, meanHeldOut, type GroupedFile } from '../src/nab/leave-one-out.js';
 import type { Window } from '../src/nab/weights.js';
 import { syntheticSuite } from '../src/nab/synthetic.js';
@@ -220,7 +220,7 @@ synthetic families (${synth.length} series): one θ=${round(synthOne.threshold, 
   let alarms: FalseAlarmSummary | undefined;
   let synthAlarms: FalseAlarmSummary | undefined;
   if (args.replay) {
-    const replays = series.map(({ e, corpus, d, period }) => ({ corpus, r: replaySeries(d.timestamps, d.values, period, windows.get(corpus)?.get(e.key) ?? []) }));
+    const replays = series.map(({ e, corpus, d, period }) => ({ corpus, key: `${corpus}/${e.key}`, periodMs: period, r: replaySeries(d.timestamps, d.values, period, windows.get(corpus)?.get(e.key) ?? []) }));
     alarms = summarizeReplays(replays.map((x) => x.r));
     console.log('\ndaemon path (default policy: detector factory, minimum duration, grouping), outside labeled windows:');
     for (const c of args.corpora) {
@@ -231,6 +231,8 @@ synthetic families (${synth.length} series): one θ=${round(synthOne.threshold, 
     synthAlarms = syn;
     console.log(`  synthetic  ${syn.false_incidents} false incidents in ${round(syn.metric_days, 1)} metric-days = ${round(syn.false_incidents_per_1000_metric_days, 1)} per 1,000; labeled windows recalled ${round(syn.labeled_window_recall * 100, 1)} %`);
     console.log(`  visible    ${alarms.false_incidents} false incidents in ${round(alarms.metric_days, 1)} metric-days = ${round(alarms.false_incidents_per_1000_metric_days, 1)} per 1,000; labeled windows recalled ${round(alarms.labeled_window_recall * 100, 1)} %`);
+    console.log('  top metrics by false incidents (kinds by duration: point = one sample, burst < 1 h, long >= 1 h):');
+    for (const m of falseAlarmBreakdown(replays)) console.log(`    ${m.key.padEnd(60)} ${m.false_incidents} (re-opened ${m.reopened}), median ${m.median_minutes} min; point ${m.kinds.point} / burst ${m.kinds.burst} / long ${m.kinds.long}`);
   }
 
   // 5. Throughput: the detector alone (no I/O), all series, repeated until stable. Measured in CPU time of this

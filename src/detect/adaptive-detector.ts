@@ -8,6 +8,7 @@ import { CHANNELS, DEFAULT_NOVELTY, initNovelty, noveltyUpdate, type NoveltyOut,
 import { quietVerdict, verdict, type PolicyState } from './policy.js';
 import { clamp } from './robust-stats.js';
 import { initRecentRange, recentRange, recentRangeAdd, type RecentRangeParams, type RecentRangeState } from './recent-range.js';
+import { hysteresisUpdate, initHysteresis, pagedRanges, type HysteresisState } from './incident-hysteresis.js';
 import { autoSeasonWeight, seasonAlpha, seasonSlot, seasonSlots, type Seasonality } from './seasonal-baseline.js';
 
 export interface AdaptiveConfig {
@@ -20,7 +21,7 @@ export interface AdaptiveConfig {
 }
 
 /** Version of the state layout; a state of another version (persisted by an older build) is re-initialized. */
-export const ADAPTIVE_STATE_VERSION = 5;
+export const ADAPTIVE_STATE_VERSION = 6;
 
 export interface AdaptiveState extends PolicyState {
   v: typeof ADAPTIVE_STATE_VERSION;
@@ -35,6 +36,8 @@ export interface AdaptiveState extends PolicyState {
   /** Short mean of the (deseasonalized) values over about INCIDENT_GATE.meanMs, and its recent range. */
   sm: number;
   rm: RecentRangeState;
+  /** What alarmed excursions went through over the last week (incident-hysteresis.ts). */
+  hy: HysteresisState;
 }
 
 /**
@@ -98,7 +101,7 @@ export function adaptiveDetector(
   const gate = { ...INCIDENT_GATE };
   const meanAlpha = Math.min(1, periodMs / gate.meanMs);
   const meanNoise = Math.sqrt(meanAlpha / (2 - meanAlpha));
-  const init = (): AdaptiveState => ({ v: ADAPTIVE_STATE_VERSION, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0), fd: 0, sd: 0, rr: initRecentRange(gate), sm: 0, rm: initRecentRange(gate) });
+  const init = (): AdaptiveState => ({ v: ADAPTIVE_STATE_VERSION, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0), fd: 0, sd: 0, rr: initRecentRange(gate), sm: 0, rm: initRecentRange(gate), hy: initHysteresis() });
   return {
     name: ADAPTIVE_NAME,
     init,
@@ -151,6 +154,10 @@ export function adaptiveDetector(
       };
       // The short mean's own noise is smaller: an EWMA of independent noise has sd·√(α/(2 − α)).
       const material = beyond(xs, range, noise) || beyond(sm, mrange, noise * meanNoise);
+      // Re-alarm hysteresis: beyond what an excursion already paged for this week went through, too.
+      const paged = pagedRanges(st.hy, t);
+      const union = (a: { lo: number; hi: number }, b: { lo: number; hi: number }): { lo: number; hi: number } => (b.hi < b.lo ? a : a.hi < a.lo ? b : { lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi) });
+      const fresh = material && (paged.x.hi < paged.x.lo || beyond(xs, union(range, paged.x), noise) || beyond(sm, union(mrange, paged.m), noise * meanNoise));
       // Every point enters the range (an alarming one too: a recurring batch job is learned as normal by tomorrow);
       // the current bucket is not part of the reference, so an excursion does not widen its own.
       recentRangeAdd(st.rr, t, xs, gate);
@@ -163,7 +170,12 @@ export function adaptiveDetector(
       // itself is off the level (|z| beyond the Huber clip), so the points after a lone spike (whose short averages
       // still remember it) do not extend the run.
       const score = c.minDuration > 1 ? (Math.abs(out.z) >= params.clip ? out.raw : 0) : out.score;
-      if (material) return verdict(st, opts, score, side, expected);
+      if (fresh) {
+        const v = verdict(st, opts, score, side, expected);
+        hysteresisUpdate(st.hy, t, xs, sm, v.anomalous ? v.direction : null, material, out.expected);
+        return v;
+      }
+      hysteresisUpdate(st.hy, t, xs, sm, null, material, out.expected);
       // Not practically significant: the run of anomalous points is broken, the score is still reported.
       const v = verdict(st, opts, 0, side, expected);
       return side !== null && (c.direction === 'both' || c.direction === side) ? { ...v, score } : v;

@@ -146,3 +146,35 @@ export function summarizeReplays(rs: readonly SeriesReplay[]): FalseAlarmSummary
     labeled_window_recall: wins > 0 ? hit / wins : NaN,
   };
 }
+
+export interface MetricFalseAlarms {
+  readonly key: string;
+  readonly false_incidents: number;
+  /** False incidents after the first on the same metric (the same metric paging again). */
+  readonly reopened: number;
+  /** Median time from onset to the last anomalous point (minutes). */
+  readonly median_minutes: number;
+  /** By duration: one point (a spike), under an hour (a burst), an hour or more (a shift, trend or grown peak). */
+  readonly kinds: { readonly point: number; readonly burst: number; readonly long: number };
+}
+
+/** The metrics with most false incidents, most first (ties by key), at most `top` of them. */
+export function falseAlarmBreakdown(rs: readonly { readonly key: string; readonly periodMs: number; readonly r: SeriesReplay }[], top = 5): MetricFalseAlarms[] {
+  const rows: MetricFalseAlarms[] = [];
+  for (const { key, periodMs, r } of rs) {
+    const fp = r.incidents.filter((x) => !x.inWindow);
+    if (fp.length === 0) continue;
+    const mins = fp.map((x) => (x.last - x.onset) / 60_000).sort((a, b) => a - b);
+    const mid = mins.length >> 1;
+    const median = mins.length % 2 === 1 ? (mins[mid] as number) : ((mins[mid - 1] as number) + (mins[mid] as number)) / 2;
+    const kinds = { point: 0, burst: 0, long: 0 };
+    for (const x of fp) {
+      const d = x.last - x.onset;
+      if (d < periodMs) kinds.point++;
+      else if (d < 3_600_000) kinds.burst++;
+      else kinds.long++;
+    }
+    rows.push({ key, false_incidents: fp.length, reopened: fp.length - 1, median_minutes: Math.round(median), kinds });
+  }
+  return rows.sort((a, b) => b.false_incidents - a.false_incidents || (a.key < b.key ? -1 : 1)).slice(0, top);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultReplayConfig, replaySeries, summarizeReplays } from '../../src/nab/daemon-replay.js';
+import { defaultReplayConfig, falseAlarmBreakdown, replaySeries, summarizeReplays, type SeriesReplay } from '../../src/nab/daemon-replay.js';
 import { rng } from '../../src/nab/synthetic.js';
 
 const PERIOD = 300_000;
@@ -57,5 +57,20 @@ describe('replaying series through the daemon path (detector factory, minimum du
   it('stationary noise opens nothing', () => {
     const { ts, vs } = series();
     expect(replaySeries(ts, vs, PERIOD, []).incidents).toEqual([]);
+  });
+
+  it('breaks false incidents down by metric: most first, re-openings, median duration and kind by duration', () => {
+    const inc = (onset: number, minutes: number, inWindow = false) => ({ onset, last: onset + minutes * 60_000, inWindow });
+    const rep = (incidents: SeriesReplay['incidents']): SeriesReplay => ({ incidents, windowsHit: 0, windows: 0, unlabeledMs: DAY });
+    const rows = falseAlarmBreakdown([
+      { key: 'a', periodMs: PERIOD, r: rep([inc(T0, 0), inc(T0 + DAY, 30), inc(T0 + 2 * DAY, 90), inc(T0 + 3 * DAY, 600, true)]) },
+      { key: 'b', periodMs: PERIOD, r: rep([inc(T0, 120), inc(T0 + DAY, 240)]) },
+      { key: 'c', periodMs: PERIOD, r: rep([inc(T0, 10, true)]) },
+    ], 5);
+    expect(rows).toEqual([
+      { key: 'a', false_incidents: 3, reopened: 2, median_minutes: 30, kinds: { point: 1, burst: 1, long: 1 } },
+      { key: 'b', false_incidents: 2, reopened: 1, median_minutes: 180, kinds: { point: 0, burst: 0, long: 2 } },
+    ]);
+    expect(falseAlarmBreakdown([{ key: 'a', periodMs: PERIOD, r: rep([inc(T0, 0)]) }, { key: 'b', periodMs: PERIOD, r: rep([inc(T0, 0)]) }], 1).map((x) => x.key)).toEqual(['a']);
   });
 });
