@@ -20,7 +20,7 @@ export interface AdaptiveConfig {
 }
 
 /** Version of the state layout; a state of another version (persisted by an older build) is re-initialized. */
-export const ADAPTIVE_STATE_VERSION = 5;
+export const ADAPTIVE_STATE_VERSION = 6;
 
 export interface AdaptiveState extends PolicyState {
   v: typeof ADAPTIVE_STATE_VERSION;
