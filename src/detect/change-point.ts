@@ -86,10 +86,31 @@ export function lnGamma(x: number): number {
   return HALF_LN_2PI + (y + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
+/** ln Γ((ν + 1)/2) − ln Γ(ν/2) − ln(νπ)/2: the part of the Student-t log density that depends on ν only. */
+const lnStudentNorm = (nu: number): number => lnGamma((nu + 1) / 2) - lnGamma(nu / 2) - 0.5 * Math.log(nu * Math.PI);
+
 /** ln of the Student-t density with ν degrees of freedom, location mu and scale s, at x. */
-export function lnStudentT(x: number, nu: number, mu: number, s: number): number {
+export function lnStudentT(x: number, nu: number, mu: number, s: number, norm = lnStudentNorm(nu)): number {
   const u = (x - mu) / s;
-  return lnGamma((nu + 1) / 2) - lnGamma(nu / 2) - 0.5 * Math.log(nu * Math.PI) - Math.log(s) - ((nu + 1) / 2) * Math.log1p((u * u) / nu);
+  return norm - Math.log(s) - ((nu + 1) / 2) * Math.log1p((u * u) / nu);
+}
+
+// ν = 2α0 + r depends on the run length only: its normalizing constant is cached per (α0, r) for the common run lengths.
+const NORM_CACHE = 1024;
+let normAlpha0 = NaN;
+const normCache = new Float64Array(NORM_CACHE).fill(NaN);
+function normFor(alpha0: number, r: number): number {
+  if (alpha0 !== normAlpha0) {
+    normCache.fill(NaN);
+    normAlpha0 = alpha0;
+  }
+  if (r >= NORM_CACHE) return lnStudentNorm(2 * alpha0 + r);
+  let v = normCache[r] as number;
+  if (Number.isNaN(v)) {
+    v = lnStudentNorm(2 * alpha0 + r);
+    normCache[r] = v;
+  }
+  return v;
 }
 
 let predBuf = new Float64Array(1);
@@ -130,7 +151,7 @@ export function changePointUpdate(st: ChangePointState, x: number, p: ChangePoin
     const kappa = p.kappa0 + r;
     const beta = st.b[i] as number;
     const s = Math.sqrt((beta * (kappa + 1)) / (alpha * kappa));
-    const j = (st.lp[i] as number) + lnStudentT(x, 2 * alpha, st.mu[i] as number, s);
+    const j = (st.lp[i] as number) + lnStudentT(x, 2 * alpha, st.mu[i] as number, s, normFor(p.alpha0, r));
     predBuf[i] = Number.isNaN(j) ? -Infinity : j;
     if ((predBuf[i] as number) > cpMax) cpMax = predBuf[i] as number;
   }
