@@ -72,12 +72,13 @@ describe('adaptive detector (default config)', () => {
     expect(fresh.verdicts[900]!.anomalous).toBe(true);
   });
 
-  it('keeps its state within 2 KB of JSON (weekly seasonality, after 20,000 points)', () => {
-    for (const seasonality of ['none', 'daily', 'weekly'] as const) {
+  // The change-point model (change-point.ts) adds about 0.5 KB; the 42 weekly slots about 0.8 KB.
+  it('keeps its state within 2 KB of JSON without seasonality and 2.5 KB with weekly seasonality, after 20,000 points', () => {
+    for (const [seasonality, limit] of [['none', 2048], ['daily', 2560], ['weekly', 2560]] as const) {
       const det = createDetector({ seasonality }, PERIOD);
       const values = series(20_000).map((v, i) => (i % 997 === 0 ? v * 1e6 / 3 : v));
       const { state } = run(det, values);
-      expect(JSON.stringify(state).length).toBeLessThanOrEqual(2048);
+      expect(JSON.stringify(state).length, seasonality).toBeLessThanOrEqual(limit);
     }
   });
 
