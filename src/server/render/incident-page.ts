@@ -3,6 +3,7 @@ import { planCostLine } from '../../runbook/plan-cost.js';
 import type { Decision, Incident } from '../../incident/incident.js';
 import { ABSORBING_STATES } from '../../incident/grouping.js';
 import { TERMINAL_STATES } from '../../incident/lifecycle.js';
+import type { StepPreview } from '../../execute/step-preview.js';
 import type { AuditRecord } from '../../store/store.js';
 import { renderChart } from './chart.js';
 import { buildTimeline, timelineSection } from './timeline.js';
@@ -116,6 +117,7 @@ function approvalBox(v: IncidentView): string {
 ${approvedLine}${q?.eligible ? `<p class="muted" id="can-approve">Can still approve: ${canStill.length ? esc(canStill.join(', ')) : 'nobody (ask for escalation)'}.</p>` : ''}
 <p class="muted">Risk <span class="risk-${esc(i.runbook.risk)}">${esc(i.runbook.risk)}</span> · runbook <code>${esc(i.runbook.hash.slice(0, 19))}</code>${a.excludedApprovers.length ? ` · may not approve: ${esc(a.excludedApprovers.join(', '))} (triggered the suspect deployment)` : ''}</p>
 ${actionPreview(i)}
+${stepPreviews(a.previews)}
 ${form}
 ${terminalCommands(v.approveCommand)}</section>`;
 }
@@ -192,6 +194,17 @@ function actionPreview(i: Incident): string {
         .join('')}</ul></td><td class="risk-${esc(s.risk)}">${esc(s.risk)}</td><td>${esc(s.description)}</td></tr>`,
   );
   return `<div id="actions"><h2>What would run</h2><table><tr><th>#</th><th>action</th><th>target</th><th>parameters</th><th>risk</th><th>what it does</th></tr>${rows.join('')}</table></div>`;
+}
+
+/** Each step's preview made when the request opened: what changes, blast radius, cost; or why it is unavailable. */
+function stepPreviews(previews: readonly StepPreview[] | undefined): string {
+  if (!previews || previews.length === 0) return '';
+  const items = previews.map((p) =>
+    p.available
+      ? `<li class="preview" data-step="${esc(p.index + 1)}"><strong>${esc(p.index + 1)}.</strong> ${esc(p.summary)}${p.changes.length ? `<ul class="changes">${p.changes.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>` : ''}<div class="blast">Blast radius: ${esc(p.blastRadius)}</div><div class="cost">Cost: ${esc(p.cost)}</div></li>`
+      : `<li class="preview unavailable" data-step="${esc(p.index + 1)}"><strong>${esc(p.index + 1)}.</strong> ${esc(p.summary)} <div class="unavailable-reason">preview unavailable: ${esc(p.unavailable ?? 'unknown reason')}</div><div class="blast">Blast radius: ${esc(p.blastRadius)}</div></li>`,
+  );
+  return `<div id="previews"><h3>What each step will change (read from the cloud when this was proposed)</h3><ol class="previews">${items.join('')}</ol></div>`;
 }
 
 /** A link only for an http(s) URL; anything else (javascript:, data:) is shown as text, not linked. */
