@@ -75,8 +75,11 @@ export interface ApprovalRequest {
   readonly previews?: readonly StepPreview[];
 }
 
-/** `would_have_run` (shadow mode) and `previewed` (dry run): recorded with the preview, never sent to the cloud. */
-export type StepStatus = 'started' | 'succeeded' | 'failed' | 'skipped_already_done' | 'handed_to_human' | 'would_have_run' | 'previewed';
+/**
+ * `would_have_run` (shadow mode) and `previewed` (dry run): recorded with the preview, never sent to the cloud.
+ * `awaiting_person`: a manual step handed to a person; it becomes `succeeded` when an approver marks it done.
+ */
+export type StepStatus = 'started' | 'succeeded' | 'failed' | 'skipped_already_done' | 'handed_to_human' | 'would_have_run' | 'previewed' | 'awaiting_person';
 
 export interface StepRecord {
   readonly index: number;

@@ -88,7 +88,7 @@ export function renderIncidentPage(v: IncidentView): string {
     signalsSection(i),
     evidenceSection(i),
     runbookSection(i),
-    stepsSection(i),
+    stepsSection(v),
     timelineSection(buildTimeline({ incident: i, decisions: v.decisions, audit: v.audit, ...(v.quorum?.ignored ? { ignored: v.quorum.ignored } : {}) })),
     decisionsSection(v),
     auditSection(v.audit, i.id),
@@ -275,10 +275,20 @@ function runbookSection(i: Incident): string {
   return `<section id="runbook"><h2>Runbook: ${esc(r.title)}</h2><p class="muted">Drafted by ${esc(r.draftedBy)} from <code>${esc(r.templateId)}</code> · risk <span class="risk-${esc(r.risk)}">${esc(r.risk)}</span> · hash <code>${esc(r.hash)}</code></p>${costLine(i)}<ol>${steps.join('')}</ol><p class="muted">Then: the service must stay healthy for ${esc(r.verify.healthyPolls)} polls within ${esc(Math.round(r.verify.withinMs / 60_000))} min.</p><pre>${esc(r.body)}</pre></section>`;
 }
 
-function stepsSection(i: Incident): string {
+function stepsSection(v: IncidentView): string {
+  const i = v.incident;
   if (i.steps.length === 0) return '';
-  const rows = i.steps.map((s) => `<tr><td>${esc(s.index + 1)}</td><td>${esc(s.action)}</td><td>${esc(s.status)}</td><td>${esc(fmtTime(s.startedAt))}</td><td>${esc(s.summary)}</td></tr>`);
+  const rows = i.steps.map((s) => `<tr><td>${esc(s.index + 1)}</td><td>${esc(s.action)}</td><td>${esc(s.status)}</td><td>${esc(fmtTime(s.startedAt))}</td><td>${esc(s.summary)}${s.status === 'awaiting_person' && i.state === 'executing' && v.csrf ? stepDoneForm(v, s.index + 1, v.csrf) : ''}</td></tr>`);
   return `<section id="steps"><h2>What ran</h2><table><tr><th>#</th><th>action</th><th>status</th><th>started</th><th>result</th></tr>${rows.join('')}</table></section>`;
+}
+
+/** The manual step's hand-back: an approver marks it done (CSRF like the decision form), with an optional note. */
+function stepDoneForm(v: IncidentView, n: number, csrf: string): string {
+  const f = v.form ?? { kind: 'token' as const };
+  // An email link identifies a decision on one request, not a person's hand-back of a step.
+  if (f.kind === 'email') return '';
+  const token = f.kind === 'token' ? `<label>Approver token<input type="password" name="token" autocomplete="off" required></label>` : '';
+  return `<form class="step-done" method="post" action="/incidents/${encodeURIComponent(v.incident.id)}/steps/${esc(n)}/done"><input type="hidden" name="csrf" value="${esc(csrf)}">${token}<label>Note<input type="text" name="note" maxlength="1000"></label><button type="submit" class="step-done-button">Mark step ${esc(n)} done</button></form>`;
 }
 
 function decisionsSection(v: IncidentView): string {
