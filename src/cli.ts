@@ -19,6 +19,7 @@ import { registerBacktest } from './backtest/backtest-command.js';
 import { registerMcp } from './mcp/mcp-command.js';
 import { registerFollowUps } from './cli/follow-up-commands.js';
 import { runJson } from './cli/run-output.js';
+import { registerStepCommands } from './cli/step-commands.js';
 import { showText, type IncidentDetail } from './cli/show-text.js';
 import { decisionRecord } from './server/render/decision-record.js';
 import { buildTimeline, timelineMarkdown } from './server/render/timeline.js';
@@ -293,5 +294,6 @@ audit
 registerBacktest(program, fail);
 registerMcp(program, fail);
 registerFollowUps(program, fail);
+registerStepCommands(program, fail);
 
 program.parseAsync(process.argv).catch((err: unknown) => fail(errorMessage(err)));

@@ -46,6 +46,10 @@ export interface SimWorld {
   restartService(service: string, at: number): void;
   /** The scenario's deploy stages are frozen from `at` (nothing new reaches them). */
   freezePipeline(pipeline: string, frozen: boolean, at: number): void;
+  /** The ECS tasks of `service` (count and size), or null when the scenario does not say. */
+  serviceTasks(service: string): { readonly desired: number; readonly vcpu: number; readonly memoryGb: number } | null;
+  /** The deployments a rollback would undo: of `pipeline` to `target`, or the newest of a service. */
+  wouldUndo(scope: { readonly pipeline: string; readonly target: string | undefined } | { readonly service: string }, at: number): readonly string[];
 }
 
 export interface IamNeeds {
@@ -78,6 +82,8 @@ export interface ActionSpec<P> {
   check(ctx: ActionContext<P>): Promise<ActionCheck>;
   /** The simulated cloud's effect. */
   sim(world: SimWorld, p: P, at: number): ActionResult;
+  /** The simulated cloud's preview (read-only); absent = the preview from the parameters alone. */
+  simPreview?(world: SimWorld, p: P, at: number): Preview;
 }
 
 /** A catalogue action with its parameter type erased, so different actions share one map. */

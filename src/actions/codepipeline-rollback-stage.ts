@@ -61,6 +61,7 @@ export const codepipelineRollbackStage = defineAction<P>({
       changes: [`${pipeline}/${stage} execution: ${current} → ${target}`],
       resources: [`codepipeline:${pipeline}/${stage}`],
       source: 'cloud',
+      cost: { kind: 'none', why: 'a rollback' },
     };
   },
   async preconditions(ctx) {
@@ -109,4 +110,14 @@ export const codepipelineRollbackStage = defineAction<P>({
     return 'unknown'; // it ran and failed or was stopped: re-running is a person's call
   },
   sim: (world, p, at) => world.rollbackPipeline(p.pipeline, p.targetExecutionId, at),
+  simPreview: (world, p, at) => {
+    const undone = world.wouldUndo({ pipeline: p.pipeline, target: p.targetExecutionId }, at);
+    return {
+      summary: undone.length > 0 ? `roll stage ${p.stage} of pipeline ${p.pipeline} back, undoing ${undone.join(', ')}` : `nothing to roll back on ${p.pipeline}`,
+      changes: undone.map((id) => `deployment ${id}: undone`),
+      resources: [`codepipeline:${p.pipeline}/${p.stage}`],
+      source: 'cloud',
+      cost: { kind: 'none', why: 'a rollback' },
+    };
+  },
 });

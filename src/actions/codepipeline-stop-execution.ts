@@ -33,7 +33,7 @@ export const codepipelineStopExecution = defineAction<P>({
     const s = await status(ctx);
     const { pipeline, executionId, abandon } = ctx.params;
     const after = s === 'InProgress' ? (abandon === true ? 'Stopped' : 'Stopping') : (s ?? 'unknown');
-    return { summary: s === 'InProgress' ? `stop execution ${executionId} of ${pipeline} (now ${s})` : `execution ${executionId} of ${pipeline} is ${s ?? 'unknown'}: nothing to stop`, changes: [`${pipeline} execution ${executionId}: ${s ?? 'unknown'} → ${after}`], resources: [`codepipeline:${pipeline}`], source: 'cloud' };
+    return { summary: s === 'InProgress' ? `stop execution ${executionId} of ${pipeline} (now ${s})` : `execution ${executionId} of ${pipeline} is ${s ?? 'unknown'}: nothing to stop`, changes: [`${pipeline} execution ${executionId}: ${s ?? 'unknown'} → ${after}`], resources: [`codepipeline:${pipeline}`], source: 'cloud', cost: { kind: 'none', why: 'stops a deployment' } };
   },
   async preconditions(ctx) {
     const s = await status(ctx);

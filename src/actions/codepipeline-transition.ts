@@ -42,6 +42,7 @@ export function transition(enable: boolean): Action {
         changes: [`${pipeline}/${stage} inbound transition: ${now ? 'enabled' : 'disabled'} → ${enable ? 'enabled' : 'disabled'}`],
         resources: [`codepipeline:${pipeline}/${stage}`],
         source: 'cloud',
+        cost: { kind: 'none', why: 'a pipeline transition' },
       };
     },
     async preconditions(ctx) {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { awsCall } from '../cloud/aws/errors.js';
 import { PermanentError } from '../core/errors.js';
 import { defineAction, type ActionContext } from './action.js';
-import { describeService, sameTaskDef, shortTaskDef, taskHourlyCost } from './ecs-read.js';
+import { describeService, fleetCost, sameTaskDef, shortTaskDef, taskSize } from './ecs-read.js';
 import { awsName } from './params.js';
 
 const schema = z.strictObject({
@@ -50,9 +50,18 @@ export const ecsRollbackService = defineAction<P>({
     const svc = await describeService(ctx.aws, p.cluster, p.service, ctx.signal);
     const to = await target(ctx, svc.taskDefinition);
     const changes = [`taskDefinition: ${shortTaskDef(svc.taskDefinition)} → ${shortTaskDef(to)}`, `tasks replaced: ${svc.runningCount ?? 0}`];
-    const [now, then] = [await taskHourlyCost(ctx.aws, svc.taskDefinition, ctx.signal), await taskHourlyCost(ctx.aws, to, ctx.signal)];
-    if (now !== null && then !== null && now !== then) changes.push(`cost: $${((then - now) * (svc.desiredCount ?? 0)).toFixed(4)}/hour`);
-    return { summary: `roll ECS service ${p.service} in ${p.cluster} back from ${shortTaskDef(svc.taskDefinition)} to ${shortTaskDef(to)}`, changes, resources: [`ecs:${p.cluster}/${p.service}`], source: 'cloud' };
+    const [now, then] = [await taskSize(ctx.aws, svc.taskDefinition, ctx.signal), await taskSize(ctx.aws, to, ctx.signal)];
+    const desired = svc.desiredCount ?? 0;
+    // The older revision may be a different size: the same tasks then cost something else.
+    const cost = now !== null && then !== null ? fleetCost(desired, now, desired, then) : ({ kind: 'none', why: 'a rollback' } as const);
+    return {
+      summary: `roll ECS service ${p.service} in ${p.cluster} back from ${shortTaskDef(svc.taskDefinition)} to ${shortTaskDef(to)}`,
+      changes,
+      resources: [`ecs:${p.cluster}/${p.service}`],
+      source: 'cloud',
+      blast: { tasks: Math.max(svc.runningCount ?? 0, desired), trafficShare: 1 },
+      cost: cost.kind === 'none' ? { kind: 'none', why: 'a rollback' } : cost,
+    };
   },
   async preconditions(ctx) {
     const p = ctx.params;
@@ -87,4 +96,15 @@ export const ecsRollbackService = defineAction<P>({
     return primary?.rolloutState === 'IN_PROGRESS' ? 'in_progress' : primary?.rolloutState === 'FAILED' ? 'unknown' : 'done';
   },
   sim: (world, p, at) => world.rollbackService(p.service, at),
+  simPreview: (world, p, at) => {
+    const undone = world.wouldUndo({ service: p.service }, at);
+    return {
+      summary: undone.length > 0 ? `roll ECS service ${p.service} back to the version before ${undone.join(', ')}` : `no deployment of ${p.service} to roll back`,
+      changes: undone.map((id) => `deployment ${id}: undone`),
+      resources: [`ecs:${p.cluster}/${p.service}`],
+      source: 'cloud',
+      blast: { trafficShare: 1 },
+      cost: { kind: 'none', why: 'a rollback' },
+    };
+  },
 });

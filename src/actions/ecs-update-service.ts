@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { awsCall } from '../cloud/aws/errors.js';
 import type { ActionCheck } from '../cloud/ports.js';
 import { defineAction } from './action.js';
-import { describeService, sameTaskDef, shortTaskDef, taskHourlyCost } from './ecs-read.js';
+import { describeService, fleetCost, sameTaskDef, shortTaskDef, taskSize } from './ecs-read.js';
 import { awsName, flag, intIn } from './params.js';
 
 const schema = z
@@ -41,10 +41,19 @@ export const ecsUpdateService = defineAction<P>({
     const before = svc.desiredCount ?? 0;
     const after = p.desiredCount ?? before;
     const changes = [`desiredCount: ${before} → ${after}`];
-    if (p.forceNewDeployment === true) changes.push(`tasks replaced: ${svc.runningCount ?? 0} running on ${shortTaskDef(svc.taskDefinition)}`);
-    const perTask = after !== before ? await taskHourlyCost(ctx.aws, svc.taskDefinition, ctx.signal) : null;
-    if (perTask !== null) changes.push(`cost: ${(after - before) * perTask >= 0 ? '+' : ''}$${((after - before) * perTask).toFixed(4)}/hour (Fargate, ${after - before} task(s))`);
-    return { summary: `${what(p)} of ECS service ${p.service} in ${p.cluster} (now ${before} desired, ${svc.runningCount ?? 0} running)`, changes, resources: [`ecs:${p.cluster}/${p.service}`], source: 'cloud' };
+    const running = svc.runningCount ?? 0;
+    if (p.forceNewDeployment === true) changes.push(`tasks replaced: ${running} running on ${shortTaskDef(svc.taskDefinition)}`);
+    const size = after !== before ? await taskSize(ctx.aws, svc.taskDefinition, ctx.signal) : null;
+    // Touched: every task replaced on a new deployment, else the tasks started or stopped.
+    const tasks = p.forceNewDeployment === true ? Math.max(running, after) : Math.abs(after - before);
+    return {
+      summary: `${what(p)} of ECS service ${p.service} in ${p.cluster} (now ${before} desired, ${running} running)`,
+      changes,
+      resources: [`ecs:${p.cluster}/${p.service}`],
+      source: 'cloud',
+      blast: { tasks, ...(p.forceNewDeployment === true ? { trafficShare: 1 } : {}) },
+      cost: after === before ? { kind: 'none', why: 'same task count' } : fleetCost(before, size, after, size),
+    };
   },
   async preconditions(ctx) {
     const p = ctx.params;
@@ -79,6 +88,21 @@ export const ecsUpdateService = defineAction<P>({
     const mine = (svc.deployments ?? []).find((d) => (d.createdAt?.getTime() ?? 0) >= ctx.startedAt!);
     if (!mine) return p.desiredCount !== undefined ? 'unknown' : 'not_started';
     return mine.rolloutState === 'IN_PROGRESS' ? 'in_progress' : mine.rolloutState === 'FAILED' ? 'unknown' : 'done';
+  },
+  simPreview: (world, p) => {
+    const t = world.serviceTasks(p.service);
+    const before = t?.desired;
+    const after = p.desiredCount ?? before;
+    const size = t ? { vcpu: t.vcpu, memoryGb: t.memoryGb } : null;
+    return {
+      summary: `${what(p)} of ECS service ${p.service} in ${p.cluster}${before !== undefined ? ` (now ${before} desired)` : ''}`,
+      changes: before !== undefined && after !== undefined ? [`desiredCount: ${before} → ${after}`] : [],
+      resources: [`ecs:${p.cluster}/${p.service}`],
+      source: t ? 'cloud' : 'parameters',
+      ...(before !== undefined && after !== undefined
+        ? { blast: { tasks: p.forceNewDeployment === true ? Math.max(before, after) : Math.abs(after - before), ...(p.forceNewDeployment === true ? { trafficShare: 1 } : {}) }, cost: after === before ? ({ kind: 'none', why: 'same task count' } as const) : fleetCost(before, size, after, size) }
+        : { cost: { kind: 'unknown', why: 'the simulated service states no task count' } as const }),
+    };
   },
   sim: (world, p, at) => {
     if (p.forceNewDeployment === true) world.restartService(p.service, at);

@@ -69,6 +69,9 @@ export const lambdaUpdateAlias = defineAction<P>({
       changes: [`${ctx.params.functionName}:${ctx.params.alias} version: ${a.FunctionVersion ?? '?'} → ${to}`, ...(w ? [`routing weights: ${w} → none`] : [])],
       resources: [`lambda:${ctx.params.functionName}:${ctx.params.alias}`],
       source: 'cloud',
+      // Every invocation through the alias goes to the target afterwards; provisioned concurrency stays with the alias.
+      blast: { functions: 1, trafficShare: 1 },
+      cost: { kind: 'none', why: 'a rollback' },
     };
   },
   async preconditions(ctx) {
@@ -106,4 +109,15 @@ export const lambdaUpdateAlias = defineAction<P>({
     return a.FunctionVersion === (await target(ctx, from)) ? 'done' : 'unknown';
   },
   sim: (world, p, at) => world.rollbackService(p.functionName, at),
+  simPreview: (world, p, at) => {
+    const undone = world.wouldUndo({ service: p.functionName }, at);
+    return {
+      summary: undone.length > 0 ? `roll Lambda function ${p.functionName} back to the version before ${undone.join(', ')}` : `no deployment of ${p.functionName} to roll back`,
+      changes: undone.map((id) => `deployment ${id}: undone`),
+      resources: [`lambda:${p.functionName}:${p.alias}`],
+      source: 'cloud',
+      blast: { functions: 1, trafficShare: 1 },
+      cost: { kind: 'none', why: 'a rollback' },
+    };
+  },
 });

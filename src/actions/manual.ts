@@ -20,7 +20,7 @@ export const manual = defineAction<P>({
   manual: true,
   resources: () => [],
   describe: (p) => `a person: ${p.instruction}`,
-  preview: async (ctx) => ({ summary: `a person: ${ctx.params.instruction}`, changes: [], resources: [], source: 'parameters' }),
+  preview: async (ctx) => ({ summary: `a person: ${ctx.params.instruction}`, changes: [], resources: [], source: 'parameters', cost: { kind: 'unknown', why: 'a person acts' } }),
   preconditions: async () => ({ ok: true }),
   execute: async (ctx) => ({ ok: false, summary: `manual step, for a person: ${ctx.params.instruction}` }),
   check: async () => 'unknown',

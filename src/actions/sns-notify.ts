@@ -23,7 +23,7 @@ export const snsNotify = defineAction<P>({
   iam: { read: [], write: ['sns:Publish'], resource: 'arn:aws:sns:*:*:*' },
   resources: (p) => [`sns:${p.topicArn}`],
   describe: (p) => `publish "${p.subject ?? p.message.slice(0, 60)}" to ${p.topicArn.split(':').pop() ?? p.topicArn}`,
-  preview: async (ctx) => ({ summary: `publish "${ctx.params.subject ?? ctx.params.message.slice(0, 60)}" to ${ctx.params.topicArn}`, changes: [], resources: [`sns:${ctx.params.topicArn}`], source: 'parameters' }),
+  preview: async (ctx) => ({ summary: `publish "${ctx.params.subject ?? ctx.params.message.slice(0, 60)}" to ${ctx.params.topicArn}`, changes: [], resources: [`sns:${ctx.params.topicArn}`], source: 'parameters', cost: { kind: 'none', why: 'a notification' } }),
   preconditions: async () => ({ ok: true }),
   async execute(ctx) {
     const p = ctx.params;

@@ -57,6 +57,7 @@ export const ssmStartAutomation = defineAction<P>({
       changes: Object.entries(p.parameters ?? {}).map(([k, v]) => `${k} = ${v.join(', ')}`),
       resources: [`ssm:${p.documentName}`],
       source: 'cloud',
+      cost: { kind: 'unknown', why: 'depends on what the automation document does' },
     };
   },
   async preconditions(ctx) {

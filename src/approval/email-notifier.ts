@@ -1,4 +1,5 @@
 import { PublishCommand, type MessageAttributeValue, type SNSClient } from '@aws-sdk/client-sns';
+import { previewLine } from '../execute/step-preview.js';
 import type { Announcement, Notifier } from '../cloud/ports.js';
 import { awsCall } from '../cloud/aws/errors.js';
 import { fitMessage, MAX_MESSAGE_BYTES, snsSubject } from '../cloud/aws/sns-notifier.js';
@@ -66,6 +67,9 @@ export function emailText(a: Announcement, inc: Incident | null, link: string | 
         const params = Object.entries(st.params).map(([k, v]) => `${k}=${oneLine(String(v))}`).join(', ');
         lines.push(clip(`  ${n + 1}. ${oneLine(st.action)} ${params}`, 1000));
       });
+      const previews = inc.state === 'awaiting_approval' ? (inc.approval?.previews ?? []) : [];
+      if (previews.length > 0) lines.push('', 'Preview (read from the cloud when proposed):');
+      for (const p of previews.slice(0, 20)) lines.push(clip(`  ${p.index + 1}. ${oneLine(previewLine(p))}`, 1000));
     }
     if (inc.approval && inc.state === 'awaiting_approval') {
       lines.push('', `Approvals needed: ${inc.approval.requiredApprovals}. Expires ${new Date(inc.approval.expiresAt).toISOString()}; if nobody decides, nothing runs.`);

@@ -1,4 +1,5 @@
 import type { Decision, Incident } from '../incident/incident.js';
+import { previewLine } from '../execute/step-preview.js';
 import { planCostLine } from '../runbook/plan-cost.js';
 import type { AuditRecord } from '../store/store.js';
 import { describeMute } from '../mute/mutes.js';
@@ -41,6 +42,7 @@ export function showText(d: IncidentDetail, audit: readonly AuditRecord[] = []):
   if (i.runbook) {
     out.push(`  runbook: ${i.runbook.title} [${i.runbook.risk} risk] ${i.runbook.hash}`);
     i.runbook.steps.forEach((st, n) => out.push(`    ${n + 1}. ${st.action}: ${st.description}`));
+    for (const p of i.approval?.previews ?? []) out.push(`    preview ${p.index + 1}: ${previewLine(p)}`);
     const cost = planCostLine(i.plan);
     if (cost) out.push(`  drafting cost: ${cost}`);
   }

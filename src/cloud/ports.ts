@@ -140,7 +140,34 @@ export interface Preview {
   readonly resources: readonly string[];
   /** Whether the cloud was asked or the preview only restates the parameters. */
   readonly source: 'cloud' | 'parameters';
+  /** What the step touches beyond the resource names: tasks, functions, the share of traffic (where known). */
+  readonly blast?: BlastRadius;
+  /** What the step does to the hourly bill, priced with the policy's prices (src/execute/step-preview.ts). */
+  readonly cost?: CostBasis;
 }
+
+export interface BlastRadius {
+  /** ECS tasks started, stopped or replaced. */
+  readonly tasks?: number;
+  /** Lambda functions (aliases) repointed. */
+  readonly functions?: number;
+  /** Share of the resource's traffic the change reaches, 0..1, where the cloud says. */
+  readonly trafficShare?: number;
+}
+
+export interface TaskFleet {
+  readonly tasks: number;
+  readonly vcpu: number;
+  readonly memoryGb: number;
+}
+
+/** The inputs of a step's cost change; the price list is the policy's, applied outside the action. */
+export type CostBasis =
+  | { readonly kind: 'none'; readonly why: string }
+  /** Tasks of one service before and after (a scale changes the count, a rollback may change the size). */
+  | { readonly kind: 'fargate'; readonly before: TaskFleet; readonly after: TaskFleet }
+  | { readonly kind: 'lambdaConcurrency'; readonly concurrencyDelta: number; readonly memoryGb: number }
+  | { readonly kind: 'unknown'; readonly why: string };
 
 export type PreconditionCode = 'target_changed' | 'not_latest' | 'no_target' | 'not_supported' | 'invalid_params';
 

@@ -5,6 +5,7 @@ import type { DraftedRunbook } from '../runbook/runbook.js';
 import type { PlanTrace } from '../runbook/planner.js';
 import type { IncidentState } from './lifecycle.js';
 import type { Assignment, PastRequest, RedraftRecord } from './revisions.js';
+import type { StepPreview } from '../execute/step-preview.js';
 
 /** One metric misbehaving: what the detector saw. */
 export interface Signal {
@@ -70,10 +71,15 @@ export interface ApprovalRequest {
   readonly channels: readonly string[];
   remindersSent: number;
   escalated: boolean;
+  /** Each step's preview, made when the request was opened (beside the runbook: its hash is unchanged). */
+  readonly previews?: readonly StepPreview[];
 }
 
-/** `would_have_run` (shadow mode) and `previewed` (dry run): recorded with the preview, never sent to the cloud. */
-export type StepStatus = 'started' | 'succeeded' | 'failed' | 'skipped_already_done' | 'handed_to_human' | 'would_have_run' | 'previewed';
+/**
+ * `would_have_run` (shadow mode) and `previewed` (dry run): recorded with the preview, never sent to the cloud.
+ * `awaiting_person`: a manual step handed to a person; it becomes `succeeded` when an approver marks it done.
+ */
+export type StepStatus = 'started' | 'succeeded' | 'failed' | 'skipped_already_done' | 'handed_to_human' | 'would_have_run' | 'previewed' | 'awaiting_person';
 
 export interface StepRecord {
   readonly index: number;

@@ -32,6 +32,8 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     const key = idempotencyKey(inc, i);
     const prior = inc.steps.find((s) => s.index === i);
     if (prior && (prior.status === 'succeeded' || prior.status === 'skipped_already_done')) continue;
+    // A manual step waits for a person to mark it done (src/execute/manual-step.ts); the next cycle looks again.
+    if (prior?.status === 'awaiting_person') return;
     const now = deps.clock.now();
 
     if (prior?.status === 'started') {
@@ -96,6 +98,16 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     }
 
     const mode = policy.doc.execution.mode;
+    if (mode === 'live' && isManual(step)) {
+      const instruction = await previewStep(deps.actions, step, ctx.signal);
+      const rec: StepRecord = { index: i, action: step.action, idempotencyKey: key, status: 'awaiting_person', startedAt: now, endedAt: null, summary: instruction };
+      inc = await saveIncident(store, inc, now, 'executor', 'step.awaiting_person', (n) => {
+        n.steps = [...n.steps.filter((s) => s.index !== i), rec];
+        n.reason = `step ${i + 1} is for a person: ${instruction} — mark it done on the page or with cloudops step done ${inc.id} ${i + 1} --as NAME`;
+      }, { step: i + 1, action: step.action, params: step.params, key });
+      await announce(deps, ctx, inc, 'decision', `a person is needed for step ${i + 1}: ${instruction}`.slice(0, 200));
+      return;
+    }
     if (mode !== 'live' || isManual(step)) {
       // Shadow and dry run record what would have run, with its preview, and never call the cloud; a manual step is a person's.
       const status = isManual(step) ? 'handed_to_human' : mode === 'shadow' ? 'would_have_run' : 'previewed';

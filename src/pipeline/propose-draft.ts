@@ -13,9 +13,10 @@ import { selfApprovers } from '../approval/quorum.js';
 import type { ApprovalRequest, Correlation } from '../incident/incident.js';
 import { asRevision, describeDiff, nextVersionNumber, sameSteps, stepViews } from '../incident/revisions.js';
 import { describeTrigger } from '../incident/lifecycle.js';
-import { HOUR, type EpochMs } from '../core/time.js';
+import { HOUR, parseDuration, type EpochMs } from '../core/time.js';
 import { requestWarnings } from '../approval/request-warnings.js';
 import { freezeAt } from '../mute/mutes.js';
+import { previewSteps, type PreviewOptions } from '../execute/step-preview.js';
 
 /**
  * The draft gate's one call site: every drafted runbook passes `checkDraft` here, before any request
@@ -85,7 +86,8 @@ export async function proposeDraft(deps: PipelineDeps, ctx: CycleContext, drafti
     return;
   }
   const suspect = correlation.suspect?.deployment;
-  const request = openRequest(deps, rb, correlation, now);
+  const previews = await previewSteps(deps.actions, rb.steps, previewOptions(policy.doc.execution), ctx.signal);
+  const request = { ...openRequest(deps, rb, correlation, now), previews };
   const label = fallbackLabel(trace);
   const version = redraft ? `version ${rb.revision ?? 2} (re-drafted: ${describeTrigger(redraft.trigger)}) — ` : '';
   const next = await moveIncident(
@@ -129,4 +131,9 @@ async function warningsFor(deps: PipelineDeps, ctx: CycleContext, inc: Incident,
     maxActionsPerHour: policy.doc.safety.maxActionsPerHour,
     steps: rb.steps.length,
   });
+}
+
+/** The policy's preview prices and deadline. */
+function previewOptions(e: { readonly prices: PreviewOptions['prices']; readonly previewTimeout: string }): PreviewOptions {
+  return { prices: e.prices, timeoutMs: parseDuration(e.previewTimeout) };
 }

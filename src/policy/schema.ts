@@ -182,6 +182,15 @@ export const policySchema = z.strictObject({
     .strictObject({
       mode: z.enum(['live', 'shadow', 'dryRun']).default('live').describe('live: run approved steps; shadow: everything but the cloud call (each step shows "would have run" with its preview; read-only IAM suffices); dryRun: preview every step and stop'),
       cooldown: durationIn('0s', '7d').default('10m').describe('no second action on the same resource (an ECS service, a pipeline stage …) within this, across incidents'),
+      prices: z
+        .strictObject({
+          fargateVcpuHour: z.number().min(0).max(10).default(0.04048).describe('$ per vCPU-hour of a Fargate task (default: Linux/x86 on-demand, us-east-1)'),
+          fargateGbHour: z.number().min(0).max(10).default(0.004445).describe('$ per GB-hour of Fargate task memory (default: Linux/x86 on-demand, us-east-1)'),
+          lambdaProvisionedGbHour: z.number().min(0).max(10).default(0.015).describe('$ per GB-hour of Lambda provisioned concurrency (default: x86, us-east-1: $0.0000041667 per GB-second)'),
+        })
+        .prefault({})
+        .describe('the prices the approval request turns a step\'s task or concurrency change into $/hour with'),
+      previewTimeout: durationIn('1s', '5m').default('10s').describe('deadline of the read-only preview of each step, made when a runbook is proposed'),
     })
     .prefault({}),
   safety: z

@@ -11,6 +11,7 @@ import { clockView } from './web-routes.js';
 import { MuteError, windowBounds } from '../mute/mutes.js';
 import { addSilence, expireSilence, listSilences } from '../mute/silences.js';
 import { handleFollowUp } from './follow-up-route.js';
+import { markStepDone, StepDoneError } from '../execute/manual-step.js';
 
 const decisionBody = z.strictObject({
   runbookHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected the runbook hash shown with the proposal (sha256:…)'),
@@ -107,6 +108,31 @@ async function handleSilences(deps: ServerDeps, req: IncomingMessage, res: Serve
   return true;
 }
 
+const stepDoneBody = z.strictObject({ as: z.string().max(100).optional(), note: z.string().max(1000).optional() });
+
+/** POST /api/incidents/ID/steps/N/done: an approver (bearer token) marks the awaiting manual step N done. */
+async function handleStepDone(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+  const m = /^\/api\/incidents\/([^/]+)\/steps\/([^/]+)\/done$/.exec(path);
+  if (!m) return false;
+  if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+  const step = Number(m[2]);
+  if (!/^[0-9]{1,4}$/.test(m[2] ?? '') || step < 1) throw new HttpError(400, `expected a step number from 1, got "${m[2] ?? ''}"`);
+  if (!tokensAllowed(deps.policy.doc.server.albOidc)) throw new HttpError(403, TOKENS_OFF);
+  const parsed = stepDoneBody.safeParse(await readJson(req));
+  if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  requireKnownApprover(deps, parsed.data.as);
+  const approver = approverOf(deps, req);
+  if (parsed.data.as !== undefined && parsed.data.as !== approver) throw new HttpError(403, `this token belongs to ${approver}, not ${parsed.data.as}`);
+  try {
+    const inc = await markStepDone(deps.store, deps.policy, { incidentId: decodeSegment(m[1] ?? ''), step, approver, identity: `token:${approver}`, channel: 'api', ...(parsed.data.note ? { note: parsed.data.note } : {}) }, deps.clock.now());
+    sendJson(res, 200, { step: inc.steps.find((s) => s.index === step - 1) ?? null, state: inc.state, reason: inc.reason });
+  } catch (err) {
+    if (err instanceof StepDoneError) throw new HttpError(err.status, err.message);
+    throw err;
+  }
+  return true;
+}
+
 export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<boolean> {
   if (path === '/api/silences' || path.startsWith('/api/silences/')) return handleSilences(deps, req, res, path, url);
   if (req.method === 'GET' && path === '/api/incidents') {
@@ -127,6 +153,7 @@ export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: Ser
     return true;
   }
   if (await handleFollowUp(deps, req, res, path)) return true;
+  if (await handleStepDone(deps, req, res, path)) return true;
   const m = /^\/api\/incidents\/([^/]+)(?:\/(approve|reject))?$/.exec(path);
   if (!m) return false;
   const id = decodeSegment(m[1] ?? '');

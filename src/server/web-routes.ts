@@ -5,6 +5,7 @@ import { ApprovalError } from '../approval/errors.js';
 import { evaluateQuorum } from '../approval/quorum.js';
 import { approvalRules } from '../policy/compile.js';
 import { decisionFromForm } from './decision-form.js';
+import { markStepDone, StepDoneError } from '../execute/manual-step.js';
 import { csrfFor, requireSameOriginForm } from './csrf.js';
 import { decodeSegment, HttpError, readForm, sendHtml } from './http.js';
 import { IdentityResolver, type Identity } from './identity.js';
@@ -56,7 +57,7 @@ export async function renderIncident(deps: ServerDeps, req: IncomingMessage, res
     audit,
     now: deps.clock.now(),
     quorum,
-    csrf: inc.state === 'awaiting_approval' && !o.hideForm ? csrf.token : null,
+    csrf: (inc.state === 'awaiting_approval' || inc.state === 'executing') && !o.hideForm ? csrf.token : null,
     approveCommand: inc.state === 'awaiting_approval' && o.form?.kind !== 'email' ? commands : null,
     ...(o.notice !== undefined ? { notice: o.notice } : {}),
     ...(o.form ? { form: o.form } : {}),
@@ -89,6 +90,11 @@ export async function handleWeb(deps: ServerDeps, req: IncomingMessage, res: Ser
   }
   if (req.method === 'GET' && (path === '/' || path === '/incidents')) {
     sendHtml(res, 200, renderListPage(await deps.store.listIncidents({ limit: 200 }), deps.clock.now()));
+    return true;
+  }
+  const sd = /^\/incidents\/([^/]+)\/steps\/([0-9]{1,4})\/done$/.exec(path);
+  if (sd) {
+    await handleStepDoneForm(deps, req, res, decodeSegment(sd[1] ?? ''), Number(sd[2]), resolverFor(deps, opts));
     return true;
   }
   const m = /^\/incidents\/([^/]+)(\/decision)?$/.exec(path);
@@ -126,6 +132,28 @@ export async function handleWeb(deps: ServerDeps, req: IncomingMessage, res: Ser
     await renderIncident(deps, req, res, id, { notice: `Not recorded: ${err.message}`, status: err.status, ...(formKind ? { form: formKind } : {}), ...binding });
   }
   return true;
+}
+
+/** The page's "mark step done" form: same identity and CSRF rules as the decision form. */
+async function handleStepDoneForm(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, id: string, step: number, ids: IdentityResolver): Promise<void> {
+  if (req.method !== 'POST') throw new HttpError(405, 'steps are marked done with the form (POST)');
+  const form = await readForm(req);
+  const signedIn = await ids.fromAlb(req);
+  const who: Identity | null = signedIn ?? ids.fromToken(form.get('token'));
+  requireSameOriginForm(req, form.get('csrf'), signedIn?.identity ?? '');
+  const view: RenderOptions = who?.via === 'alb-oidc' ? { form: { kind: 'oidc', approver: who.approver, identity: who.identity }, csrfBinding: who.identity } : {};
+  if (!who) {
+    await renderIncident(deps, req, res, id, { notice: 'Unknown approver token: nothing was recorded.', status: 401 });
+    return;
+  }
+  const note = form.get('note') ?? '';
+  try {
+    await markStepDone(deps.store, deps.policy, { incidentId: id, step, approver: who.approver, identity: who.identity, channel: 'web', ...(note ? { note } : {}) }, deps.clock.now());
+    await renderIncident(deps, req, res, id, { notice: `${who.approver}: step ${step} marked done; the run continues with the next step.`, ...view });
+  } catch (err) {
+    if (!(err instanceof StepDoneError)) throw err;
+    await renderIncident(deps, req, res, id, { notice: `Not recorded: ${err.message}`, status: err.status, ...view });
+  }
 }
 
 /** The web pages as an extra route (server.ts tries extra routes first), with an identity resolver. */

@@ -1,5 +1,6 @@
 import type { Button, KnownBlock, SectionBlock } from '@slack/web-api';
 import { plainLine, slackText, withoutControls } from '../../core/sanitize.js';
+import { previewLine } from '../../execute/step-preview.js';
 import type { Decision, Incident } from '../../incident/incident.js';
 
 /**
@@ -101,6 +102,11 @@ export function renderSlackMessage(v: SlackView): SlackMessage {
   if (rb) {
     const steps = rb.steps.map((s, n) => `${n + 1}. *${mrkdwnEscape(s.action)}* (${s.risk} risk) — ${mrkdwnEscape(clip(s.description, 200))}\n      ${code(clip(JSON.stringify(s.params), 300))}`);
     blocks.push(section(`*Runbook* ${mrkdwnEscape(rb.title)} · risk *${rb.risk}* · ${code(rb.hash.slice(0, 19))}\n${steps.join('\n')}`));
+  }
+
+  if (awaiting && a.previews && a.previews.length > 0) {
+    const lines = a.previews.map((p) => `${p.index + 1}. ${mrkdwnEscape(clip(previewLine(p), 600))}`);
+    blocks.push(section(`*Preview* (read when proposed)\n${lines.join('\n')}`));
   }
 
   if (a && v.quorum) {

@@ -106,6 +106,10 @@ export const scenarioSchema = z.strictObject({
     z.strictObject({
       metrics: z.record(z.string(), metricSchema),
       logs: z.array(z.strictObject({ every: dur, message: z.string() })).default([]),
+      /** The ECS tasks behind the service, for step previews (task count and Fargate size). */
+      tasks: z
+        .strictObject({ desired: z.int().min(0).max(5000), cpu: z.int().min(256).max(16384).default(256), memory: z.int().min(512).max(122880).default(512) })
+        .optional(),
     }),
   ),
   deployments: z.array(deploymentSchema).default([]),

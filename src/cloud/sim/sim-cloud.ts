@@ -16,11 +16,12 @@ import type {
   MetricQuery,
   MetricSeries,
   MetricSource,
+  Preview,
   TimeRange,
 } from '../ports.js';
 import { renderLogTemplate } from './log-lines.js';
 import { liveShare, rolloutStages, stageEnd, type RolloutStage } from './rollout.js';
-import type { Scenario, ScenarioEffect, ScenarioSilence } from './scenario.js';
+import type { Scenario, ScenarioDeployment, ScenarioEffect, ScenarioSilence } from './scenario.js';
 import { BaselineSeries } from './series.js';
 import type { SimStateFile } from './sim-state.js';
 
@@ -286,6 +287,16 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget, S
     return a.status === 'in_progress' ? 'in_progress' : 'done';
   }
 
+  /** The catalogue action's own sim preview (read-only), or one from its parameters. */
+  async preview(call: ActionCall, signal: AbortSignal): Promise<Preview> {
+    signal.throwIfAborted();
+    const parsed = parseCall(call);
+    if (!parsed.ok) throw new PermanentError(`the simulated cloud cannot preview ${call.action}: ${parsed.problems.map((p) => p.message).join('; ')}`);
+    const a = parsed.entry.action;
+    if (a.simPreview) return a.simPreview(this, parsed.params, this.clock.now());
+    return { summary: a.describe(parsed.params), changes: [], resources: a.resources(parsed.params), source: 'parameters' };
+  }
+
   /** The catalogue action's own sim effect (src/actions): no per-action switch lives here. */
   private apply(action: string, params: ActionCall['params'], at: number, rec: { status: string; summary: string }): ActionResult {
     const parsed = parseCall({ action, params });
@@ -301,11 +312,22 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget, S
 
   // ---- SimWorld (what the catalogue's sim effects change) -------------------------------------
 
-  rollbackPipeline(pipeline: string, target: string | undefined, at: number): ActionResult {
-    const data = this.state.data;
+  /** The deployments of `pipeline` a rollback to `target` (default: the execution before the latest) undoes. */
+  private pipelineUndo(pipeline: string, target: string | undefined, at: number): ScenarioDeployment[] {
     const deployed = this.scenario.deployments.filter((d) => d.pipeline === pipeline && (rolloutStages(d, this.t0)[0]?.endedAt ?? Infinity) <= at);
     const targetIdx = target ? deployed.findIndex((d) => d.id === target) : deployed.length - 2;
-    const undone = deployed.slice(targetIdx + 1);
+    return deployed.slice(targetIdx + 1);
+  }
+
+  /** The newest deployment of `service` not yet rolled back. */
+  private serviceUndo(service: string, at: number): ScenarioDeployment | undefined {
+    const deployed = this.scenario.deployments.filter((d) => d.service === service && (rolloutStages(d, this.t0)[0]?.endedAt ?? Infinity) <= at && this.state.data.rolledBack[d.id] === undefined);
+    return deployed[deployed.length - 1];
+  }
+
+  rollbackPipeline(pipeline: string, target: string | undefined, at: number): ActionResult {
+    const data = this.state.data;
+    const undone = this.pipelineUndo(pipeline, target, at);
     if (undone.length === 0) return { ok: false, summary: `nothing to roll back on ${pipeline}` };
     for (const d of undone) data.rolledBack[d.id] ??= at;
     const id = `rollback-${undone[undone.length - 1]?.id ?? ''}`;
@@ -315,8 +337,7 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget, S
 
   rollbackService(service: string, at: number): ActionResult {
     const data = this.state.data;
-    const deployed = this.scenario.deployments.filter((d) => d.service === service && (rolloutStages(d, this.t0)[0]?.endedAt ?? Infinity) <= at && data.rolledBack[d.id] === undefined);
-    const last = deployed[deployed.length - 1];
+    const last = this.serviceUndo(service, at);
     if (!last) return { ok: false, summary: `no deployment of ${service} to roll back` };
     data.rolledBack[last.id] = at;
     return { ok: true, summary: `rolled ${service} back to the version before ${last.id}` };
@@ -328,5 +349,16 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget, S
 
   freezePipeline(): void {
     // The scenario's deployments are fixed data: a freeze changes nothing the simulation shows.
+  }
+
+  serviceTasks(service: string): { desired: number; vcpu: number; memoryGb: number } | null {
+    const t = this.scenario.services[service]?.tasks;
+    return t ? { desired: t.desired, vcpu: t.cpu / 1024, memoryGb: t.memory / 1024 } : null;
+  }
+
+  wouldUndo(scope: { readonly pipeline: string; readonly target: string | undefined } | { readonly service: string }, at: number): readonly string[] {
+    if ('pipeline' in scope) return this.pipelineUndo(scope.pipeline, scope.target, at).map((d) => d.id);
+    const last = this.serviceUndo(scope.service, at);
+    return last ? [last.id] : [];
   }
 }

@@ -3,6 +3,7 @@ import { planCostLine } from '../../runbook/plan-cost.js';
 import type { Decision, Incident } from '../../incident/incident.js';
 import { ABSORBING_STATES } from '../../incident/grouping.js';
 import { TERMINAL_STATES } from '../../incident/lifecycle.js';
+import type { StepPreview } from '../../execute/step-preview.js';
 import type { AuditRecord } from '../../store/store.js';
 import { renderChartFigures } from './chart-section.js';
 import { buildTimeline, timelineSection } from './timeline.js';
@@ -90,7 +91,7 @@ export function renderIncidentPage(v: IncidentView): string {
     signalsSection(i),
     evidenceSection(i),
     runbookSection(i),
-    stepsSection(i),
+    stepsSection(v),
     timelineSection(buildTimeline({ incident: i, decisions: v.decisions, audit: v.audit, ...(v.quorum?.ignored ? { ignored: v.quorum.ignored } : {}) })),
     decisionsSection(v),
     questionsSection(v.audit, v.ask, i.id),
@@ -120,6 +121,7 @@ function approvalBox(v: IncidentView): string {
 ${approvedLine}${q?.eligible ? `<p class="muted" id="can-approve">Can still approve: ${canStill.length ? esc(canStill.join(', ')) : 'nobody (ask for escalation)'}.</p>` : ''}
 <p class="muted">Risk <span class="risk-${esc(i.runbook.risk)}">${esc(i.runbook.risk)}</span> · runbook <code>${esc(i.runbook.hash.slice(0, 19))}</code>${a.excludedApprovers.length ? ` · may not approve: ${esc(a.excludedApprovers.join(', '))} (triggered the suspect deployment)` : ''}</p>
 ${actionPreview(i)}
+${stepPreviews(a.previews)}
 ${form}
 ${terminalCommands(v.approveCommand)}</section>`;
 }
@@ -198,6 +200,17 @@ function actionPreview(i: Incident): string {
   return `<div id="actions"><h2>What would run</h2><table><tr><th>#</th><th>action</th><th>target</th><th>parameters</th><th>risk</th><th>what it does</th></tr>${rows.join('')}</table></div>`;
 }
 
+/** Each step's preview made when the request opened: what changes, blast radius, cost; or why it is unavailable. */
+function stepPreviews(previews: readonly StepPreview[] | undefined): string {
+  if (!previews || previews.length === 0) return '';
+  const items = previews.map((p) =>
+    p.available
+      ? `<li class="preview" data-step="${esc(p.index + 1)}"><strong>${esc(p.index + 1)}.</strong> ${esc(p.summary)}${p.changes.length ? `<ul class="changes">${p.changes.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>` : ''}<div class="blast">Blast radius: ${esc(p.blastRadius)}</div><div class="cost">Cost: ${esc(p.cost)}</div></li>`
+      : `<li class="preview unavailable" data-step="${esc(p.index + 1)}"><strong>${esc(p.index + 1)}.</strong> ${esc(p.summary)} <div class="unavailable-reason">preview unavailable: ${esc(p.unavailable ?? 'unknown reason')}</div><div class="blast">Blast radius: ${esc(p.blastRadius)}</div></li>`,
+  );
+  return `<div id="previews"><h3>What each step will change (read from the cloud when this was proposed)</h3><ol class="previews">${items.join('')}</ol></div>`;
+}
+
 /** A link only for an http(s) URL; anything else (javascript:, data:) is shown as text, not linked. */
 function revisionLink(url: string | undefined | null): string {
   if (!url) return '';
@@ -260,10 +273,20 @@ function runbookSection(i: Incident): string {
   return `<section id="runbook"><h2>Runbook: ${esc(r.title)}</h2><p class="muted">Drafted by ${esc(r.draftedBy)} from <code>${esc(r.templateId)}</code> · risk <span class="risk-${esc(r.risk)}">${esc(r.risk)}</span> · hash <code>${esc(r.hash)}</code></p>${costLine(i)}<ol>${steps.join('')}</ol><p class="muted">Then: the service must stay healthy for ${esc(r.verify.healthyPolls)} polls within ${esc(Math.round(r.verify.withinMs / 60_000))} min.</p><pre>${esc(r.body)}</pre></section>`;
 }
 
-function stepsSection(i: Incident): string {
+function stepsSection(v: IncidentView): string {
+  const i = v.incident;
   if (i.steps.length === 0) return '';
-  const rows = i.steps.map((s) => `<tr><td>${esc(s.index + 1)}</td><td>${esc(s.action)}</td><td>${esc(s.status)}</td><td>${esc(fmtTime(s.startedAt))}</td><td>${esc(s.summary)}</td></tr>`);
+  const rows = i.steps.map((s) => `<tr><td>${esc(s.index + 1)}</td><td>${esc(s.action)}</td><td>${esc(s.status)}</td><td>${esc(fmtTime(s.startedAt))}</td><td>${esc(s.summary)}${s.status === 'awaiting_person' && i.state === 'executing' && v.csrf ? stepDoneForm(v, s.index + 1, v.csrf) : ''}</td></tr>`);
   return `<section id="steps"><h2>What ran</h2><table><tr><th>#</th><th>action</th><th>status</th><th>started</th><th>result</th></tr>${rows.join('')}</table></section>`;
+}
+
+/** The manual step's hand-back: an approver marks it done (CSRF like the decision form), with an optional note. */
+function stepDoneForm(v: IncidentView, n: number, csrf: string): string {
+  const f = v.form ?? { kind: 'token' as const };
+  // An email link identifies a decision on one request, not a person's hand-back of a step.
+  if (f.kind === 'email') return '';
+  const token = f.kind === 'token' ? `<label>Approver token<input type="password" name="token" autocomplete="off" required></label>` : '';
+  return `<form class="step-done" method="post" action="/incidents/${encodeURIComponent(v.incident.id)}/steps/${esc(n)}/done"><input type="hidden" name="csrf" value="${esc(csrf)}">${token}<label>Note<input type="text" name="note" maxlength="1000"></label><button type="submit" class="step-done-button">Mark step ${esc(n)} done</button></form>`;
 }
 
 function decisionsSection(v: IncidentView): string {
