@@ -13,7 +13,7 @@ import { selfApprovers } from '../approval/quorum.js';
 import type { ApprovalRequest, Correlation } from '../incident/incident.js';
 import { asRevision, describeDiff, nextVersionNumber, sameSteps, stepViews } from '../incident/revisions.js';
 import { describeTrigger } from '../incident/lifecycle.js';
-import { HOUR, type EpochMs } from '../core/time.js';
+import type { EpochMs } from '../core/time.js';
 import { requestWarnings } from '../approval/request-warnings.js';
 import { freezeAt } from '../mute/mutes.js';
 
@@ -125,7 +125,7 @@ async function warningsFor(deps: PipelineDeps, ctx: CycleContext, inc: Incident,
     killSwitchOn: await deps.killSwitch(ctx.signal).catch(() => true),
     mode: policy.doc.execution.mode,
     freeze: freezeAt(policy.doc, inc.service, ctx.now)?.id.replace(/^freeze:/, '') ?? null,
-    stepsLastHour: await store.countStepsSince(addMs(ctx.now, -HOUR)),
+    stepsLastHour: await store.stepsInHour(ctx.now, { signal: ctx.signal }),
     maxActionsPerHour: policy.doc.safety.maxActionsPerHour,
     steps: rb.steps.length,
   });
