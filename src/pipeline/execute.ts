@@ -119,7 +119,7 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     try {
       inc = await saveIncident(store, inc, now, 'executor', 'step.started', (n) => {
         n.steps = [...n.steps.filter((s) => s.index !== i), record];
-      }, { step: i + 1, action: step.action, params: step.params, key, approvedBy: verdict.approvedBy, ...(fence ? { fence: fence.token } : {}) }, fence, { budget: { at: now, max: policy.doc.safety.maxActionsPerHour } });
+      }, { step: i + 1, action: step.action, params: step.params, key, approvedBy: verdict.approvedBy, ...(fence ? { fence: fence.token } : {}) }, fence, { budget: { at: now, max: policy.doc.safety.maxActionsPerHour }, signal: ctx.signal });
     } catch (err) {
       if (err instanceof StepBudgetSpentError) {
         // Another task (or incident) spent the hour's budget between authorize() and the claim: as authorize would say.

@@ -21,7 +21,7 @@ import { incidentWrite, readIncident, incidentOf, needsParts, PK_INCIDENT } from
 import { DynamoLeases } from './dynamo-lease.js';
 import { BY_STATE_INDEX, key, N, num, pad, S, str, TTL_ATTRIBUTE, ttlAt, type Item } from './dynamo-table.js';
 import { StaleFencingTokenError, type LeaseFence, type LeaseRecord, type LeaseResult, type LeaseStore } from './lease.js';
-import { hourBucket, type AuditInput, type AuditRecord, type AuditVerification, type CasResult, type DecisionWrite, type IncidentFilter, type Silence, type Store, type StoreCallOptions, type UpdateOptions, type VersionedValue } from './store.js';
+import { hourBucket, type AuditInput, type AuditRecord, type AuditVerification, type CasResult, type DecisionWrite, type IncidentFilter, type MaintenanceReport, type Silence, type Store, type StoreCallOptions, type UpdateOptions, type VersionedValue } from './store.js';
 
 export interface DynamoStoreOptions {
   readonly table: string;
@@ -425,6 +425,11 @@ export class DynamoStore implements Store, LeaseStore {
       start = out.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+
+  /** Nothing to do by hand: ended incidents carry a TTL (`endedIncidentRetentionMs`) and DynamoDB deletes them. */
+  maintain(_now: EpochMs, opts?: StoreCallOptions): Promise<MaintenanceReport> {
+    return guarded('dynamodb.maintain', opts?.signal, async () => ({ archived: 0, walBytesBefore: null, walBytesAfter: null }));
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EpochMs } from '../core/time.js';
 import type { Decision, Incident } from '../incident/incident.js';
@@ -15,13 +15,14 @@ import {
   type CasResult,
   type DecisionWrite,
   type IncidentFilter,
+  type MaintenanceReport,
   type Silence,
   type Store,
   type StoreCallOptions,
   type UpdateOptions,
   type VersionedValue,
 } from './store.js';
-import type { IncidentState } from '../incident/lifecycle.js';
+import { TERMINAL_STATES, type IncidentState } from '../incident/lifecycle.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS incidents (
@@ -30,6 +31,10 @@ CREATE TABLE IF NOT EXISTS incidents (
 CREATE INDEX IF NOT EXISTS incidents_state ON incidents(state);
 CREATE INDEX IF NOT EXISTS incidents_state_opened ON incidents(state, opened_at);
 CREATE INDEX IF NOT EXISTS incidents_opened ON incidents(opened_at);
+CREATE TABLE IF NOT EXISTS incidents_archive (
+  id TEXT PRIMARY KEY, service TEXT NOT NULL, state TEXT NOT NULL, version INTEGER NOT NULL,
+  opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, doc TEXT NOT NULL, archived_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS incidents_ended ON incidents(updated_at) WHERE state IN (${[...TERMINAL_STATES].map((st) => `'${st}'`).join(', ')});
 CREATE TABLE IF NOT EXISTS decisions (
   incident_id TEXT NOT NULL, approver TEXT NOT NULL, runbook_hash TEXT NOT NULL, verdict TEXT NOT NULL,
   at INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (incident_id, approver, runbook_hash));
@@ -63,7 +68,14 @@ export interface SqliteStoreOptions {
    * catch a cut-off trail but not a rewritten checkpoint.
    */
   readonly auditKey?: Buffer | null;
+  /**
+   * Ended incidents whose last write is older than this move to the archive table at `maintain` (out of
+   * every listing; getIncident still finds them; their audit records stay, so the trail verifies).
+   * Default null: kept in place.
+   */
+  readonly endedRetentionMs?: number | null;
 }
+
 
 interface AuditRow {
   seq: number;
@@ -84,8 +96,12 @@ interface AuditRow {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly auditKey: Buffer | null;
+  private readonly path: string;
+  private readonly endedRetentionMs: number | null;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.path = path;
+    this.endedRetentionMs = options.endedRetentionMs ?? null;
     // The composition root should pass the key; the environment default keeps every caller signing.
     this.auditKey = options.auditKey !== undefined ? options.auditKey : auditKeyFrom(process.env[AUDIT_KEY_ENV]);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -124,7 +140,9 @@ export class SqliteStore implements Store {
   createIncident(incident: Incident, audit: AuditInput, opts?: StoreCallOptions): Promise<void> {
     return this.run('createIncident', opts, () =>
       this.db.transaction(() => {
-        const cur = this.db.prepare('SELECT version FROM incidents WHERE id = ?').get(incident.id) as { version: number } | undefined;
+        const cur = (this.db.prepare('SELECT version FROM incidents WHERE id = ?').get(incident.id) ?? this.db.prepare('SELECT version FROM incidents_archive WHERE id = ?').get(incident.id)) as
+          | { version: number }
+          | undefined;
         if (cur) throw new StoreConflictError(incident.id, 0, cur.version);
         this.db
           .prepare('INSERT INTO incidents (id, service, state, version, opened_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -136,7 +154,7 @@ export class SqliteStore implements Store {
 
   getIncident(id: string, opts?: StoreCallOptions): Promise<Incident | null> {
     return this.run('getIncident', opts, () => {
-      const row = this.db.prepare('SELECT doc FROM incidents WHERE id = ?').get(id) as { doc: string } | undefined;
+      const row = (this.db.prepare('SELECT doc FROM incidents WHERE id = ?').get(id) ?? this.db.prepare('SELECT doc FROM incidents_archive WHERE id = ?').get(id)) as { doc: string } | undefined;
       return row ? (JSON.parse(row.doc) as Incident) : null;
     });
   }
@@ -298,7 +316,7 @@ export class SqliteStore implements Store {
   /** The chain, its signed checkpoint, and an empty trail where incidents exist. */
   verifyAnchoredAudit(opts?: StoreCallOptions): Promise<AnchoredVerification> {
     return this.run('verifyAudit', opts, () => {
-      const incidents = (this.db.prepare('SELECT count(*) AS n FROM incidents').get() as { n: number }).n;
+      const incidents = (this.db.prepare('SELECT (SELECT count(*) FROM incidents) + (SELECT count(*) FROM incidents_archive) AS n').get() as { n: number }).n;
       const checkpoint = this.auditCheckpointSync();
       const rows = this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditRow>;
       const records = (function* () {
@@ -403,6 +421,40 @@ export class SqliteStore implements Store {
       }
       return out;
     });
+  }
+
+  /**
+   * Bounded growth, once in a while (the daemon calls it every few minutes): ended incidents past the
+   * retention move to the archive table, and the WAL is checkpointed and truncated (SQLite never shrinks
+   * it by itself while a reader is often open).
+   */
+  maintain(now: EpochMs, opts?: StoreCallOptions): Promise<MaintenanceReport> {
+    return this.run('maintain', opts, () => {
+      let archived = 0;
+      if (this.endedRetentionMs !== null) {
+        const before = now - this.endedRetentionMs;
+        const states = [...TERMINAL_STATES];
+        const marks = states.map(() => '?').join(', ');
+        archived = this.db.transaction(() => {
+          this.db
+            .prepare(`INSERT INTO incidents_archive (id, service, state, version, opened_at, updated_at, doc, archived_at) SELECT id, service, state, version, opened_at, updated_at, doc, ? FROM incidents WHERE state IN (${marks}) AND updated_at < ?`)
+            .run(now, ...states, before);
+          return this.db.prepare(`DELETE FROM incidents WHERE state IN (${marks}) AND updated_at < ?`).run(...states, before).changes;
+        }).immediate();
+      }
+      const walBytesBefore = this.walBytes();
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      return { archived, walBytesBefore, walBytesAfter: this.walBytes() };
+    });
+  }
+
+  private walBytes(): number | null {
+    if (this.path === ':memory:') return null;
+    try {
+      return statSync(`${this.path}-wal`).size;
+    } catch {
+      return 0;
+    }
   }
 
   async close(): Promise<void> {

@@ -71,6 +71,15 @@ export interface IncidentFilter {
   readonly limit?: number;
 }
 
+/** What one `maintain` did. */
+export interface MaintenanceReport {
+  /** Ended incidents moved out of the listings (SQLite; DynamoDB expires them by TTL instead). */
+  readonly archived: number;
+  /** WAL bytes before and after the checkpoint (SQLite on a file; null otherwise). */
+  readonly walBytesBefore: number | null;
+  readonly walBytesAfter: number | null;
+}
+
 /** The start of the clock hour that holds `t` (the step budget's bucket). */
 export const hourBucket = (t: EpochMs): EpochMs => (Math.floor(t / 3_600_000) * 3_600_000) as EpochMs;
 
@@ -127,6 +136,9 @@ export interface Store extends LeaseStore {
    * Of two writers that read the same version exactly one wins; the other gets what is stored now.
    */
   compareAndSetValue<T>(key: string, expectedVersion: number | null, value: T, opts?: StoreCallOptions): Promise<CasResult<T>>;
+
+  /** Bounded growth: archives ended incidents past the retention and compacts what the backend needs. */
+  maintain(now: EpochMs, opts?: StoreCallOptions): Promise<MaintenanceReport>;
 
   close(): Promise<void>;
 }

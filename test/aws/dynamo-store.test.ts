@@ -130,7 +130,7 @@ describe('DynamoStore on moto, beyond the contract', () => {
     expect(JSON.stringify(await store.getIncident('big')).length).toBeGreaterThan(20_000);
     // Too large for one transaction: refused with a clear error, nothing lost.
     const tooBig = withEvidence(nextVersion(inc, at(9)), 4_500_000);
-    await expect(store.updateIncident(tooBig, entry('big', 'incident.transition', 9))).rejects.toMatchObject({ name: 'PermanentError', message: expect.stringMatching(/incident big is .* MB compressed; the DynamoDB store keeps at most/) as unknown });
+    await expect(store.updateIncident(tooBig, entry('big', 'incident.transition', 9))).rejects.toMatchObject({ name: 'StoreRejectedError', kind: 'rejected', message: expect.stringMatching(/incident big is .* MB compressed; the DynamoDB store keeps at most/) as unknown });
     expect(await store.getIncident('big')).toEqual(inc);
     expect(await store.listAudit({ incidentId: 'big' })).toHaveLength(4);
     expect(await store.verifyAudit()).toEqual({ ok: true, records: 4 });
