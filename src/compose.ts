@@ -94,8 +94,9 @@ interface Ports {
  */
 export function openStore(policy: CompiledPolicy, path: string): SqliteStore | DynamoStore {
   const s = policy.doc.store;
-  if (s.kind === 'sqlite') return new SqliteStore(path);
-  return new DynamoStore({ table: s.table, aws: { region: s.region ?? policy.doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] } });
+  const endedRetentionMs = parseDuration(s.retention);
+  if (s.kind === 'sqlite') return new SqliteStore(path, { endedRetentionMs });
+  return new DynamoStore({ table: s.table, aws: { region: s.region ?? policy.doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] }, endedIncidentRetentionMs: endedRetentionMs });
 }
 
 /** Builds the pipeline's ports for the policy's world and the dependencies around them. */

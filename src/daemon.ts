@@ -35,7 +35,11 @@ import { createAskService } from './agent/ask.js';
 import { askRoutes } from './server/ask-route.js';
 import { loadCatalog } from './runbook/catalog.js';
 import { leaseOwnerId, ownerCertainlyDead } from './store/lease-owner.js';
+import { StoreMaintenance } from './store/maintenance.js';
 import type { Store } from './store/store.js';
+
+/** How often (pipeline clock) the store archives ended incidents and checkpoints its WAL. */
+const MAINTAIN_EVERY_MS = 10 * 60_000;
 
 export interface DaemonOptions {
   readonly policyFile: string;
@@ -192,8 +196,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const all = await store.listIncidents({ limit: 10_000 });
-      for (const s of INCIDENT_STATES) this.set({ state: s }, all.filter((i) => i.state === s).length);
+      const counts = await store.countIncidentsByState();
+      for (const s of INCIDENT_STATES) this.set({ state: s }, counts[s] ?? 0);
     },
   });
   new Gauge({ name: 'cloudops_cycle_overruns', help: 'Cycles that overran their deadline', registers: [registry], collect() { this.set(watcher.overruns); } });
@@ -235,9 +239,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   run.to('running');
   logger.info({ stage: 'start', url: publicUrl, role: first.role, lease: first.why, cloud: doc.cloud.kind, policy: opts.policyFile }, 'cloudops-watcher started');
 
+  // Archiving and the WAL checkpoint, between cycles (bounded growth, issue 16 item 7).
+  const maintenance = new StoreMaintenance(store, MAINTAIN_EVERY_MS, (err) => logger.warn({ stage: 'store', err: errorMessage(err) }, 'store maintenance failed; tried again later'));
   // One schedule for both worlds: every `schedule.every` of the pipeline's clock, on monotonic timers.
   const scheduleStop = new AbortController();
-  const loop = runSchedule({ intervalMs: policy.pollEveryMs, speed, sleep: (ms, signal) => deps.clock.sleep(ms, signal), cycle: () => watcher.cycle(), signal: scheduleStop.signal });
+  const loop = runSchedule({ intervalMs: policy.pollEveryMs, speed, sleep: (ms, signal) => deps.clock.sleep(ms, signal), cycle: async () => {
+    await watcher.cycle();
+    await maintenance.maybe(deps.clock.now(), scheduleStop.signal);
+  }, signal: scheduleStop.signal });
 
   let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> => {

@@ -1,5 +1,6 @@
 import { DAY, HOUR, type EpochMs } from '../core/time.js';
 import type { Store } from '../store/store.js';
+import { updateValue } from '../store/update-value.js';
 
 /** Spend is booked in five-minute buckets: a day is at most 288 numbers in one store value. */
 const BUCKET_MS = 5 * 60_000;
@@ -56,15 +57,13 @@ export class SpendBreaker {
     return breakerState(await this.ledger(), now, this.limits);
   }
 
-  private queue: Promise<void> = Promise.resolve();
-
-  /** Books spend. Writes are chained so two incidents drafting at once never lose each other's dollars. */
-  record(now: EpochMs, usd: number): Promise<void> {
-    if (usd <= 0) return this.queue;
-    // The store has one writer per account (the lease holder); within it, this chain serializes.
-    const next = this.queue.then(async () => this.store.setValue(SPEND_KEY, book(await this.ledger(), now, usd)));
-    this.queue = next.catch(() => undefined);
-    return next;
+  /**
+   * Books spend as a compare-and-set on the ledger: two incidents drafting at once, or two tasks on one
+   * store, never lose each other's dollars (the loser books again on top of the winner's ledger).
+   */
+  async record(now: EpochMs, usd: number): Promise<void> {
+    if (usd <= 0) return;
+    await updateValue<SpendLedger>(this.store, SPEND_KEY, (cur) => book(cur && typeof cur === 'object' ? cur : {}, now, usd));
   }
 
   private async ledger(): Promise<SpendLedger> {

@@ -116,13 +116,11 @@ export interface EmailLinkUse {
 
 /**
  * Single use, recorded in the store (`email-link.used.<jti>`). `claim` writes the use before the decision
- * is recorded (write-ahead): a token whose POST failed half way is still spent. Concurrent claims of the
- * same token inside this process are serialized; across processes the store's one-decision-per-approver
- * rule still stops a second decision.
+ * is recorded (write-ahead): a token whose POST failed half way is still spent. The claim is a
+ * compare-and-set on an absent key, so of two claims of one token (in this process, or on two tasks
+ * sharing the store) exactly one lands.
  */
 export class EmailLinkUses {
-  private readonly inFlight = new Set<string>();
-
   constructor(private readonly store: Store) {}
 
   static key(jti: string): string {
@@ -135,15 +133,8 @@ export class EmailLinkUses {
 
   /** Marks the token used; throws EmailLinkError('used') if it already was. */
   async claim(claims: EmailLinkClaims, use: EmailLinkUse): Promise<void> {
-    if (this.inFlight.has(claims.jti)) throw usedError(null);
-    this.inFlight.add(claims.jti);
-    try {
-      const prior = await this.usedAt(claims.jti);
-      if (prior) throw usedError(prior);
-      await this.store.setValue(EmailLinkUses.key(claims.jti), use);
-    } finally {
-      this.inFlight.delete(claims.jti);
-    }
+    const res = await this.store.compareAndSetValue<EmailLinkUse>(EmailLinkUses.key(claims.jti), null, use);
+    if (!res.ok) throw usedError(res.current?.value ?? null);
   }
 }
 

@@ -2,6 +2,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Announcement } from '../cloud/ports.js';
 import type { Incident } from '../incident/incident.js';
 import type { CycleContext, PipelineDeps } from './context.js';
+import { updateValue } from '../store/update-value.js';
 
 /** Channels that show the truth from the store without being told (the web page and the CLI). */
 const STORE_CHANNELS = new Set(['web', 'cli']);
@@ -48,9 +49,11 @@ export async function announce(deps: PipelineDeps, ctx: CycleContext, inc: Incid
   }
   if (kind !== 'final') return;
   if (failed.length) {
-    const pending = (await deps.store.getValue<PendingAnnouncement[]>(PENDING_ANNOUNCEMENTS_KEY)) ?? [];
-    const rest = pending.filter((p) => !(p.incidentId === inc.id && failed.includes(p.channel)));
-    await deps.store.setValue(PENDING_ANNOUNCEMENTS_KEY, [...rest, ...failed.map((channel) => ({ incidentId: inc.id, channel, title, attempts: 1 }))]);
+    // Compare-and-set: an entry another writer added meanwhile is kept.
+    await updateValue<PendingAnnouncement[]>(deps.store, PENDING_ANNOUNCEMENTS_KEY, (pending) => [
+      ...(pending ?? []).filter((p) => !(p.incidentId === inc.id && failed.includes(p.channel))),
+      ...failed.map((channel) => ({ incidentId: inc.id, channel, title, attempts: 1 })),
+    ]);
   }
   const present = new Set(deps.notifiers.map((n) => n.channel));
   for (const ch of inc.approval?.channels ?? []) {
@@ -85,6 +88,10 @@ export async function retryFailedAnnouncements(deps: PipelineDeps, ctx: CycleCon
       }
     }
   }
-  await deps.store.setValue(PENDING_ANNOUNCEMENTS_KEY, still);
-  return still.length;
+  // Only the entries tried here are replaced; one added meanwhile (a final announcement that failed) stays.
+  const tried = new Set(pending.map(pendingKey));
+  const left = await updateValue<PendingAnnouncement[]>(deps.store, PENDING_ANNOUNCEMENTS_KEY, (cur) => [...(cur ?? []).filter((p) => !tried.has(pendingKey(p))), ...still]);
+  return left.length;
 }
+
+const pendingKey = (p: PendingAnnouncement): string => `${p.incidentId}\u0000${p.channel}`;

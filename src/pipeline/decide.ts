@@ -6,6 +6,7 @@ import { announce } from './announce.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 import { findNewEvidence, tryRedraft } from './redraft.js';
 import { moveIncident, saveIncident } from './transitions.js';
+import { updateValue } from '../store/update-value.js';
 
 export type DecideOutcome = 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'redrafting' | 'waiting';
 
@@ -82,5 +83,6 @@ async function announceNewDecisions(deps: PipelineDeps, ctx: CycleContext, inc: 
   const fresh = [...decisions].sort((a, b) => a.at - b.at).slice(done);
   const who = fresh.map((d) => `${d.approver} ${d.verdict === 'approve' ? 'approved' : 'rejected'}`).join(', ');
   await announce(deps, ctx, inc, 'decision', `${who} (${approvals} of ${needed} approvals)`);
-  await deps.store.setValue(key, decisions.length);
+  // Compare-and-set, never backwards: a count another writer raised meanwhile is kept.
+  await updateValue<number>(deps.store, key, (n) => Math.max(n ?? 0, decisions.length));
 }

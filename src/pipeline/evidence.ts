@@ -34,7 +34,8 @@ export async function gatherFacts(deps: PipelineDeps, ctx: CycleContext, inc: In
     pipelineServices: pipelineServices(deps),
     dependsOn: new Map(Object.entries(deps.policy.doc.services).map(([svc, s]) => [svc, s.dependsOn])),
     series: await serviceSeries(deps, ctx, inc),
-    otherOnsets: (await deps.store.listIncidents({ limit: 200 }))
+    // Another incident within 30 min of this onset opened at or after its own onset, so no earlier one can be.
+    otherOnsets: (await deps.store.listIncidents({ openedAfter: addMs(inc.onsetAt, -30 * MINUTE), limit: 200 }, { signal: ctx.signal }))
       .filter((o) => o.service !== inc.service && Math.abs(o.onsetAt - inc.onsetAt) < 30 * MINUTE)
       .map((o) => ({ service: o.service, onsetAt: o.onsetAt })),
     freezes: deps.policy.doc.freezes,

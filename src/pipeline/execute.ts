@@ -1,9 +1,10 @@
 import type { ActionCall as RunbookStepCall } from '../cloud/ports.js';
-import { addMs, HOUR, parseDuration, type EpochMs } from '../core/time.js';
+import { addMs, parseDuration, type EpochMs } from '../core/time.js';
 import { authorize } from '../execute/authorize.js';
 import { askCloud, checkPreconditions, isManual, lastActionOn, markResources, previewStep, recoveredOutcome, runStep } from '../execute/step-outcome.js';
 import type { Incident, StepRecord } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
+import { StepBudgetSpentError } from '../store/errors.js';
 import { StaleFencingTokenError } from '../store/lease.js';
 import { announce } from './announce.js';
 import { admit, type CycleContext, type PipelineDeps } from './context.js';
@@ -71,7 +72,7 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       rules: approvalRules(policy, rb.risk, inc.approval?.escalated ?? false),
       actions: policy.doc.actions,
       killSwitchOn: await deps.killSwitch(ctx.signal).catch(() => true),
-      stepsLastHour: await store.countStepsSince(addMs(now, -HOUR)),
+      stepsLastHour: await store.stepsInHour(now, { signal: ctx.signal }),
       maxActionsPerHour: policy.doc.safety.maxActionsPerHour,
       cooldown: await cooldownFor(deps, step),
     });
@@ -130,8 +131,15 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     try {
       inc = await saveIncident(store, inc, now, 'executor', 'step.started', (n) => {
         n.steps = [...n.steps.filter((s) => s.index !== i), record];
-      }, { step: i + 1, action: step.action, params: step.params, key, approvedBy: verdict.approvedBy, ...(fence ? { fence: fence.token } : {}) }, fence);
+      }, { step: i + 1, action: step.action, params: step.params, key, approvedBy: verdict.approvedBy, ...(fence ? { fence: fence.token } : {}) }, fence, { budget: { at: now, max: policy.doc.safety.maxActionsPerHour }, signal: ctx.signal });
     } catch (err) {
+      if (err instanceof StepBudgetSpentError) {
+        // Another task (or incident) spent the hour's budget between authorize() and the claim: as authorize would say.
+        await store.appendAudit({ at: now, incidentId: inc.id, kind: 'authorize.denied', actor: 'executor', data: { step: i + 1, reason: 'budget_spent', detail: err.message } });
+        inc = await moveIncident(store, inc, 'needs_human', now, 'executor', `not executed: ${err.message}`);
+        await announce(deps, ctx, inc, 'final', `not executed: ${err.message}`);
+        return;
+      }
       if (!(err instanceof StaleFencingTokenError)) throw err;
       log.warn({ step: i + 1, why: err.message }, 'step not started: the store refused the claim (not the leader)');
       return;

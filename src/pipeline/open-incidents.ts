@@ -68,7 +68,7 @@ function withLiveness(open: readonly Incident[], live: Liveness): Incident[] {
 export async function openIncidents(deps: PipelineDeps, ctx: CycleContext, events: readonly MetricEvent[]): Promise<void> {
   const { store, policy } = deps;
   // Open incidents, and ended ones that still own an active problem (see ABSORBING_STATES).
-  const stored = await store.listIncidents({ states: GROUPING_STATES, limit: 500 });
+  const stored = await store.listIncidents({ states: GROUPING_STATES, limit: 500 }, { signal: ctx.signal });
   const liveIn = (await store.getValue<Liveness>(LIVENESS_KEY)) ?? {};
   const open = withLiveness(stored, liveIn);
   const pending = (await store.getValue<PendingSignal[]>(PENDING_KEY)) ?? [];
@@ -96,12 +96,16 @@ export async function openIncidents(deps: PipelineDeps, ctx: CycleContext, event
   }
   await store.setValues({ [PENDING_KEY]: result.pending, [LIVENESS_KEY]: liveOut });
   if (result.newSignals.size === 0) return;
-  const all = await store.listIncidents({ limit: 10_000 });
-  const ids = new Set(all.map((i) => i.id));
+  // Ids taken are looked up one by one (a few reads per new incident), not by listing the whole history.
+  const ids = new Set<string>();
   const sources = await muteSources(store, policy);
   for (const [service, signals] of result.newSignals) {
     const onset = Math.min(...signals.map((s) => s.startedAt));
-    const id = incidentId(service, onset, (x) => ids.has(x));
+    let id = incidentId(service, onset, (x) => ids.has(x));
+    while (await store.getIncident(id, { signal: ctx.signal })) {
+      ids.add(id);
+      id = incidentId(service, onset, (x) => ids.has(x));
+    }
     ids.add(id);
     const inc = newIncident(id, service, signals, now);
     // A muted anomaly is still recorded (Alertmanager's silenced alerts): the incident opens with the

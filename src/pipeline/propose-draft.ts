@@ -127,7 +127,7 @@ async function warningsFor(deps: PipelineDeps, ctx: CycleContext, inc: Incident,
     killSwitchOn: await deps.killSwitch(ctx.signal).catch(() => true),
     mode: policy.doc.execution.mode,
     freeze: freezeAt(policy.doc, inc.service, ctx.now)?.id.replace(/^freeze:/, '') ?? null,
-    stepsLastHour: await store.countStepsSince(addMs(ctx.now, -HOUR)),
+    stepsLastHour: await store.stepsInHour(ctx.now, { signal: ctx.signal }),
     maxActionsPerHour: policy.doc.safety.maxActionsPerHour,
     steps: rb.steps.length,
   });

@@ -1,3 +1,4 @@
+import { addMs } from '../core/time.js';
 import { errorMessage } from '../core/errors.js';
 import type { Incident } from '../incident/incident.js';
 import { describeTrigger, mayRedraft, type RedraftTrigger } from '../incident/lifecycle.js';
@@ -60,7 +61,7 @@ export async function findNewEvidence(deps: PipelineDeps, ctx: CycleContext, inc
   const dependsOn = new Map(Object.entries(services).map(([svc, s]) => [svc, s.dependsOn]));
   try {
     const deployments = pipelineServices.size > 0 ? await deps.deployments.list([...pipelineServices.keys()], { start: req.requestedAt, end: ctx.now }, ctx.signal) : [];
-    const incidents = (await deps.store.listIncidents({ limit: 200 })).filter((o) => o.openedAt > req.requestedAt);
+    const incidents = (await deps.store.listIncidents({ openedAfter: addMs(req.requestedAt, 1), limit: 200 }, { signal: ctx.signal })).filter((o) => o.openedAt > req.requestedAt);
     return newEvidence({ service: inc.service, incidentId: inc.id, since: req.requestedAt, suspectId: inc.correlation?.suspect?.deployment.id ?? null, deployments, pipelineServices, dependsOn, incidents });
   } catch (err) {
     if (ctx.signal.aborted) throw err;

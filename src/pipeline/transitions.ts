@@ -4,7 +4,7 @@ import { endOpenSignals } from '../incident/grouping.js';
 import { TERMINAL_STATES, transition, type IncidentState } from '../incident/lifecycle.js';
 import { faultPoint } from '../core/fault-hook.js';
 import type { LeaseFence } from '../store/lease.js';
-import type { Store } from '../store/store.js';
+import type { Store, UpdateOptions } from '../store/store.js';
 import { nextVersion } from '../store/store.js';
 
 /**
@@ -36,13 +36,14 @@ export async function moveIncident(
 
 /**
  * Stores a change that keeps the state (new signals, a reminder sent), with its audit record. With
- * `fence` the store refuses it unless the fencing token is still current (an execution step's claim).
+ * `fence` the store refuses it unless the fencing token is still current (an execution step's claim);
+ * `opts.budget` spends the hour's step budget in the same write.
  */
-export async function saveIncident(store: Store, inc: Incident, at: EpochMs, actor: string, kind: string, patch: (next: Incident) => void, data: Record<string, unknown> = {}, fence?: LeaseFence): Promise<Incident> {
+export async function saveIncident(store: Store, inc: Incident, at: EpochMs, actor: string, kind: string, patch: (next: Incident) => void, data: Record<string, unknown> = {}, fence?: LeaseFence, opts?: UpdateOptions): Promise<Incident> {
   const next = nextVersion(inc, at);
   patch(next);
   faultPoint(kind, 'before');
-  await store.updateIncident(next, { at, incidentId: inc.id, kind, actor, data }, fence);
+  await store.updateIncident(next, { at, incidentId: inc.id, kind, actor, data }, fence, opts);
   faultPoint(kind, 'after');
   return next;
 }

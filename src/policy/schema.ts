@@ -31,6 +31,9 @@ const TEXT_MAX = 1000;
 const name = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a lowercase name (letters, digits, - and _)');
 const risk = z.enum(['low', 'medium', 'high']);
 
+/** How long an ended incident stays in the listings after its last change (SQLite: then archived; DynamoDB: then expired by TTL). */
+const storeRetention = durationIn('1d', '400d').default('30d').describe('ended incidents older than this leave the listings: archived (SQLite) or expired by TTL (DynamoDB); the audit trail stays verifiable');
+
 
 const metricSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-zA-Z0-9_]{0,254}$/, 'expected an id that starts with a lowercase letter (letters, digits, _), as CloudWatch requires'),
@@ -147,11 +150,12 @@ export const policySchema = z.strictObject({
     .prefault({}),
   store: z
     .discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.data/cloudops.db') }),
+      z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.data/cloudops.db'), retention: storeRetention }),
       z.strictObject({
         kind: z.literal('dynamodb'),
         table: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3–255 of a-z A-Z 0-9 _ . -)'),
         region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1').optional().describe('default: account.region'),
+        retention: storeRetention,
       }),
     ])
     .prefault({ kind: 'sqlite' }),

@@ -7,7 +7,7 @@ import {
   type DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
-import { TransientError } from '../core/errors.js';
+import { StoreUnavailableError } from './errors.js';
 import type { EpochMs } from '../core/time.js';
 import { canonicalJson } from '../runbook/runbook.js';
 import { chainRecord, checkpointProblem, GENESIS_HASH, signCheckpoint, verifyAnchored, type AnchoredVerification, type AuditCheckpoint } from './audit-chain.js';
@@ -56,13 +56,13 @@ export class DynamoAudit {
   ) {}
 
   /** Writes `main` and the audit record of `entry` in one transaction; retries while only the chain head moved. */
-  async write<R>(operation: string, entry: AuditInput, main: readonly TransactWriteItem[], onMainCondition: (indexes: readonly number[]) => Promise<R>, done: R): Promise<R> {
+  async write<R>(operation: string, entry: AuditInput, main: readonly TransactWriteItem[], onMainCondition: (indexes: readonly number[]) => Promise<R>, done: R, signal?: AbortSignal): Promise<R> {
     const chain = chainOf(entry.incidentId);
     for (let attempt = 0; attempt < CHAIN_ATTEMPTS; attempt++) {
-      const head = await this.head(chain);
+      const head = await this.head(chain, signal);
       const { ops, record } = this.recordOps(chain, head, entry);
       try {
-        await this.transact(operation, [...main, ...ops]);
+        await this.transact(operation, [...main, ...ops], signal);
       } catch (err) {
         if (!(err instanceof ConditionFailed)) throw err;
         const mine = err.indexes.filter((i) => i < main.length);
@@ -72,23 +72,23 @@ export class DynamoAudit {
       await this.maybeGlobal(record.at);
       return done;
     }
-    throw new TransientError(`${operation}: audit chain ${chain} kept moving under ${CHAIN_ATTEMPTS} attempts; try again`);
+    throw new StoreUnavailableError(`${operation}: audit chain ${chain} kept moving under ${CHAIN_ATTEMPTS} attempts; try again`, true);
   }
 
-  async append(entry: AuditInput): Promise<AuditRecord> {
+  async append(entry: AuditInput, signal?: AbortSignal): Promise<AuditRecord> {
     let written: AuditRecord | null = null;
     const chain = chainOf(entry.incidentId);
     for (let attempt = 0; attempt < CHAIN_ATTEMPTS && !written; attempt++) {
-      const head = await this.head(chain);
+      const head = await this.head(chain, signal);
       const { ops, record } = this.recordOps(chain, head, entry);
       try {
-        await this.transact('dynamodb.appendAudit', ops);
+        await this.transact('dynamodb.appendAudit', ops, signal);
         written = record;
       } catch (err) {
         if (!(err instanceof ConditionFailed)) throw err;
       }
     }
-    if (!written) throw new TransientError(`dynamodb.appendAudit: audit chain ${chain} kept moving under ${CHAIN_ATTEMPTS} attempts; try again`);
+    if (!written) throw new StoreUnavailableError(`dynamodb.appendAudit: audit chain ${chain} kept moving under ${CHAIN_ATTEMPTS} attempts; try again`, true);
     await this.maybeGlobal(written.at);
     return written;
   }
@@ -96,10 +96,10 @@ export class DynamoAudit {
   /**
    * The SDK fills ClientRequestToken once per command and resends it on its own retries, so a transaction
    * whose answer was lost is not applied twice (DynamoDB's 10-minute idempotency window). A failure that
-   * outlives the retries is a TransientError: the caller re-reads before deciding again.
+   * outlives the retries is a StoreError: the caller re-reads before deciding again.
    */
   async transact(operation: string, items: readonly TransactWriteItem[], signal?: AbortSignal): Promise<void> {
-    await dynamoCall(operation, signal, () => this.client.send(new TransactWriteItemsCommand({ TransactItems: [...items] }), signal ? { abortSignal: signal } : {}));
+    await dynamoCall(operation, signal, (o) => this.client.send(new TransactWriteItemsCommand({ TransactItems: [...items] }), o));
   }
 
   private recordOps(chain: string, head: Head, entry: AuditInput): { ops: TransactWriteItem[]; record: AuditRecord } {
@@ -136,18 +136,18 @@ export class DynamoAudit {
     return { ops, record };
   }
 
-  private async head(chain: string): Promise<Head> {
-    const out = await dynamoCall('dynamodb.GetItem(audit head)', undefined, () =>
-      this.client.send(new GetItemCommand({ TableName: this.o.table, Key: key(HEADS, chain), ConsistentRead: true })),
+  private async head(chain: string, signal?: AbortSignal): Promise<Head> {
+    const out = await dynamoCall('dynamodb.GetItem(audit head)', signal, (o) =>
+      this.client.send(new GetItemCommand({ TableName: this.o.table, Key: key(HEADS, chain), ConsistentRead: true }), o),
     );
     return out.Item ? headOf(out.Item) : null;
   }
 
-  async countStepsSince(since: EpochMs): Promise<number> {
+  async countStepsSince(since: EpochMs, signal?: AbortSignal): Promise<number> {
     let n = 0;
     let start: Item | undefined;
     do {
-      const out = await dynamoCall('dynamodb.Query(steps)', undefined, () =>
+      const out = await dynamoCall('dynamodb.Query(steps)', signal, (o) =>
         this.client.send(
           new QueryCommand({
             TableName: this.o.table,
@@ -157,6 +157,7 @@ export class DynamoAudit {
             ConsistentRead: true,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
+          o,
         ),
       );
       n += out.Count ?? 0;
@@ -166,27 +167,27 @@ export class DynamoAudit {
   }
 
   /** One chain's records in order (an incident's trail), or every chain merged by time. */
-  async list(filter: { readonly incidentId?: string; readonly limit?: number }): Promise<AuditRecord[]> {
+  async list(filter: { readonly incidentId?: string; readonly limit?: number }, signal?: AbortSignal): Promise<AuditRecord[]> {
     const limit = filter.limit ?? 10_000;
-    if (filter.incidentId !== undefined) return this.chain(chainOf(filter.incidentId), limit);
-    const chains = (await this.queryAll(HEADS)).map((h) => str(h, 'sk'));
+    if (filter.incidentId !== undefined) return this.chain(chainOf(filter.incidentId), limit, signal);
+    const chains = (await this.queryAll(HEADS, Infinity, signal)).map((h) => str(h, 'sk'));
     const all: { chain: string; r: AuditRecord }[] = [];
-    for (const c of chains) for (const r of await this.chain(c, limit)) all.push({ chain: c, r });
+    for (const c of chains) for (const r of await this.chain(c, limit, signal)) all.push({ chain: c, r });
     all.sort((a, b) => a.r.at - b.r.at || (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.r.seq - b.r.seq));
     return all.slice(0, limit).map((x) => x.r);
   }
 
-  private async chain(chain: string, limit: number): Promise<AuditRecord[]> {
+  private async chain(chain: string, limit: number, signal?: AbortSignal): Promise<AuditRecord[]> {
     const out: AuditRecord[] = [];
-    for (const item of await this.queryAll(`AUD#${chain}`, limit)) out.push(recordOf(item));
+    for (const item of await this.queryAll(`AUD#${chain}`, limit, signal)) out.push(recordOf(item));
     return out;
   }
 
-  private async queryAll(pk: string, limit = Infinity): Promise<Item[]> {
+  private async queryAll(pk: string, limit = Infinity, signal?: AbortSignal): Promise<Item[]> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const out = await dynamoCall('dynamodb.Query', undefined, () =>
+      const out = await dynamoCall('dynamodb.Query', signal, (o) =>
         this.client.send(
           new QueryCommand({
             TableName: this.o.table,
@@ -196,6 +197,7 @@ export class DynamoAudit {
             ...(Number.isFinite(limit) ? { Limit: Math.min(1000, limit - items.length) } : {}),
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
+          o,
         ),
       );
       items.push(...(out.Items ?? []));
@@ -216,8 +218,8 @@ export class DynamoAudit {
   }
 
   /** Signs the list of every chain head now; a later (by `at`) global checkpoint is never replaced by an older one. */
-  async checkpointGlobal(at: EpochMs): Promise<void> {
-    const heads = (await this.queryAll(HEADS)).map((h) => [str(h, 'sk'), num(h, 'seq'), str(h, 'hash')] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  async checkpointGlobal(at: EpochMs, signal?: AbortSignal): Promise<void> {
+    const heads = (await this.queryAll(HEADS, Infinity, signal)).map((h) => [str(h, 'sk'), num(h, 'seq'), str(h, 'hash')] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
     const cp = signCheckpoint(this.o.auditKey, { seq: heads.length, hash: digestOf(heads), at });
     const doc = encodeDoc(heads, 'the global audit checkpoint');
     const parts = 'parts' in doc ? doc.parts : [];
@@ -235,7 +237,7 @@ export class DynamoAudit {
       await this.transact('dynamodb.checkpointGlobal', [
         { Put: { TableName: this.o.table, Item: meta, ConditionExpression: 'attribute_not_exists(pk) OR #at <= :at', ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: { ':at': N(at) } } },
         ...parts.map((p, i): TransactWriteItem => ({ Put: { TableName: this.o.table, Item: { ...key(CP_PK, `PART#${pad(i, 4)}`), at: N(at), part: B(p) } } })),
-      ]);
+      ], signal);
     } catch (err) {
       if (!(err instanceof ConditionFailed)) throw err; // a newer one is already there
     }
@@ -246,7 +248,7 @@ export class DynamoAudit {
    * Every chain walked and anchored by its head, then the global checkpoint: signed, its list intact, and
    * every chain it lists still present with the record it names. Reads the whole table (an offline check).
    */
-  async verify(): Promise<AnchoredVerification> {
+  async verify(signal?: AbortSignal): Promise<AnchoredVerification> {
     const records = new Map<string, AuditRecord[]>();
     const heads = new Map<string, Head>();
     let incidents = 0;
@@ -254,8 +256,8 @@ export class DynamoAudit {
     const globalParts: Item[] = [];
     let start: Item | undefined;
     do {
-      const out = await dynamoCall('dynamodb.Scan(audit verify)', undefined, () =>
-        this.client.send(new ScanCommand({ TableName: this.o.table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) })),
+      const out = await dynamoCall('dynamodb.Scan(audit verify)', signal, (o) =>
+        this.client.send(new ScanCommand({ TableName: this.o.table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }), o),
       );
       for (const item of out.Items ?? []) {
         const pk = str(item, 'pk');

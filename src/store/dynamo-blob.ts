@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { PermanentError } from '../core/errors.js';
+import { StoreRejectedError } from './errors.js';
 
 /**
  * JSON documents that may outgrow one DynamoDB item (400 KB, names and values together). A document is
@@ -19,7 +19,7 @@ export function encodeDoc(value: unknown, what: string): EncodedDoc {
   const parts: Uint8Array[] = [];
   for (let off = 0; off < packed.length; off += PART_BYTES) parts.push(packed.subarray(off, off + PART_BYTES));
   if (parts.length > MAX_PARTS) {
-    throw new PermanentError(`${what} is ${(packed.length / 1e6).toFixed(1)} MB compressed; the DynamoDB store keeps at most ${((MAX_PARTS * PART_BYTES) / 1e6).toFixed(1)} MB per document (nothing was written)`);
+    throw new StoreRejectedError(`${what} is ${(packed.length / 1e6).toFixed(1)} MB compressed; the DynamoDB store keeps at most ${((MAX_PARTS * PART_BYTES) / 1e6).toFixed(1)} MB per document (nothing was written)`);
   }
   return { parts };
 }
@@ -35,12 +35,12 @@ export function encodeSmall(value: unknown, what: string): { readonly text: stri
   const text = JSON.stringify(value ?? null);
   if (text.length <= SMALL_TEXT_BYTES) return { text };
   const packed = gzipSync(Buffer.from(text, 'utf8'));
-  if (packed.length > INLINE_BYTES) throw new PermanentError(`${what} is ${(packed.length / 1e3).toFixed(0)} KB compressed; at most ${INLINE_BYTES / 1e3} KB fits one DynamoDB item (nothing was written)`);
+  if (packed.length > INLINE_BYTES) throw new StoreRejectedError(`${what} is ${(packed.length / 1e3).toFixed(0)} KB compressed; at most ${INLINE_BYTES / 1e3} KB fits one DynamoDB item (nothing was written)`);
   return { packed };
 }
 
 export function decodeSmall<T>(text: string | undefined, packed: Uint8Array | undefined): T {
   if (text !== undefined) return JSON.parse(text) as T;
   if (packed !== undefined) return JSON.parse(gunzipSync(Buffer.from(packed)).toString('utf8')) as T;
-  throw new PermanentError('dynamodb item holds no value');
+  throw new StoreRejectedError('dynamodb item holds no value');
 }

@@ -1,5 +1,5 @@
 import { GetItemCommand, QueryCommand, type DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { TransientError } from '../core/errors.js';
+import { StoreUnavailableError } from './errors.js';
 import type { EpochMs } from '../core/time.js';
 import type { Incident } from '../incident/incident.js';
 import { decodeDoc, encodeDoc } from './dynamo-blob.js';
@@ -68,9 +68,9 @@ export function incidentOf(meta: Item, parts: readonly Item[]): Incident {
   return decodeDoc<Incident>(chunks);
 }
 
-export async function readIncident(client: DynamoDBClient, table: string, id: string): Promise<Incident | null> {
+export async function readIncident(client: DynamoDBClient, table: string, id: string, signal?: AbortSignal): Promise<Incident | null> {
   for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-    const out = await dynamoCall('dynamodb.GetItem(incident)', undefined, () => client.send(new GetItemCommand({ TableName: table, Key: key(PK_INCIDENT + id, 'META'), ConsistentRead: true })));
+    const out = await dynamoCall('dynamodb.GetItem(incident)', signal, (o) => client.send(new GetItemCommand({ TableName: table, Key: key(PK_INCIDENT + id, 'META'), ConsistentRead: true }), o));
     if (!out.Item) return null;
     if (!needsParts(out.Item)) return incidentOf(out.Item, []);
     const version = num(out.Item, 'version');
@@ -78,7 +78,7 @@ export async function readIncident(client: DynamoDBClient, table: string, id: st
     const parts: Item[] = [];
     let start: Item | undefined;
     do {
-      const page = await dynamoCall('dynamodb.Query(incident parts)', undefined, () =>
+      const page = await dynamoCall('dynamodb.Query(incident parts)', signal, (o) =>
         client.send(
           new QueryCommand({
             TableName: table,
@@ -87,6 +87,7 @@ export async function readIncident(client: DynamoDBClient, table: string, id: st
             ConsistentRead: true,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
+          o,
         ),
       );
       parts.push(...(page.Items ?? []));
@@ -96,5 +97,5 @@ export async function readIncident(client: DynamoDBClient, table: string, id: st
     if (mine.length === want) return incidentOf(out.Item, mine);
     // A newer version was written between the two reads: read both again.
   }
-  throw new TransientError(`dynamodb.getIncident: incident ${id} kept changing while being read; try again`);
+  throw new StoreUnavailableError(`dynamodb.getIncident: incident ${id} kept changing while being read; try again`, true);
 }

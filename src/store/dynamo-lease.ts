@@ -1,5 +1,5 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PermanentError } from '../core/errors.js';
+import { StoreRejectedError } from './errors.js';
 import type { EpochMs } from '../core/time.js';
 import { ConditionFailed, dynamoCall } from './dynamo-client.js';
 import { key, N, num, S, str, type Item } from './dynamo-table.js';
@@ -18,14 +18,14 @@ export class DynamoLeases implements LeaseStore {
   ) {}
 
   async acquireLease(name: string, owner: string, now: EpochMs, ttlMs: number, signal?: AbortSignal): Promise<LeaseResult> {
-    if (owner === '') throw new PermanentError('acquireLease: owner must not be empty');
-    if (!(ttlMs > 0)) throw new PermanentError(`acquireLease: ttlMs must be positive, got ${ttlMs}`);
+    if (owner === '') throw new StoreRejectedError('acquireLease: owner must not be empty');
+    if (!(ttlMs > 0)) throw new StoreRejectedError(`acquireLease: ttlMs must be positive, got ${ttlMs}`);
     const expiresAt = (now + ttlMs) as EpochMs;
     const current = await this.readRaw(name, signal);
     try {
       if (current && current.owner === owner) {
         // Renewal: same token; fails if someone took it over since we read it.
-        await dynamoCall('dynamodb.UpdateItem(renew lease)', signal, () =>
+        await dynamoCall('dynamodb.UpdateItem(renew lease)', signal, (o) =>
           this.client.send(
             new UpdateItemCommand({
               TableName: this.table,
@@ -35,7 +35,7 @@ export class DynamoLeases implements LeaseStore {
               ExpressionAttributeNames: { '#o': 'owner', '#t': 'token' },
               ExpressionAttributeValues: { ':e': N(expiresAt), ':o': S(owner), ':t': N(current.token) },
             }),
-            signal ? { abortSignal: signal } : {},
+            o,
           ),
         );
         return { held: true, lease: { ...current, expiresAt } };
@@ -43,7 +43,7 @@ export class DynamoLeases implements LeaseStore {
       if (current && current.owner !== '' && current.expiresAt > now) return { held: false, holder: current };
       const token = (current?.token ?? 0) + 1;
       const lease: LeaseRecord = { name, owner, token, expiresAt, acquiredAt: now };
-      await dynamoCall('dynamodb.PutItem(take lease)', signal, () =>
+      await dynamoCall('dynamodb.PutItem(take lease)', signal, (o) =>
         this.client.send(
           new PutItemCommand({
             TableName: this.table,
@@ -52,7 +52,7 @@ export class DynamoLeases implements LeaseStore {
               ? { ConditionExpression: '#t = :t', ExpressionAttributeNames: { '#t': 'token' }, ExpressionAttributeValues: { ':t': N(current.token) } }
               : { ConditionExpression: 'attribute_not_exists(pk)' }),
           }),
-          signal ? { abortSignal: signal } : {},
+          o,
         ),
       );
       return { held: true, lease };
@@ -66,7 +66,7 @@ export class DynamoLeases implements LeaseStore {
 
   async releaseLease(name: string, owner: string, token: number, signal?: AbortSignal): Promise<boolean> {
     try {
-      await dynamoCall('dynamodb.UpdateItem(release lease)', signal, () =>
+      await dynamoCall('dynamodb.UpdateItem(release lease)', signal, (o) =>
         this.client.send(
           new UpdateItemCommand({
             TableName: this.table,
@@ -76,7 +76,7 @@ export class DynamoLeases implements LeaseStore {
             ExpressionAttributeNames: { '#o': 'owner', '#t': 'token' },
             ExpressionAttributeValues: { ':none': S(''), ':zero': N(0), ':o': S(owner), ':t': N(token) },
           }),
-          signal ? { abortSignal: signal } : {},
+          o,
         ),
       );
       return true;
@@ -93,8 +93,8 @@ export class DynamoLeases implements LeaseStore {
   }
 
   private async readRaw(name: string, signal?: AbortSignal): Promise<LeaseRecord | null> {
-    const out = await dynamoCall('dynamodb.GetItem(lease)', signal, () =>
-      this.client.send(new GetItemCommand({ TableName: this.table, Key: key(`LEASE#${name}`, 'LEASE'), ConsistentRead: true }), signal ? { abortSignal: signal } : {}),
+    const out = await dynamoCall('dynamodb.GetItem(lease)', signal, (o) =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: key(`LEASE#${name}`, 'LEASE'), ConsistentRead: true }), o),
     );
     return out.Item ? leaseOf(name, out.Item) : null;
   }

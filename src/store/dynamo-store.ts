@@ -3,24 +3,25 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
   type DynamoDBClient,
   type KeysAndAttributes,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import type { AwsClientOptions } from '../cloud/aws/clients.js';
-import { PermanentError, TransientError } from '../core/errors.js';
+import { StepBudgetSpentError, StoreConflictError, StoreRejectedError, StoreThrottledError, StoreUnavailableError } from './errors.js';
 import { DAY, type EpochMs } from '../core/time.js';
 import type { Decision, Incident } from '../incident/incident.js';
 import { INCIDENT_STATES, TERMINAL_STATES, type IncidentState } from '../incident/lifecycle.js';
 import { AUDIT_KEY_ENV, auditKeyFrom, type AnchoredVerification } from './audit-chain.js';
 import { DynamoAudit } from './dynamo-audit.js';
 import { decodeSmall, encodeSmall } from './dynamo-blob.js';
-import { createDynamoClient, dynamoCall } from './dynamo-client.js';
+import { ConditionFailed, createDynamoClient, dynamoCall, guarded } from './dynamo-client.js';
 import { incidentWrite, readIncident, incidentOf, needsParts, PK_INCIDENT } from './dynamo-incident.js';
 import { DynamoLeases } from './dynamo-lease.js';
-import { BY_STATE_INDEX, key, N, num, S, str, ttlAt, type Item } from './dynamo-table.js';
+import { BY_STATE_INDEX, key, N, num, pad, S, str, TTL_ATTRIBUTE, ttlAt, type Item } from './dynamo-table.js';
 import { StaleFencingTokenError, type LeaseFence, type LeaseRecord, type LeaseResult, type LeaseStore } from './lease.js';
-import { StoreConflictError, type AuditInput, type AuditRecord, type AuditVerification, type DecisionWrite, type Silence, type Store } from './store.js';
+import { hourBucket, type AuditInput, type AuditRecord, type AuditVerification, type CasResult, type DecisionWrite, type IncidentFilter, type MaintenanceReport, type Silence, type Store, type StoreCallOptions, type UpdateOptions, type VersionedValue } from './store.js';
 
 export interface DynamoStoreOptions {
   readonly table: string;
@@ -60,8 +61,8 @@ export class DynamoStore implements Store, LeaseStore {
   private readonly silenceRetentionMs: number;
 
   constructor(o: DynamoStoreOptions) {
-    if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(o.table)) throw new PermanentError(`dynamodb table: expected 3–255 of a-z A-Z 0-9 _ . -, got "${o.table}"`);
-    if (!o.client && !o.aws) throw new PermanentError('DynamoStore needs a client or aws options');
+    if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(o.table)) throw new StoreRejectedError(`dynamodb table: expected 3–255 of a-z A-Z 0-9 _ . -, got "${o.table}"`);
+    if (!o.client && !o.aws) throw new StoreRejectedError('DynamoStore needs a client or aws options');
     this.table = o.table;
     this.client = o.client ?? createDynamoClient(o.aws as AwsClientOptions);
     this.ownsClient = !o.client;
@@ -76,223 +77,339 @@ export class DynamoStore implements Store, LeaseStore {
     return this.endedRetentionMs !== null && TERMINAL_STATES.has(inc.state) ? ((inc.updatedAt + this.endedRetentionMs) as EpochMs) : null;
   }
 
-  async createIncident(incident: Incident, audit: AuditInput): Promise<void> {
-    const ops = incidentWrite(this.table, incident, { previous: null, oldParts: 0, expiresAt: this.expiryOf(incident) });
-    await this.audit.write('dynamodb.createIncident', audit, ops, async () => {
-      const cur = await this.readVersion(incident.id);
-      throw new StoreConflictError(incident.id, 0, cur);
-    }, undefined);
+  createIncident(incident: Incident, audit: AuditInput, opts?: StoreCallOptions): Promise<void> {
+    const signal = opts?.signal;
+    return guarded('dynamodb.createIncident', signal, async () => {
+      const ops = incidentWrite(this.table, incident, { previous: null, oldParts: 0, expiresAt: this.expiryOf(incident) });
+      await this.audit.write('dynamodb.createIncident', audit, ops, async () => {
+        const cur = await this.readVersion(incident.id, signal);
+        throw new StoreConflictError(incident.id, 0, cur);
+      }, undefined, signal);
+    });
   }
 
-  async getIncident(id: string): Promise<Incident | null> {
-    return readIncident(this.client, this.table, id);
+  getIncident(id: string, opts?: StoreCallOptions): Promise<Incident | null> {
+    return guarded('dynamodb.getIncident', opts?.signal, () => readIncident(this.client, this.table, id, opts?.signal));
   }
 
-  async listIncidents(filter: { readonly states?: readonly IncidentState[]; readonly service?: string; readonly limit?: number } = {}): Promise<Incident[]> {
-    const limit = filter.limit ?? 1000;
-    const states = filter.states ?? INCIDENT_STATES;
-    const found: Item[] = [];
-    for (const state of new Set(states)) {
-      let start: Item | undefined;
-      let got = 0;
-      do {
-        // The index is eventually consistent; every write after a list is conditional on the version read.
-        const out = await dynamoCall('dynamodb.Query(incidents by state)', undefined, () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.table,
-              IndexName: BY_STATE_INDEX,
-              KeyConditionExpression: 'gsi1pk = :p',
-              ExpressionAttributeValues: { ':p': S(`STATE#${state}`), ...(filter.service !== undefined ? { ':s': S(filter.service) } : {}) },
-              ...(filter.service !== undefined ? { FilterExpression: 'service = :s' } : {}),
-              ScanIndexForward: false,
-              Limit: Math.min(1000, limit),
-              ...(start ? { ExclusiveStartKey: start } : {}),
-            }),
-          ),
-        );
-        for (const item of out.Items ?? []) {
-          found.push(item);
-          got++;
-        }
-        start = out.LastEvaluatedKey;
-      } while (start && got < limit);
-    }
-    found.sort((a, b) => (str(a, 'gsi1sk') < str(b, 'gsi1sk') ? 1 : -1));
-    const out: Incident[] = [];
-    for (const item of found.slice(0, limit)) {
-      const inc = needsParts(item) ? await this.getIncident(str(item, 'id')) : incidentOf(item, []);
-      if (inc) out.push(inc);
-    }
-    return out;
+  listIncidents(filter: IncidentFilter = {}, opts?: StoreCallOptions): Promise<Incident[]> {
+    const signal = opts?.signal;
+    return guarded('dynamodb.listIncidents', signal, async () => {
+      const limit = filter.limit ?? 1000;
+      const states = filter.states ?? INCIDENT_STATES;
+      const found: Item[] = [];
+      for (const state of new Set(states)) {
+        let start: Item | undefined;
+        let got = 0;
+        do {
+          // The index is eventually consistent; every write after a list is conditional on the version read.
+          const out = await dynamoCall('dynamodb.Query(incidents by state)', signal, (o) =>
+            this.client.send(
+              new QueryCommand({
+                TableName: this.table,
+                IndexName: BY_STATE_INDEX,
+                KeyConditionExpression: filter.openedAfter !== undefined ? 'gsi1pk = :p AND gsi1sk >= :a' : 'gsi1pk = :p',
+                ExpressionAttributeValues: {
+                  ':p': S(`STATE#${state}`),
+                  ...(filter.openedAfter !== undefined ? { ':a': S(pad(filter.openedAfter)) } : {}),
+                  ...(filter.service !== undefined ? { ':s': S(filter.service) } : {}),
+                },
+                ...(filter.service !== undefined ? { FilterExpression: 'service = :s' } : {}),
+                ScanIndexForward: false,
+                Limit: Math.min(1000, limit),
+                ...(start ? { ExclusiveStartKey: start } : {}),
+              }),
+              o,
+            ),
+          );
+          for (const item of out.Items ?? []) {
+            found.push(item);
+            got++;
+          }
+          start = out.LastEvaluatedKey;
+        } while (start && got < limit);
+      }
+      found.sort((a, b) => (str(a, 'gsi1sk') < str(b, 'gsi1sk') ? 1 : -1));
+      const out: Incident[] = [];
+      for (const item of found.slice(0, limit)) {
+        const inc = needsParts(item) ? await readIncident(this.client, this.table, str(item, 'id'), signal) : incidentOf(item, []);
+        if (inc) out.push(inc);
+      }
+      return out;
+    });
   }
 
-  async updateIncident(next: Incident, audit: AuditInput, fence?: LeaseFence): Promise<void> {
-    const cur = await dynamoCall('dynamodb.GetItem(incident)', undefined, () =>
-      this.client.send(new GetItemCommand({ TableName: this.table, Key: key(PK_INCIDENT + next.id, 'META'), ConsistentRead: true, ProjectionExpression: 'version, parts' })),
-    );
-    const version = cur.Item ? num(cur.Item, 'version') : null;
-    if (version !== next.version - 1) throw new StoreConflictError(next.id, next.version - 1, version);
-    const ops = incidentWrite(this.table, next, { previous: version, oldParts: cur.Item?.['parts'] ? num(cur.Item, 'parts') : 0, expiresAt: this.expiryOf(next) });
-    // A fenced write (an execution step's claim) lands only while its token is the lease's current one, not
-    // released: a condition check on the lease item inside the same transaction as the write and its audit.
-    const fenceAt = fence ? ops.length : -1;
-    const all: TransactWriteItem[] = fence
-      ? [
-          ...ops,
-          {
-            ConditionCheck: {
-              TableName: this.table,
-              Key: key(`LEASE#${fence.lease}`, 'LEASE'),
-              ConditionExpression: '#t = :t AND #o <> :none AND expiresAt > :zero',
-              ExpressionAttributeNames: { '#t': 'token', '#o': 'owner' },
-              ExpressionAttributeValues: { ':t': N(fence.token), ':none': S(''), ':zero': N(0) },
-            },
+  countIncidentsByState(opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>> {
+    const signal = opts?.signal;
+    return guarded('dynamodb.countIncidentsByState', signal, async () => {
+      const counts: Partial<Record<IncidentState, number>> = {};
+      for (const state of INCIDENT_STATES) {
+        let n = 0;
+        let start: Item | undefined;
+        do {
+          const out = await dynamoCall('dynamodb.Query(count by state)', signal, (o) =>
+            this.client.send(
+              new QueryCommand({ TableName: this.table, IndexName: BY_STATE_INDEX, KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': S(`STATE#${state}`) }, Select: 'COUNT', ...(start ? { ExclusiveStartKey: start } : {}) }),
+              o,
+            ),
+          );
+          n += out.Count ?? 0;
+          start = out.LastEvaluatedKey;
+        } while (start);
+        if (n > 0) counts[state] = n;
+      }
+      return counts;
+    });
+  }
+
+  updateIncident(next: Incident, audit: AuditInput, fence?: LeaseFence, opts?: UpdateOptions): Promise<void> {
+    const signal = opts?.signal;
+    return guarded('dynamodb.updateIncident', signal, async () => {
+      const cur = await dynamoCall('dynamodb.GetItem(incident)', signal, (o) =>
+        this.client.send(new GetItemCommand({ TableName: this.table, Key: key(PK_INCIDENT + next.id, 'META'), ConsistentRead: true, ProjectionExpression: 'version, parts' }), o),
+      );
+      const version = cur.Item ? num(cur.Item, 'version') : null;
+      if (version !== next.version - 1) throw new StoreConflictError(next.id, next.version - 1, version);
+      const all = incidentWrite(this.table, next, { previous: version, oldParts: cur.Item?.['parts'] ? num(cur.Item, 'parts') : 0, expiresAt: this.expiryOf(next) });
+      // A fenced write (an execution step's claim) lands only while its token is the lease's current one, not
+      // released: a condition check on the lease item inside the same transaction as the write and its audit.
+      const fenceAt = fence ? all.length : -1;
+      if (fence) {
+        all.push({
+          ConditionCheck: {
+            TableName: this.table,
+            Key: key(`LEASE#${fence.lease}`, 'LEASE'),
+            ConditionExpression: '#t = :t AND #o <> :none AND expiresAt > :zero',
+            ExpressionAttributeNames: { '#t': 'token', '#o': 'owner' },
+            ExpressionAttributeValues: { ':t': N(fence.token), ':none': S(''), ':zero': N(0) },
           },
-        ]
-      : ops;
-    await this.audit.write('dynamodb.updateIncident', audit, all, async (failed) => {
-      if (fence && failed.includes(fenceAt)) throw new StaleFencingTokenError(fence.lease, fence.token, (await this.readLease(fence.lease))?.token ?? null);
-      throw new StoreConflictError(next.id, next.version - 1, await this.readVersion(next.id));
-    }, undefined);
+        });
+      }
+      // The hour's step budget is a conditional counter in the same transaction: a spent budget refuses the claim.
+      const budget = opts?.budget;
+      const budgetAt = budget ? all.length : -1;
+      if (budget) {
+        const hour = hourBucket(budget.at);
+        all.push({
+          Update: {
+            TableName: this.table,
+            Key: key(BUDGET_PK, pad(hour)),
+            UpdateExpression: 'ADD used :one SET #ttl = :ttl',
+            ConditionExpression: 'attribute_not_exists(used) OR used < :max',
+            ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+            ExpressionAttributeValues: { ':one': N(1), ':max': N(budget.max), ':ttl': ttlAt((hour + 2 * DAY) as EpochMs) },
+          },
+        });
+      }
+      await this.audit.write('dynamodb.updateIncident', audit, all, async (failed) => {
+        if (fence && failed.includes(fenceAt)) throw new StaleFencingTokenError(fence.lease, fence.token, (await this.readLease(fence.lease, signal))?.token ?? null);
+        if (budget && failed.includes(budgetAt)) throw new StepBudgetSpentError(hourBucket(budget.at), await this.stepsInHour(budget.at, opts), budget.max);
+        throw new StoreConflictError(next.id, next.version - 1, await this.readVersion(next.id, signal));
+      }, undefined, signal);
+    });
   }
 
-  private async readVersion(id: string): Promise<number | null> {
-    const out = await dynamoCall('dynamodb.GetItem(incident version)', undefined, () =>
-      this.client.send(new GetItemCommand({ TableName: this.table, Key: key(PK_INCIDENT + id, 'META'), ConsistentRead: true, ProjectionExpression: 'version' })),
+  stepsInHour(at: EpochMs, opts?: StoreCallOptions): Promise<number> {
+    return guarded('dynamodb.stepsInHour', opts?.signal, async () => {
+      const out = await dynamoCall('dynamodb.GetItem(step budget)', opts?.signal, (o) =>
+        this.client.send(new GetItemCommand({ TableName: this.table, Key: key(BUDGET_PK, pad(hourBucket(at))), ConsistentRead: true }), o),
+      );
+      return out.Item?.['used'] ? num(out.Item, 'used') : 0;
+    });
+  }
+
+  private async readVersion(id: string, signal?: AbortSignal): Promise<number | null> {
+    const out = await dynamoCall('dynamodb.GetItem(incident version)', signal, (o) =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: key(PK_INCIDENT + id, 'META'), ConsistentRead: true, ProjectionExpression: 'version' }), o),
     );
     return out.Item ? num(out.Item, 'version') : null;
   }
 
-  async addDecision(decision: Decision, audit: AuditInput): Promise<DecisionWrite> {
-    const k = key(PK_INCIDENT + decision.incidentId, `DEC#${decision.runbookHash}#${decision.approver}`);
-    const put: TransactWriteItem = { Put: { TableName: this.table, Item: { ...k, at: N(decision.at), doc: S(JSON.stringify(decision)) }, ConditionExpression: 'attribute_not_exists(pk)' } };
-    return this.audit.write<DecisionWrite>('dynamodb.addDecision', audit, [put], async () => {
-      const out = await dynamoCall('dynamodb.GetItem(decision)', undefined, () => this.client.send(new GetItemCommand({ TableName: this.table, Key: k, ConsistentRead: true })));
-      if (!out.Item) throw new TransientError(`dynamodb.addDecision: decision of ${decision.approver} on ${decision.incidentId} refused as existing but not found; try again`);
-      return { added: false, existing: JSON.parse(str(out.Item, 'doc')) as Decision };
-    }, { added: true });
+  addDecision(decision: Decision, audit: AuditInput, opts?: StoreCallOptions): Promise<DecisionWrite> {
+    const signal = opts?.signal;
+    return guarded('dynamodb.addDecision', signal, async () => {
+      const k = key(PK_INCIDENT + decision.incidentId, `DEC#${decision.runbookHash}#${decision.approver}`);
+      const put: TransactWriteItem = { Put: { TableName: this.table, Item: { ...k, at: N(decision.at), doc: S(JSON.stringify(decision)) }, ConditionExpression: 'attribute_not_exists(pk)' } };
+      return this.audit.write<DecisionWrite>('dynamodb.addDecision', audit, [put], async () => {
+        const out = await dynamoCall('dynamodb.GetItem(decision)', signal, (o) => this.client.send(new GetItemCommand({ TableName: this.table, Key: k, ConsistentRead: true }), o));
+        if (!out.Item) throw new StoreUnavailableError(`dynamodb.addDecision: decision of ${decision.approver} on ${decision.incidentId} refused as existing but not found; try again`, true);
+        return { added: false, existing: JSON.parse(str(out.Item, 'doc')) as Decision };
+      }, { added: true }, signal);
+    });
   }
 
-  async listDecisions(incidentId: string): Promise<Decision[]> {
-    const items = await this.queryPrefix(PK_INCIDENT + incidentId, 'DEC#');
-    const out = items.map((i) => JSON.parse(str(i, 'doc')) as Decision);
-    return out.sort((a, b) => a.at - b.at || (a.approver < b.approver ? -1 : a.approver > b.approver ? 1 : 0));
+  listDecisions(incidentId: string, opts?: StoreCallOptions): Promise<Decision[]> {
+    return guarded('dynamodb.listDecisions', opts?.signal, async () => {
+      const items = await this.queryPrefix(PK_INCIDENT + incidentId, 'DEC#', opts?.signal);
+      const out = items.map((i) => JSON.parse(str(i, 'doc')) as Decision);
+      return out.sort((a, b) => a.at - b.at || (a.approver < b.approver ? -1 : a.approver > b.approver ? 1 : 0));
+    });
   }
 
-  async appendAudit(entry: AuditInput): Promise<AuditRecord> {
-    return this.audit.append(entry);
+  appendAudit(entry: AuditInput, opts?: StoreCallOptions): Promise<AuditRecord> {
+    return guarded('dynamodb.appendAudit', opts?.signal, () => this.audit.append(entry, opts?.signal));
   }
 
-  async listAudit(filter: { readonly incidentId?: string; readonly limit?: number } = {}): Promise<AuditRecord[]> {
-    return this.audit.list(filter);
+  listAudit(filter: { readonly incidentId?: string; readonly limit?: number } = {}, opts?: StoreCallOptions): Promise<AuditRecord[]> {
+    return guarded('dynamodb.listAudit', opts?.signal, () => this.audit.list(filter, opts?.signal));
   }
 
-  async verifyAudit(): Promise<AuditVerification> {
-    const v = await this.audit.verify();
+  async verifyAudit(opts?: StoreCallOptions): Promise<AuditVerification> {
+    const v = await this.verifyAnchoredAudit(opts);
     return v.ok ? { ok: true, records: v.records } : { ok: false, records: v.records, firstBadSeq: v.firstBadSeq, problem: v.problem };
   }
 
   /** Every chain with its head, and the signed global checkpoint (for `cloudops audit verify`). */
-  async verifyAnchoredAudit(): Promise<AnchoredVerification> {
-    return this.audit.verify();
+  verifyAnchoredAudit(opts?: StoreCallOptions): Promise<AnchoredVerification> {
+    return guarded('dynamodb.verifyAudit', opts?.signal, () => this.audit.verify(opts?.signal));
   }
 
   /** Writes the global audit checkpoint now (writes do it by themselves every `globalCheckpointEveryMs`). */
-  async checkpointAudit(at: EpochMs): Promise<void> {
-    await this.audit.checkpointGlobal(at);
+  checkpointAudit(at: EpochMs, opts?: StoreCallOptions): Promise<void> {
+    return guarded('dynamodb.checkpointAudit', opts?.signal, () => this.audit.checkpointGlobal(at, opts?.signal));
   }
 
-  async countStepsSince(since: EpochMs): Promise<number> {
-    return this.audit.countStepsSince(since);
+  countStepsSince(since: EpochMs, opts?: StoreCallOptions): Promise<number> {
+    return guarded('dynamodb.countStepsSince', opts?.signal, () => this.audit.countStepsSince(since, opts?.signal));
   }
 
-  async addSilence(s: Silence, audit: AuditInput): Promise<void> {
-    await this.audit.write('dynamodb.addSilence', audit, [{ Put: { TableName: this.table, Item: this.silenceItem(s), ConditionExpression: 'attribute_not_exists(pk)' } }], async () => {
-      throw new PermanentError(`silence ${s.id} already exists (nothing was written)`);
-    }, undefined);
+  addSilence(s: Silence, audit: AuditInput, opts?: StoreCallOptions): Promise<void> {
+    return guarded('dynamodb.addSilence', opts?.signal, () =>
+      this.audit.write('dynamodb.addSilence', audit, [{ Put: { TableName: this.table, Item: this.silenceItem(s), ConditionExpression: 'attribute_not_exists(pk)' } }], async () => {
+        throw new StoreRejectedError(`silence ${s.id} already exists (nothing was written)`);
+      }, undefined, opts?.signal),
+    );
   }
 
   private silenceItem(s: Silence): Item {
     return { ...key('SIL', s.id), endsAt: N(s.endsAt), doc: S(JSON.stringify(s)), ttl: ttlAt((s.endsAt + this.silenceRetentionMs) as EpochMs) };
   }
 
-  async listSilences(): Promise<Silence[]> {
-    const items = await this.queryPrefix('SIL', '');
-    return items.map((i) => JSON.parse(str(i, 'doc')) as Silence).sort((a, b) => a.endsAt - b.endsAt);
+  listSilences(opts?: StoreCallOptions): Promise<Silence[]> {
+    return guarded('dynamodb.listSilences', opts?.signal, async () => {
+      const items = await this.queryPrefix('SIL', '', opts?.signal);
+      return items.map((i) => JSON.parse(str(i, 'doc')) as Silence).sort((a, b) => a.endsAt - b.endsAt);
+    });
   }
 
-  async expireSilence(id: string, at: EpochMs, audit: AuditInput): Promise<boolean> {
-    const out = await dynamoCall('dynamodb.GetItem(silence)', undefined, () => this.client.send(new GetItemCommand({ TableName: this.table, Key: key('SIL', id), ConsistentRead: true })));
-    if (!out.Item) return false;
-    const s: Silence = { ...(JSON.parse(str(out.Item, 'doc')) as Silence), endsAt: at };
-    return this.audit.write('dynamodb.expireSilence', audit, [{ Put: { TableName: this.table, Item: this.silenceItem(s), ConditionExpression: 'attribute_exists(pk)' } }], async () => false, true);
+  expireSilence(id: string, at: EpochMs, audit: AuditInput, opts?: StoreCallOptions): Promise<boolean> {
+    const signal = opts?.signal;
+    return guarded('dynamodb.expireSilence', signal, async () => {
+      const out = await dynamoCall('dynamodb.GetItem(silence)', signal, (o) => this.client.send(new GetItemCommand({ TableName: this.table, Key: key('SIL', id), ConsistentRead: true }), o));
+      if (!out.Item) return false;
+      const s: Silence = { ...(JSON.parse(str(out.Item, 'doc')) as Silence), endsAt: at };
+      return this.audit.write('dynamodb.expireSilence', audit, [{ Put: { TableName: this.table, Item: this.silenceItem(s), ConditionExpression: 'attribute_exists(pk)' } }], async () => false, true, signal);
+    });
   }
 
-  async getValue<T>(k: string): Promise<T | null> {
-    const out = await dynamoCall('dynamodb.GetItem(value)', undefined, () => this.client.send(new GetItemCommand({ TableName: this.table, Key: key(`KV#${k}`, 'KV'), ConsistentRead: true })));
-    return out.Item ? decodeSmall<T>(out.Item['v']?.S, out.Item['vz']?.B) : null;
+  getValue<T>(k: string, opts?: StoreCallOptions): Promise<T | null> {
+    return guarded('dynamodb.getValue', opts?.signal, async () => (await this.readValue<T>(k, opts?.signal))?.value ?? null);
   }
 
-  async setValue(k: string, value: unknown): Promise<void> {
-    const item = kvItem(k, value);
-    await dynamoCall('dynamodb.PutItem(value)', undefined, () => this.client.send(new PutItemCommand({ TableName: this.table, Item: item })));
+  getValueVersioned<T>(k: string, opts?: StoreCallOptions): Promise<VersionedValue<T> | null> {
+    return guarded('dynamodb.getValueVersioned', opts?.signal, () => this.readValue<T>(k, opts?.signal));
+  }
+
+  private async readValue<T>(k: string, signal?: AbortSignal): Promise<VersionedValue<T> | null> {
+    const out = await dynamoCall('dynamodb.GetItem(value)', signal, (o) => this.client.send(new GetItemCommand({ TableName: this.table, Key: key(`KV#${k}`, 'KV'), ConsistentRead: true }), o));
+    return out.Item ? { value: decodeSmall<T>(out.Item['v']?.S, out.Item['vz']?.B), version: versionOf(out.Item) } : null;
+  }
+
+  compareAndSetValue<T>(k: string, expectedVersion: number | null, value: T, opts?: StoreCallOptions): Promise<CasResult<T>> {
+    const signal = opts?.signal;
+    return guarded('dynamodb.compareAndSetValue', signal, async () => {
+      const version = (expectedVersion ?? 0) + 1;
+      const item: Item = { ...kvItem(k, value), ver: N(version) };
+      try {
+        await dynamoCall('dynamodb.PutItem(compare-and-set value)', signal, (o) =>
+          this.client.send(
+            new PutItemCommand({
+              TableName: this.table,
+              Item: item,
+              ...(expectedVersion === null
+                ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                : expectedVersion === 0
+                  ? // A value written before versions existed has no `ver`: version 0.
+                    { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ver)' }
+                  : { ConditionExpression: 'ver = :e', ExpressionAttributeValues: { ':e': N(expectedVersion) } }),
+            }),
+            o,
+          ),
+        );
+        return { ok: true, version };
+      } catch (err) {
+        if (!(err instanceof ConditionFailed)) throw err;
+        return { ok: false, current: await this.readValue<T>(k, signal) };
+      }
+    });
+  }
+
+  setValue(k: string, value: unknown, opts?: StoreCallOptions): Promise<void> {
+    return guarded('dynamodb.setValue', opts?.signal, async () => {
+      const u = kvUpdate(k, value);
+      await dynamoCall('dynamodb.UpdateItem(value)', opts?.signal, (o) => this.client.send(new UpdateItemCommand({ TableName: this.table, ...u }), o));
+    });
   }
 
   /** Atomic per transaction of up to 100 values (and 3.5 MB); more are written in several. */
-  async setValues(entries: Readonly<Record<string, unknown>>): Promise<void> {
-    const items = Object.entries(entries).map(([k, v]) => kvItem(k, v));
-    let batch: TransactWriteItem[] = [];
-    let bytes = 0;
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      await this.audit.transact('dynamodb.setValues', batch);
-      batch = [];
-      bytes = 0;
-    };
-    for (const item of items) {
-      const size = (item['v']?.S?.length ?? 0) + (item['vz']?.B?.length ?? 0) + 100;
-      if (batch.length === TXN_ITEMS || bytes + size > TXN_BYTES) await flush();
-      batch.push({ Put: { TableName: this.table, Item: item } });
-      bytes += size;
-    }
-    await flush();
+  setValues(entries: Readonly<Record<string, unknown>>, opts?: StoreCallOptions): Promise<void> {
+    const signal = opts?.signal;
+    return guarded('dynamodb.setValues', signal, async () => {
+      const updates = Object.entries(entries).map(([k, v]) => kvUpdate(k, v));
+      let batch: TransactWriteItem[] = [];
+      let bytes = 0;
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return;
+        await this.audit.transact('dynamodb.setValues', batch, signal);
+        batch = [];
+        bytes = 0;
+      };
+      for (const u of updates) {
+        if (batch.length === TXN_ITEMS || bytes + u.bytes > TXN_BYTES) await flush();
+        batch.push({ Update: { TableName: this.table, Key: u.Key, UpdateExpression: u.UpdateExpression, ExpressionAttributeValues: u.ExpressionAttributeValues } });
+        bytes += u.bytes;
+      }
+      await flush();
+    });
   }
 
-  async getValues<T>(keys: readonly string[]): Promise<Map<string, T>> {
-    const out = new Map<string, T>();
-    const unique = [...new Set(keys)];
-    for (let i = 0; i < unique.length; i += BATCH_GET) {
-      let pending: KeysAndAttributes | undefined = { Keys: unique.slice(i, i + BATCH_GET).map((k) => key(`KV#${k}`, 'KV')), ConsistentRead: true };
-      for (let attempt = 0; pending?.Keys?.length; attempt++) {
-        if (attempt >= UNPROCESSED_ATTEMPTS) throw new TransientError(`dynamodb.BatchGetItem: ${pending.Keys.length} key(s) still unprocessed after ${UNPROCESSED_ATTEMPTS} attempts (throttled)`);
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
-        const request: KeysAndAttributes = pending;
-        const res = await dynamoCall('dynamodb.BatchGetItem(values)', undefined, () => this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: request } })));
-        for (const item of res.Responses?.[this.table] ?? []) out.set(str(item, 'pk').slice(3), decodeSmall<T>(item['v']?.S, item['vz']?.B));
-        pending = res.UnprocessedKeys?.[this.table];
+  getValues<T>(keys: readonly string[], opts?: StoreCallOptions): Promise<Map<string, T>> {
+    const signal = opts?.signal;
+    return guarded('dynamodb.getValues', signal, async () => {
+      const out = new Map<string, T>();
+      const unique = [...new Set(keys)];
+      for (let i = 0; i < unique.length; i += BATCH_GET) {
+        let pending: KeysAndAttributes | undefined = { Keys: unique.slice(i, i + BATCH_GET).map((k) => key(`KV#${k}`, 'KV')), ConsistentRead: true };
+        for (let attempt = 0; pending?.Keys?.length; attempt++) {
+          if (attempt >= UNPROCESSED_ATTEMPTS) throw new StoreThrottledError(`dynamodb.BatchGetItem: ${pending.Keys.length} key(s) still unprocessed after ${UNPROCESSED_ATTEMPTS} attempts (throttled)`);
+          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
+          const request: KeysAndAttributes = pending;
+          const res = await dynamoCall('dynamodb.BatchGetItem(values)', signal, (o) => this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: request } }), o));
+          for (const item of res.Responses?.[this.table] ?? []) out.set(str(item, 'pk').slice(3), decodeSmall<T>(item['v']?.S, item['vz']?.B));
+          pending = res.UnprocessedKeys?.[this.table];
+        }
       }
-    }
-    return out;
+      return out;
+    });
   }
 
   acquireLease(name: string, owner: string, now: EpochMs, ttlMs: number, signal?: AbortSignal): Promise<LeaseResult> {
-    return this.leases.acquireLease(name, owner, now, ttlMs, signal);
+    return guarded('dynamodb.acquireLease', signal, () => this.leases.acquireLease(name, owner, now, ttlMs, signal));
   }
 
   releaseLease(name: string, owner: string, token: number, signal?: AbortSignal): Promise<boolean> {
-    return this.leases.releaseLease(name, owner, token, signal);
+    return guarded('dynamodb.releaseLease', signal, () => this.leases.releaseLease(name, owner, token, signal));
   }
 
   readLease(name: string, signal?: AbortSignal): Promise<LeaseRecord | null> {
-    return this.leases.readLease(name, signal);
+    return guarded('dynamodb.readLease', signal, () => this.leases.readLease(name, signal));
   }
 
-  private async queryPrefix(pk: string, prefix: string): Promise<Item[]> {
+  private async queryPrefix(pk: string, prefix: string, signal?: AbortSignal): Promise<Item[]> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const out = await dynamoCall('dynamodb.Query', undefined, () =>
+      const out = await dynamoCall('dynamodb.Query', signal, (o) =>
         this.client.send(
           new QueryCommand({
             TableName: this.table,
@@ -301,6 +418,7 @@ export class DynamoStore implements Store, LeaseStore {
             ConsistentRead: true,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
+          o,
         ),
       );
       items.push(...(out.Items ?? []));
@@ -309,12 +427,34 @@ export class DynamoStore implements Store, LeaseStore {
     return items;
   }
 
+  /** Nothing to do by hand: ended incidents carry a TTL (`endedIncidentRetentionMs`) and DynamoDB deletes them. */
+  maintain(_now: EpochMs, opts?: StoreCallOptions): Promise<MaintenanceReport> {
+    return guarded('dynamodb.maintain', opts?.signal, async () => ({ archived: 0, walBytesBefore: null, walBytesAfter: null }));
+  }
+
   async close(): Promise<void> {
     if (this.ownsClient) this.client.destroy();
   }
 }
 
+const BUDGET_PK = 'BUDGET';
+
 function kvItem(k: string, value: unknown): Item {
   const enc = encodeSmall(value, `value ${k}`);
   return { ...key(`KV#${k}`, 'KV'), ...('text' in enc ? { v: S(enc.text) } : { vz: { B: enc.packed } }) };
 }
+
+/** A value written in place with its version bumped (a compare-and-set that read the old version then fails). */
+function kvUpdate(k: string, value: unknown): { Key: Item; UpdateExpression: string; ExpressionAttributeValues: Item; bytes: number } {
+  const enc = encodeSmall(value, `value ${k}`);
+  const [set, drop, v] = 'text' in enc ? (['v', 'vz', S(enc.text)] as const) : (['vz', 'v', { B: enc.packed }] as const);
+  return {
+    Key: key(`KV#${k}`, 'KV'),
+    UpdateExpression: `SET ${set} = :v, ver = if_not_exists(ver, :zero) + :one REMOVE ${drop}`,
+    ExpressionAttributeValues: { ':v': v, ':one': N(1), ':zero': N(0) },
+    bytes: ('text' in enc ? enc.text.length : enc.packed.length) + 100,
+  };
+}
+
+/** A value's version; one written before versions existed (no `ver`) is at version 0. */
+const versionOf = (item: Item): number => (item['ver']?.N !== undefined ? Number(item['ver'].N) : 0);

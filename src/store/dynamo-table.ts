@@ -1,5 +1,5 @@
 import type { AttributeValue, CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { PermanentError } from '../core/errors.js';
+import { StoreRejectedError } from './errors.js';
 import { toSeconds, type EpochMs, type Seconds } from '../core/time.js';
 
 /**
@@ -13,7 +13,8 @@ import { toSeconds, type EpochMs, type Seconds } from '../core/time.js';
  *   AUDCP         GLOBAL (+ parts)         the signed global checkpoint over every chain head
  *   STEPS         <at>#<chain>#<seq>       a started step, for the blast-radius count (expires by TTL)
  *   SIL           <id>                     a silence
- *   KV#<key>      KV                       a small named value
+ *   BUDGET        <hour start>             steps claimed in that clock hour (the blast-radius budget; expires by TTL)
+ *   KV#<key>      KV                       a small named value, with its version `ver` (compare-and-set)
  *   LEASE#<name>  LEASE                    a lease: owner, token, expiry
  *
  * The `byState` index (gsi1pk = STATE#<state>, gsi1sk = <openedAt>#<id>) answers "the open incidents"
@@ -36,19 +37,19 @@ export const pad = (n: number, width = 15): string => String(Math.max(0, Math.fl
 
 export function str(item: Item, name: string): string {
   const v = item[name]?.S;
-  if (v === undefined) throw new PermanentError(`dynamodb item ${item['pk']?.S ?? '?'}/${item['sk']?.S ?? '?'} has no string ${name}`);
+  if (v === undefined) throw new StoreRejectedError(`dynamodb item ${item['pk']?.S ?? '?'}/${item['sk']?.S ?? '?'} has no string ${name}`);
   return v;
 }
 
 export function num(item: Item, name: string): number {
   const v = item[name]?.N;
-  if (v === undefined) throw new PermanentError(`dynamodb item ${item['pk']?.S ?? '?'}/${item['sk']?.S ?? '?'} has no number ${name}`);
+  if (v === undefined) throw new StoreRejectedError(`dynamodb item ${item['pk']?.S ?? '?'}/${item['sk']?.S ?? '?'} has no number ${name}`);
   return Number(v);
 }
 
 export function bin(item: Item, name: string): Uint8Array {
   const v = item[name]?.B;
-  if (v === undefined) throw new PermanentError(`dynamodb item ${item['pk']?.S ?? '?'}/${item['sk']?.S ?? '?'} has no binary ${name}`);
+  if (v === undefined) throw new StoreRejectedError(`dynamodb item ${item['pk']?.S ?? '?'}/${item['sk']?.S ?? '?'} has no binary ${name}`);
   return v;
 }
 

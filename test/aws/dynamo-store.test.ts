@@ -14,6 +14,7 @@ import { key, S } from '../../src/store/dynamo-table.js';
 import { ensureTable } from './dynamo-table-setup.js';
 import { nextVersion, type AuditInput } from '../../src/store/store.js';
 import { incidentFor, leaseContract, storeContract } from '../store/store-contract.js';
+import { portContract } from '../store/store-contract-port.js';
 import { motoUrl, resetMoto, TEST_CREDENTIALS } from './helpers.js';
 
 const KEY = Buffer.from('audit-key-for-contract-tests-0123456789');
@@ -57,6 +58,19 @@ storeContract('DynamoStore (moto)', async () => {
 leaseContract('DynamoStore (moto)', async () => {
   const store = new DynamoStore({ table: await freshTable(), client, auditKey: KEY });
   return { leases: store, close: () => store.close() };
+});
+
+portContract('DynamoStore (moto)', async () => {
+  const table = await freshTable();
+  const store = new DynamoStore({ table, client, auditKey: KEY });
+  return {
+    store,
+    // A second task: its own client and store on the same table.
+    second: async () => new DynamoStore({ table, aws: { region: 'us-east-1', endpoint: motoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 3 }, auditKey: KEY }),
+    // Nothing listens on port 9: connection refused on every call.
+    unavailable: async () => new DynamoStore({ table, aws: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: TEST_CREDENTIALS, maxAttempts: 1 }, auditKey: KEY }),
+    close: () => store.close(),
+  };
 });
 
 const T = 1_800_000_000_000 as EpochMs;
@@ -116,7 +130,7 @@ describe('DynamoStore on moto, beyond the contract', () => {
     expect(JSON.stringify(await store.getIncident('big')).length).toBeGreaterThan(20_000);
     // Too large for one transaction: refused with a clear error, nothing lost.
     const tooBig = withEvidence(nextVersion(inc, at(9)), 4_500_000);
-    await expect(store.updateIncident(tooBig, entry('big', 'incident.transition', 9))).rejects.toMatchObject({ name: 'PermanentError', message: expect.stringMatching(/incident big is .* MB compressed; the DynamoDB store keeps at most/) as unknown });
+    await expect(store.updateIncident(tooBig, entry('big', 'incident.transition', 9))).rejects.toMatchObject({ name: 'StoreRejectedError', kind: 'rejected', message: expect.stringMatching(/incident big is .* MB compressed; the DynamoDB store keeps at most/) as unknown });
     expect(await store.getIncident('big')).toEqual(inc);
     expect(await store.listAudit({ incidentId: 'big' })).toHaveLength(4);
     expect(await store.verifyAudit()).toEqual({ ok: true, records: 4 });

@@ -2,7 +2,7 @@ import {
   BatchGetItemCommand,
   DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
+  UpdateItemCommand,
   QueryCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
@@ -34,21 +34,22 @@ describe('DynamoDB failures become typed store errors', () => {
   it('cancellation reasons: conditions only → ConditionFailed at those items; a conflicting transaction or throttling → retryable; anything else → permanent', () => {
     expect(cancellationError([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }], 'op', null)).toMatchObject({ name: 'ConditionFailed', indexes: [0, 2] });
     const conflict = cancellationError([{ Code: 'None' }, { Code: 'TransactionConflict', Message: 'busy' }], 'op', null);
-    expect(conflict).toMatchObject({ name: 'TransientError', retryable: true, message: expect.stringMatching(/1:TransactionConflict \(busy\)/) as unknown });
+    expect(conflict).toMatchObject({ name: 'StoreUnavailableError', kind: 'unavailable', retryable: true, message: expect.stringMatching(/1:TransactionConflict \(busy\)/) as unknown });
     expect(cancellationError([{ Code: 'ConditionalCheckFailed' }, { Code: 'ThrottlingError' }], 'op', null)).toMatchObject({ retryable: true });
-    expect(cancellationError([{ Code: 'ValidationError', Message: 'Item size has exceeded the maximum allowed size' }], 'op', null)).toMatchObject({ name: 'PermanentError', retryable: false });
+    expect(cancellationError([{ Code: 'ValidationError', Message: 'Item size has exceeded the maximum allowed size' }], 'op', null)).toMatchObject({ name: 'StoreRejectedError', kind: 'rejected', retryable: false });
+    expect(cancellationError([{ Code: 'None' }, { Code: 'ThrottlingError' }], 'op', null)).toMatchObject({ name: 'StoreThrottledError', kind: 'throttled', retryable: true });
   });
 
   it('throttling on a read is a retryable PortError naming the call, not the SDK exception', async () => {
     mock.on(GetItemCommand).rejects(throttled());
     const err = await storeOnMock().getIncident('inc-1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PortError);
-    expect(err).toMatchObject({ name: 'TransientError', retryable: true, message: expect.stringMatching(/^dynamodb\.GetItem\(incident\) throttled: ThrottlingException/) as unknown });
+    expect(err).toMatchObject({ name: 'StoreThrottledError', kind: 'throttled', retryable: true, message: expect.stringMatching(/^dynamodb\.GetItem\(incident\) throttled: ThrottlingException/) as unknown });
   });
 
   it('a validation error on a write is permanent', async () => {
-    mock.on(PutItemCommand).rejects(Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
-    await expect(storeOnMock().setValue('k', 1)).rejects.toMatchObject({ name: 'PermanentError', retryable: false });
+    mock.on(UpdateItemCommand).rejects(Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    await expect(storeOnMock().setValue('k', 1)).rejects.toMatchObject({ name: 'StoreRejectedError', kind: 'rejected', retryable: false });
   });
 
   it('an update whose version condition fails in the transaction is a StoreConflictError with the version now stored', async () => {
@@ -67,13 +68,13 @@ describe('DynamoDB failures become typed store errors', () => {
   it('a transaction cancelled by a concurrent one surfaces as retryable, not as a conflict', async () => {
     mock.on(GetItemCommand).resolvesOnce({ Item: { version: { N: '1' }, parts: { N: '0' } } }).resolves({});
     mock.on(TransactWriteItemsCommand).rejects(cancelled('TransactionConflict', 'None', 'None'));
-    await expect(storeOnMock().updateIncident(nextVersion(incidentFor('inc-1'), T), entry)).rejects.toMatchObject({ name: 'TransientError', retryable: true });
+    await expect(storeOnMock().updateIncident(nextVersion(incidentFor('inc-1'), T), entry)).rejects.toMatchObject({ name: 'StoreUnavailableError', retryable: true });
   });
 
   it('a chain head that keeps moving ends in a retryable error after bounded attempts', async () => {
     mock.on(GetItemCommand).resolves({});
     mock.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'ConditionalCheckFailed'));
-    await expect(storeOnMock().appendAudit(entry)).rejects.toMatchObject({ name: 'TransientError', message: expect.stringMatching(/kept moving under 8 attempts/) as unknown });
+    await expect(storeOnMock().appendAudit(entry)).rejects.toMatchObject({ name: 'StoreUnavailableError', retryable: true, message: expect.stringMatching(/kept moving under 8 attempts/) as unknown });
     expect(mock.commandCalls(TransactWriteItemsCommand)).toHaveLength(8);
   });
 
@@ -87,7 +88,7 @@ describe('DynamoDB failures become typed store errors', () => {
 
     mock.reset();
     mock.on(BatchGetItemCommand).resolves({ UnprocessedKeys: { 'cloudops-test': { Keys: [{ pk: { S: 'KV#b' }, sk: { S: 'KV' } }] } } });
-    await expect(storeOnMock().getValues(['b'])).rejects.toMatchObject({ name: 'TransientError', message: expect.stringMatching(/still unprocessed after 6 attempts/) as unknown });
+    await expect(storeOnMock().getValues(['b'])).rejects.toMatchObject({ name: 'StoreThrottledError', retryable: true, message: expect.stringMatching(/still unprocessed after 6 attempts/) as unknown });
   });
 
   it('a listing reads every page', async () => {

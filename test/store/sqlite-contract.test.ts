@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { leaseContract, storeContract } from './store-contract.js';
+import { portContract } from './store-contract-port.js';
 
 const KEY = Buffer.from('audit-key-for-contract-tests-0123456789');
 
@@ -33,4 +34,19 @@ storeContract('SqliteStore', async () => {
 leaseContract('SqliteStore', async () => {
   const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'lease-contract-')), 'cloudops.db'), { auditKey: KEY });
   return { leases: store, close: () => store.close() };
+});
+
+portContract('SqliteStore', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'port-contract-')), 'cloudops.db');
+  const store = new SqliteStore(file, { auditKey: KEY });
+  return {
+    store,
+    second: async () => new SqliteStore(file, { auditKey: KEY }),
+    unavailable: async () => {
+      const closed = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'port-closed-')), 'cloudops.db'), { auditKey: KEY });
+      await closed.close();
+      return closed;
+    },
+    close: () => store.close(),
+  };
 });
