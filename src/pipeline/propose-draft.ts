@@ -13,7 +13,7 @@ import { selfApprovers } from '../approval/quorum.js';
 import type { ApprovalRequest, Correlation } from '../incident/incident.js';
 import { asRevision, describeDiff, nextVersionNumber, sameSteps, stepViews } from '../incident/revisions.js';
 import { describeTrigger } from '../incident/lifecycle.js';
-import { HOUR, parseDuration, type EpochMs } from '../core/time.js';
+import { parseDuration, type EpochMs } from '../core/time.js';
 import { requestWarnings } from '../approval/request-warnings.js';
 import { freezeAt } from '../mute/mutes.js';
 import { previewSteps, type PreviewOptions } from '../execute/step-preview.js';
