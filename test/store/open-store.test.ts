@@ -18,7 +18,7 @@ describe('the policy chooses the store', () => {
     expect(dynamo).toBeInstanceOf(DynamoStore);
     expect((dynamo as DynamoStore).table).toBe('cloudops-state');
     await dynamo.close();
-    expect(parsePolicy(withStore('  kind: dynamodb\n  table: cloudops-state\n')).store).toEqual({ kind: 'dynamodb', table: 'cloudops-state' });
+    expect(parsePolicy(withStore('  kind: dynamodb\n  table: cloudops-state\n')).store).toEqual({ kind: 'dynamodb', table: 'cloudops-state', retention: '30d' });
   });
 
   it('a bad table name or region is refused by the policy loader, naming the field', () => {
