@@ -1,5 +1,5 @@
 import type { ActionCall as RunbookStepCall } from '../cloud/ports.js';
-import { addMs, parseDuration, type EpochMs } from '../core/time.js';
+import { addMs, HOUR, parseDuration, type EpochMs } from '../core/time.js';
 import { authorize } from '../execute/authorize.js';
 import { askCloud, checkPreconditions, isManual, lastActionOn, markResources, previewStep, recoveredOutcome, runStep } from '../execute/step-outcome.js';
 import type { Incident, StepRecord } from '../incident/incident.js';
@@ -72,7 +72,9 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       rules: approvalRules(policy, rb.risk, inc.approval?.escalated ?? false),
       actions: policy.doc.actions,
       killSwitchOn: await deps.killSwitch(ctx.signal).catch(() => true),
-      stepsLastHour: await store.stepsInHour(now, { signal: ctx.signal }),
+      // The clock-hour counter is what two tasks cannot both overspend; the audit count over the last 60
+      // minutes keeps "at most N per hour" true across an hour boundary, where a bucket alone allows 2N.
+      stepsLastHour: Math.max(await store.stepsInHour(now, { signal: ctx.signal }), await store.countStepsSince(addMs(now, -HOUR), { signal: ctx.signal })),
       maxActionsPerHour: policy.doc.safety.maxActionsPerHour,
       cooldown: await cooldownFor(deps, step),
     });
