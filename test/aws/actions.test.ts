@@ -8,6 +8,7 @@ import type { AwsPorts } from '../../src/cloud/aws/index.js';
 import { SsmKillSwitch } from '../../src/cloud/aws/kill-switch.js';
 import type { ActionCall } from '../../src/cloud/ports.js';
 import { actionViolation } from '../../src/execute/action-policy.js';
+import { priceCost } from '../../src/execute/step-preview.js';
 import { Watcher } from '../../src/pipeline/watcher.js';
 import { demoFiles, fastWorld, seedCheckoutIncident } from '../helpers/fast-world.js';
 import { startCodePipelineStub, type CodePipelineStub, type StubExecution } from './codepipeline-stub.js';
@@ -81,8 +82,10 @@ describe('ecs.updateService against moto', () => {
     const call = { action: 'ecs.updateService', params: { cluster: 'prod', service: 'api', desiredCount: 4 } };
     const { preview, pre } = await run(call);
     expect(preview.changes).toContain('desiredCount: 2 → 4');
-    // 2 tasks × (0.25 vCPU × $0.04048 + 0.5 GB × $0.004445) = $0.0247/hour
-    expect(preview.changes.join(' ')).toContain('+$0.0247/hour');
+    // The task size is read from the task definition moto holds, and priced at the policy's prices:
+    // 2 more tasks × (0.25 vCPU × $0.04048 + 0.5 GB × $0.004445) = $0.0247/hour
+    expect(preview.blast).toEqual({ tasks: 2 });
+    expect(priceCost(preview.cost, { fargateVcpuHour: 0.04048, fargateGbHour: 0.004445, lambdaProvisionedGbHour: 0.0000041667 * 3600 }).text).toContain('+$0.0247/hour');
     expect(pre).toEqual({ ok: true });
     expect(await ports.actions.check(call, 'k1', signal())).toBe('not_started');
     const res = await ports.actions.execute(call, 'k1', signal());
