@@ -1,8 +1,6 @@
-import { Option, type Command } from 'commander';
-import { errorMessage } from '../core/errors.js';
+import type { Command } from 'commander';
 import { demoToken } from '../daemon.js';
-
-type Fail = (message: string, code?: number) => never;
+import { daemonUrlOption, postToDaemon, type Fail } from './daemon-post.js';
 
 /** The request the CLI sends for one follow-up (exported for tests: what goes over the wire). */
 export function followUpRequest(id: string, kind: 'repropose' | 'assign' | 'close', o: { as: string; note?: string; to?: string }, token: string): { path: string; init: RequestInit } {
@@ -21,19 +19,9 @@ export function followUpRequest(id: string, kind: 'repropose' | 'assign' | 'clos
  * the daemon's JSON API with the approver's token (CLOUDOPS_TOKEN, else the demo token).
  */
 export function registerFollowUps(program: Command, fail: Fail): void {
-  const url = (): Option => new Option('--url <url>', 'the daemon address').default(process.env['CLOUDOPS_URL'] ?? 'http://127.0.0.1:8080');
-  const send = (kind: 'repropose' | 'assign' | 'close') => async (id: string, o: { as: string; note?: string; to?: string; url: string; json?: boolean }): Promise<void> => {
-    const { path, init } = followUpRequest(id, kind, o, process.env['CLOUDOPS_TOKEN'] ?? demoToken(o.as));
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, o.url), { ...init, signal: AbortSignal.timeout(15_000) });
-    } catch (err) {
-      return fail(`cannot reach the daemon at ${o.url} (${errorMessage(err)}); is it running? (npm start)`);
-    }
-    const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (!res.ok) return fail(`${res.status}: ${typeof body['error'] === 'string' ? body['error'] : res.statusText}`);
-    process.stdout.write(o.json ? `${JSON.stringify(body, null, 2)}\n` : `${id}: ${String(body['reason'])}\n`);
-  };
+  const url = daemonUrlOption;
+  const send = (kind: 'repropose' | 'assign' | 'close') => (id: string, o: { as: string; note?: string; to?: string; url: string; json?: boolean }): Promise<void> =>
+    postToDaemon(followUpRequest(id, kind, o, process.env['CLOUDOPS_TOKEN'] ?? demoToken(o.as)), id, o, fail);
   program
     .command('repropose <id>')
     .description('ask for approval again after a reject or an expiry (a new request, the next runbook version)')

@@ -1,8 +1,6 @@
-import { Option, type Command } from 'commander';
-import { errorMessage } from '../core/errors.js';
+import type { Command } from 'commander';
 import { demoToken } from '../daemon.js';
-
-type Fail = (message: string, code?: number) => never;
+import { daemonUrlOption, postToDaemon, type Fail } from './daemon-post.js';
 
 /** The request `cloudops step done` sends (exported for tests: what goes over the wire). */
 export function stepDoneRequest(id: string, step: string, o: { as: string; note?: string }, token: string): { path: string; init: RequestInit } {
@@ -28,18 +26,9 @@ export function registerStepCommands(program: Command, fail: Fail): void {
     .requiredOption('--as <name>', 'approver name')
     .option('--note <text>', 'what was done')
     .option('--json', 'machine-readable output')
-    .addOption(new Option('--url <url>', 'the daemon address').default(process.env['CLOUDOPS_URL'] ?? 'http://127.0.0.1:8080'))
+    .addOption(daemonUrlOption())
     .action(async (id: string, n: string, o: { as: string; note?: string; url: string; json?: boolean }) => {
       if (!/^[1-9][0-9]{0,3}$/.test(n)) return fail(`step must be a number from 1 (as the page numbers them), got "${n}"`, 2);
-      const { path, init } = stepDoneRequest(id, n, o, process.env['CLOUDOPS_TOKEN'] ?? demoToken(o.as));
-      let res: Response;
-      try {
-        res = await fetch(new URL(path, o.url), { ...init, signal: AbortSignal.timeout(15_000) });
-      } catch (err) {
-        return fail(`cannot reach the daemon at ${o.url} (${errorMessage(err)}); is it running? (npm start)`);
-      }
-      const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-      if (!res.ok) return fail(`${res.status}: ${typeof body['error'] === 'string' ? body['error'] : res.statusText}`);
-      process.stdout.write(o.json ? `${JSON.stringify(body, null, 2)}\n` : `${id}: ${String(body['reason'])}\n`);
+      await postToDaemon(stepDoneRequest(id, n, o, process.env['CLOUDOPS_TOKEN'] ?? demoToken(o.as)), id, o, fail);
     });
 }
