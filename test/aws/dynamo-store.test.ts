@@ -16,16 +16,24 @@ import { nextVersion, type AuditInput } from '../../src/store/store.js';
 import { incidentFor, leaseContract, storeContract } from '../store/store-contract.js';
 import { portContract } from '../store/store-contract-port.js';
 import { motoUrl, resetMoto, TEST_CREDENTIALS } from './helpers.js';
+import { startSerialProxy, type SerialProxy } from './serial-proxy.js';
 
 const KEY = Buffer.from('audit-key-for-contract-tests-0123456789');
 let client: DynamoDBClient;
 let n = 0;
+// Every DynamoDB call goes through a proxy that hands moto one request at a time (see serial-proxy.ts).
+let proxy: SerialProxy;
+const dynamoUrl = (): string => proxy.url;
 
 beforeAll(async () => {
   await resetMoto();
-  client = createDynamoClient({ region: 'us-east-1', endpoint: motoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+  proxy = await startSerialProxy(motoUrl());
+  client = createDynamoClient({ region: 'us-east-1', endpoint: dynamoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 1 });
 });
-afterAll(() => client.destroy());
+afterAll(async () => {
+  client.destroy();
+  await proxy.close();
+});
 
 async function freshTable(): Promise<string> {
   const table = `cloudops-contract-${++n}-${randomBytes(3).toString('hex')}`;
@@ -66,7 +74,7 @@ portContract('DynamoStore (moto)', async () => {
   return {
     store,
     // A second task: its own client and store on the same table.
-    second: async () => new DynamoStore({ table, aws: { region: 'us-east-1', endpoint: motoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 3 }, auditKey: KEY }),
+    second: async () => new DynamoStore({ table, aws: { region: 'us-east-1', endpoint: dynamoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 3 }, auditKey: KEY }),
     // Nothing listens on port 9: connection refused on every call.
     unavailable: async () => new DynamoStore({ table, aws: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: TEST_CREDENTIALS, maxAttempts: 1 }, auditKey: KEY }),
     close: () => store.close(),
@@ -175,7 +183,7 @@ describe('DynamoStore on moto, beyond the contract', () => {
 
   it('a task whose chain head moved under it (another task appended first) links to the newer record instead', async () => {
     const table = await freshTable();
-    const clientA = createDynamoClient({ region: 'us-east-1', endpoint: motoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+    const clientA = createDynamoClient({ region: 'us-east-1', endpoint: dynamoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 1 });
     const a = new DynamoStore({ table, client: clientA, auditKey: KEY });
     const b = new DynamoStore({ table, client, auditKey: KEY });
     const inc = incidentFor('shared');
@@ -207,9 +215,8 @@ describe('DynamoStore on moto, beyond the contract', () => {
 
   it('two tasks writing to different chains at once: nothing lost, every chain verifies', async () => {
     const table = await freshTable();
-    // moto's server sometimes answers simultaneous TransactWriteItems with HTTP 500; the SDK retries those.
-    const clientA = createDynamoClient({ region: 'us-east-1', endpoint: motoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 6, retryMode: 'standard' });
-    const clientB = createDynamoClient({ region: 'us-east-1', endpoint: motoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 6, retryMode: 'standard' });
+    const clientA = createDynamoClient({ region: 'us-east-1', endpoint: dynamoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 6, retryMode: 'standard' });
+    const clientB = createDynamoClient({ region: 'us-east-1', endpoint: dynamoUrl(), credentials: TEST_CREDENTIALS, maxAttempts: 6, retryMode: 'standard' });
     const a = new DynamoStore({ table, client: clientA, auditKey: KEY });
     const b = new DynamoStore({ table, client: clientB, auditKey: KEY });
     await Promise.all(Array.from({ length: 8 }, (_, i) => [a.appendAudit(entry(`own-a-${i}`, 'k', i)), b.appendAudit(entry(`own-b-${i}`, 'k', i))]).flat());
@@ -250,6 +257,7 @@ describe('DynamoStore on moto, beyond the contract', () => {
       writeFileSync(file, text.replace('scenario: scenarios/demo.yaml', `scenario: ${resolve('config/scenarios/demo.yaml')}`).replace('dir: ../runbooks', `dir: ${resolve('runbooks')}`));
       return file;
     };
+    // Straight to moto: spawnSync blocks this process, and with it the serial proxy that lives in it.
     const env = { ...process.env, AWS_ENDPOINT_URL: motoUrl(), AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', CLOUDOPS_AUDIT_KEY: KEY.toString('utf8') };
     const run = (file: string): { status: number; stdout: string; stderr: string } => {
       const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'audit', 'verify', '--policy', file], { encoding: 'utf8', env });
