@@ -44,9 +44,17 @@ export interface SimWorld {
   rollbackService(service: string, at: number): ActionResult;
   /** Replaces the service's tasks (clears effects that a restart heals). */
   restartService(service: string, at: number): void;
-  /** The scenario's deploy stages are frozen from `at` (nothing new reaches them). */
-  freezePipeline(pipeline: string, frozen: boolean, at: number): void;
-  /** The ECS tasks of `service` (count and size), or null when the scenario does not say. */
+  /** Sets the desired task count of `service`; remembered, so later previews and checks read it. */
+  scaleService(service: string, desired: number, at: number): void;
+  /** Enables or disables the inbound transition of a pipeline stage; remembered. */
+  setTransition(pipeline: string, stage: string, enabled: boolean, at: number): void;
+  /** Whether the inbound transition of a pipeline stage is enabled (the default until an action disables it). */
+  transitionEnabled(pipeline: string, stage: string): boolean;
+  /** Stops an execution; remembered. */
+  stopExecution(pipeline: string, executionId: string, at: number): void;
+  /** When an action stopped this execution, or undefined. */
+  executionStoppedAt(pipeline: string, executionId: string): number | undefined;
+  /** The ECS tasks of `service` (count, as the scenario states it or an action last set it, and size), or null when the scenario does not say. */
   serviceTasks(service: string): { readonly desired: number; readonly vcpu: number; readonly memoryGb: number } | null;
   /** The deployments a rollback would undo: of `pipeline` to `target`, or the newest of a service. */
   wouldUndo(scope: { readonly pipeline: string; readonly target: string | undefined } | { readonly service: string }, at: number): readonly string[];

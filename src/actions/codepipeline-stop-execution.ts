@@ -66,7 +66,20 @@ export const codepipelineStopExecution = defineAction<P>({
     return 'unknown';
   },
   sim: (world, p, at) => {
-    world.freezePipeline(p.pipeline, true, at);
+    if (world.executionStoppedAt(p.pipeline, p.executionId) !== undefined) return { ok: true, summary: `execution ${p.executionId} of ${p.pipeline} was already stopped` };
+    world.stopExecution(p.pipeline, p.executionId, at);
     return { ok: true, summary: `stopped execution ${p.executionId} of ${p.pipeline}` };
+  },
+  simPreview: (world, p) => {
+    const stopped = world.executionStoppedAt(p.pipeline, p.executionId) !== undefined;
+    const s = stopped ? 'Stopped' : 'InProgress';
+    const after = stopped ? 'Stopped' : p.abandon === true ? 'Stopped' : 'Stopping';
+    return {
+      summary: stopped ? `execution ${p.executionId} of ${p.pipeline} is Stopped: nothing to stop` : `stop execution ${p.executionId} of ${p.pipeline} (now ${s})`,
+      changes: [`${p.pipeline} execution ${p.executionId}: ${s} → ${after}`],
+      resources: [`codepipeline:${p.pipeline}`],
+      source: 'cloud',
+      cost: { kind: 'none', why: 'stops a deployment' },
+    };
   },
 });

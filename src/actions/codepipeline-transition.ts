@@ -64,8 +64,19 @@ export function transition(enable: boolean): Action {
       return (await enabled(ctx)) === enable ? 'done' : 'not_started';
     },
     sim: (world, p, at) => {
-      world.freezePipeline(p.pipeline, !enable, at);
+      world.setTransition(p.pipeline, p.stage, enable, at);
       return { ok: true, summary: `${enable ? 'enabled' : 'disabled'} the inbound transition of ${p.pipeline}/${p.stage}` };
+    },
+    simPreview: (world, p) => {
+      const now = world.transitionEnabled(p.pipeline, p.stage);
+      const { pipeline, stage } = p;
+      return {
+        summary: now === enable ? `the inbound transition of ${pipeline}/${stage} is already ${enable ? 'enabled' : 'disabled'}: no change` : `${verb} the inbound transition of ${pipeline}/${stage}`,
+        changes: [`${pipeline}/${stage} inbound transition: ${now ? 'enabled' : 'disabled'} → ${enable ? 'enabled' : 'disabled'}`],
+        resources: [`codepipeline:${pipeline}/${stage}`],
+        source: 'cloud',
+        cost: { kind: 'none', why: 'a pipeline transition' },
+      };
     },
   });
 }

@@ -105,6 +105,7 @@ export const ecsUpdateService = defineAction<P>({
     };
   },
   sim: (world, p, at) => {
+    if (p.desiredCount !== undefined) world.scaleService(p.service, p.desiredCount, at);
     if (p.forceNewDeployment === true) world.restartService(p.service, at);
     return { ok: true, summary: p.forceNewDeployment === true && p.desiredCount === undefined ? `restarted the tasks of ${p.service}` : `${what(p)} of ${p.service}` };
   },

@@ -347,13 +347,32 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget, S
     (this.state.data.restarts[service] ??= []).push(at);
   }
 
-  freezePipeline(): void {
-    // The scenario's deployments are fixed data: a freeze changes nothing the simulation shows.
+  // The state below is what a real account would answer a later read with; the scenario's deployments
+  // are fixed data, so a freeze or a stop changes what the next preview and check read, not the series.
+
+  scaleService(service: string, desired: number): void {
+    this.state.data.desiredCounts[service] = desired;
+  }
+
+  setTransition(pipeline: string, stage: string, enabled: boolean, at: number): void {
+    this.state.data.transitions[`${pipeline}/${stage}`] = { enabled, at };
+  }
+
+  transitionEnabled(pipeline: string, stage: string): boolean {
+    return this.state.data.transitions[`${pipeline}/${stage}`]?.enabled ?? true;
+  }
+
+  stopExecution(pipeline: string, executionId: string, at: number): void {
+    this.state.data.stoppedExecutions[`${pipeline}/${executionId}`] ??= at;
+  }
+
+  executionStoppedAt(pipeline: string, executionId: string): number | undefined {
+    return this.state.data.stoppedExecutions[`${pipeline}/${executionId}`];
   }
 
   serviceTasks(service: string): { desired: number; vcpu: number; memoryGb: number } | null {
     const t = this.scenario.services[service]?.tasks;
-    return t ? { desired: t.desired, vcpu: t.cpu / 1024, memoryGb: t.memory / 1024 } : null;
+    return t ? { desired: this.state.data.desiredCounts[service] ?? t.desired, vcpu: t.cpu / 1024, memoryGb: t.memory / 1024 } : null;
   }
 
   wouldUndo(scope: { readonly pipeline: string; readonly target: string | undefined } | { readonly service: string }, at: number): readonly string[] {

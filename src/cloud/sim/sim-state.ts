@@ -24,10 +24,16 @@ export interface SimStateData {
   restarts: Record<string, number[]>;
   /** Rollback executions the cloud started (they show up as deployments). */
   rollbackExecutions: { id: string; pipeline: string; at: number; rollbackOf: string }[];
+  /** Service → desired task count an action set (absent: the scenario's count). */
+  desiredCounts: Record<string, number>;
+  /** "pipeline/stage" → the inbound transition an action set (absent: enabled). */
+  transitions: Record<string, { enabled: boolean; at: number }>;
+  /** "pipeline/executionId" → virtual time an action stopped it. */
+  stoppedExecutions: Record<string, number>;
 }
 
 export function emptySimState(): SimStateData {
-  return { wallStart: null, executeCalls: {}, actions: [], rolledBack: {}, restarts: {}, rollbackExecutions: [] };
+  return { wallStart: null, executeCalls: {}, actions: [], rolledBack: {}, restarts: {}, rollbackExecutions: [], desiredCounts: {}, transitions: {}, stoppedExecutions: {} };
 }
 
 /** Keeps the state in a JSON file (atomic rename), or only in memory when no path is given. */
