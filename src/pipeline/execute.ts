@@ -1,6 +1,7 @@
 import type { ActionCall as RunbookStepCall } from '../cloud/ports.js';
 import { addMs, HOUR, parseDuration, type EpochMs } from '../core/time.js';
 import { authorize } from '../execute/authorize.js';
+import { manualStepTimeout } from '../execute/manual-step.js';
 import { askCloud, checkPreconditions, isManual, lastActionOn, markResources, previewStep, recoveredOutcome, runStep } from '../execute/step-outcome.js';
 import type { Incident, StepRecord } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
@@ -33,9 +34,17 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     const key = idempotencyKey(inc, i);
     const prior = inc.steps.find((s) => s.index === i);
     if (prior && (prior.status === 'succeeded' || prior.status === 'skipped_already_done')) continue;
-    // A manual step waits for a person to mark it done (src/execute/manual-step.ts); the next cycle looks again.
-    if (prior?.status === 'awaiting_person') return;
     const now = deps.clock.now();
+    // A manual step waits for a person to mark it done (src/execute/manual-step.ts); the next cycle looks
+    // again, until its time limit: then the run stops and a person takes over.
+    if (prior?.status === 'awaiting_person') {
+      const timedOut = manualStepTimeout(policy, inc, prior, now);
+      if (!timedOut) return;
+      inc = await saveIncident(store, inc, now, 'executor', 'step.timed_out', (n) => finishStep(n, i, 'handed_to_human', now, timedOut.summary), timedOut.data);
+      inc = await moveIncident(store, inc, 'needs_human', now, 'executor', timedOut.reason);
+      await announce(deps, ctx, inc, 'final', `needs a person: step ${i + 1} was not marked done in time`);
+      return;
+    }
 
     if (prior?.status === 'started') {
       // The daemon stopped while this step ran: ask the cloud what happened; only "done" goes on without a person.

@@ -195,6 +195,7 @@ export const policySchema = z.strictObject({
         .prefault({})
         .describe('the prices the approval request turns a step\'s task or concurrency change into $/hour with'),
       previewTimeout: durationIn('1s', '5m').default('10s').describe('deadline of the read-only preview of each step, made when a runbook is proposed'),
+      manualStepTimeout: durationIn('1m', '7d').default('1h').describe('how long a manual step waits for a person to mark it done (default 1h); then the run stops (needs_human, with notice) and a late mark is refused'),
     })
     .prefault({}),
   safety: z

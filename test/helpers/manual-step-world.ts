@@ -9,8 +9,9 @@ import { Watcher } from '../../src/pipeline/watcher.js';
 import { demoFiles, fastWorld, seedCheckoutIncident, type FastWorld } from './fast-world.js';
 
 /** The demo policy with `manual` allowed and only on-call (alice, bob) approving medium risk, and a runbook: a person first, then the rollback. */
-export function manualFirstWorld(): { w: FastWorld; watcher: Watcher } {
+export function manualFirstWorld(tweak: (doc: PolicyDoc) => void = () => {}): { w: FastWorld; watcher: Watcher } {
   const files = demoFiles((doc: PolicyDoc) => {
+    tweak(doc);
     (doc.actions as Record<string, unknown>)['manual'] = { risk: 'low', description: 'a person does it', params: { instruction: { pattern: '.{1,1000}' } } };
     doc.approval.quorum.medium = { ...doc.approval.quorum.medium, from: ['oncall'] };
   });
