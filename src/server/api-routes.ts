@@ -108,7 +108,13 @@ async function handleSilences(deps: ServerDeps, req: IncomingMessage, res: Serve
   return true;
 }
 
-const stepDoneBody = z.strictObject({ as: z.string().max(100).optional(), note: z.string().max(1000).optional() });
+const stepDoneBody = z.strictObject({
+  as: z.string().max(100).optional(),
+  note: z.string().max(1000).optional(),
+  // The JSON API is called by the CLI or by scripts; the page, Slack and email have routes of their own, so
+  // a caller here may say only which of the two it is (and only with a valid token, checked below).
+  via: z.enum(['api', 'cli'], 'expected "api" or "cli" (the page, Slack and email mark steps through their own routes)').optional(),
+});
 
 /** POST /api/incidents/ID/steps/N/done: an approver (bearer token) marks the awaiting manual step N done. */
 async function handleStepDone(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
@@ -124,7 +130,7 @@ async function handleStepDone(deps: ServerDeps, req: IncomingMessage, res: Serve
   const approver = approverOf(deps, req);
   if (parsed.data.as !== undefined && parsed.data.as !== approver) throw new HttpError(403, `this token belongs to ${approver}, not ${parsed.data.as}`);
   try {
-    const inc = await markStepDone(deps.store, deps.policy, { incidentId: decodeSegment(m[1] ?? ''), step, approver, identity: `token:${approver}`, channel: 'api', ...(parsed.data.note ? { note: parsed.data.note } : {}) }, deps.clock.now());
+    const inc = await markStepDone(deps.store, deps.policy, { incidentId: decodeSegment(m[1] ?? ''), step, approver, identity: `token:${approver}`, channel: parsed.data.via ?? 'api', ...(parsed.data.note ? { note: parsed.data.note } : {}) }, deps.clock.now());
     sendJson(res, 200, { step: inc.steps.find((s) => s.index === step - 1) ?? null, state: inc.state, reason: inc.reason });
   } catch (err) {
     if (err instanceof StepDoneError) throw new HttpError(err.status, err.message);

@@ -38,18 +38,35 @@ async function served() {
 const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
 
 describe('marking a manual step done over HTTP and from the CLI (issue 12 item 1)', () => {
-  it('the CLI request (cloudops step done ID 1 --as bob --note …) marks it done; a second one is a 409', async () => {
+  it('the CLI request (cloudops step done ID 1 --as bob --note …) marks it done, audited as channel cli; a second one is a 409', async () => {
     const { w, inc, url } = await served();
     const { path, init } = stepDoneRequest(inc.id, '1', { as: 'bob', note: 'paused' }, demoToken('bob'));
     const res = await fetch(new URL(path, url), init);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { step: { status: string; summary: string } }).step).toMatchObject({ status: 'succeeded', summary: 'done by bob: paused' });
     const audit = (await w.store.listAudit({ incidentId: inc.id })).find((a) => a.kind === 'step.done');
-    expect(audit?.data).toMatchObject({ identity: 'token:bob', channel: 'api', note: 'paused' });
+    expect(audit?.data).toMatchObject({ identity: 'token:bob', channel: 'cli', note: 'paused' });
 
     const again = await fetch(new URL(path, url), init);
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: string }).error).toMatch(/was already marked done \(done by bob: paused\)/);
+  });
+
+  it('a plain JSON API call is audited as channel api; a caller may claim only api or cli, and only with a valid token', async () => {
+    const { w, inc, url } = await served();
+    const post = (token: string | null, body: unknown): Promise<Response> =>
+      fetch(`${url}/api/incidents/${inc.id}/steps/1/done`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    for (const via of ['web', 'slack', 'email']) {
+      const claimed = await post(demoToken('bob'), { via });
+      expect(claimed.status).toBe(400);
+      expect(((await claimed.json()) as { error: string }).error).toBe('via: expected "api" or "cli" (the page, Slack and email mark steps through their own routes)');
+    }
+    expect((await post(null, { via: 'cli' })).status).toBe(401);
+    expect((await w.store.getIncident(inc.id))?.version).toBe(inc.version);
+
+    expect((await post(demoToken('bob'), { note: 'by script' })).status).toBe(200);
+    const audit = (await w.store.listAudit({ incidentId: inc.id })).find((a) => a.kind === 'step.done');
+    expect(audit?.data).toMatchObject({ identity: 'token:bob', channel: 'api', note: 'by script' });
   });
 
   it('refuses without a token (401), a token of another person (403), a non-approver of the incident (403), a bad step number (400) — and changes nothing', async () => {
