@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { AdaptiveMetricSource } from './cloud/adaptive-metric-source.js';
 import { createAwsPorts, type AwsPorts } from './cloud/aws/index.js';
 import { BandRoutingMetricSource } from './cloud/aws/band-routing-source.js';
+import { killSwitchCheck, parseKillSwitchEnv } from './execute/kill-switch.js';
 import { SsmKillSwitch } from './cloud/aws/kill-switch.js';
 import { DEFAULT_POLL_SETTINGS, compilePollSettings } from './cloud/poll-plan.js';
 import type { ActionTarget, DeploymentSource, LogSource, MetricSource, Notifier } from './cloud/ports.js';
@@ -65,6 +66,8 @@ export interface WorldOptions {
   readonly endpoint?: string;
   /** AWS only, tests: never gzip request bodies (moto cannot read them). */
   readonly disableRequestCompression?: boolean;
+  /** The kill switch's environment override (CLOUDOPS_KILL_SWITCH), read by the composition root. */
+  readonly killSwitchEnv?: string | undefined;
 }
 
 export interface World {
@@ -189,7 +192,7 @@ function simPorts(policy: CompiledPolicy, opts: WorldOptions): { sim: SimCloud; 
   const notifiers = opts.notifiers({ store: opts.store, clock });
   return {
     sim,
-    ports: { clock, metrics: sim, logs: sim.logSource, deployments: sim, actions: sim, notifiers, killSwitch: async () => policy.doc.safety.killSwitch },
+    ports: { clock, metrics: sim, logs: sim.logSource, deployments: sim, actions: sim, notifiers, killSwitch: killSwitchCheck({ policyFlag: policy.doc.safety.killSwitch, envOverride: parseKillSwitchEnv(opts.killSwitchEnv), parameter: null }) },
   };
 }
 
@@ -226,7 +229,7 @@ function awsPorts(policy: CompiledPolicy, opts: WorldOptions): { aws: AwsPorts; 
       deployments: aws.deployments,
       actions: aws.actions,
       notifiers: aws.notifier ? [...given, aws.notifier] : given,
-      killSwitch: async (signal) => doc.safety.killSwitch || (killSwitch ? await killSwitch.isOn(signal) : false),
+      killSwitch: killSwitchCheck({ policyFlag: doc.safety.killSwitch, envOverride: parseKillSwitchEnv(opts.killSwitchEnv), parameter: killSwitch ? (signal) => killSwitch.isOn(signal) : null }),
     },
   };
 }

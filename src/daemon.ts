@@ -9,6 +9,7 @@ import { buildWorld, liveLeaseHolder, openStore, restartEndedScenario } from './
 import { SystemClock, VirtualClock, abortableTimeout } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/logger.js';
+import { KILL_SWITCH_ENV } from './execute/kill-switch.js';
 import { INCIDENT_STATES } from './incident/lifecycle.js';
 import { LeaderElector } from './pipeline/leader.js';
 import { planSpendMetrics, registerIncidentMetrics, registerLeaderMetrics, type PipelineMetrics } from './pipeline/metrics.js';
@@ -154,6 +155,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const world = buildWorld(policy, {
     store,
     logger,
+    killSwitchEnv: process.env[KILL_SWITCH_ENV],
     dataDir: join(storePath, '..'),
     publicUrl: '',
     run,
