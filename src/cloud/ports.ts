@@ -169,7 +169,8 @@ export type CostBasis =
   | { readonly kind: 'lambdaConcurrency'; readonly concurrencyDelta: number; readonly memoryGb: number }
   | { readonly kind: 'unknown'; readonly why: string };
 
-export type PreconditionCode = 'target_changed' | 'not_latest' | 'no_target' | 'not_supported' | 'invalid_params';
+/** `recovered`: the service is healthy again before any step acted, so the approved fix is no longer needed. */
+export type PreconditionCode = 'target_changed' | 'not_latest' | 'no_target' | 'not_supported' | 'invalid_params' | 'recovered';
 
 /** Checked immediately before the call: a failure voids the approval (the world is not the one approved). */
 export type Precondition = { readonly ok: true } | { readonly ok: false; readonly code: PreconditionCode; readonly detail: string };

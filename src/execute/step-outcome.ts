@@ -2,6 +2,8 @@ import { callResources, describeCall, parseCall } from '../actions/catalogue.js'
 import type { ActionCall, ActionCheck, ActionTarget, Precondition } from '../cloud/ports.js';
 import { errorMessage } from '../core/errors.js';
 import type { EpochMs } from '../core/time.js';
+import { allCleared } from '../incident/grouping.js';
+import type { Incident } from '../incident/incident.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -25,6 +27,16 @@ export async function previewStep(actions: ActionTarget, step: ActionCall, signa
   } catch (err) {
     return `${describeCall(step)} (preview unavailable: ${errorMessage(err)})`;
   }
+}
+
+/**
+ * The precondition every runbook shares: the service is still unhealthy. Checked until the run's first step
+ * has started; once a step acted, a recovering service is that step's doing and the run goes on. Pure.
+ */
+export function stillUnhealthy(inc: Incident): Precondition {
+  if (inc.steps.length > 0 || !allCleared(inc)) return { ok: true };
+  const at = Math.max(...inc.signals.map((s) => s.clearedAt ?? 0));
+  return { ok: false, code: 'recovered', detail: `is not needed: ${inc.service} recovered by itself before any step ran (every signal cleared by ${new Date(at).toISOString()})` };
 }
 
 /** Preconditions, re-checked right before the call; one that cannot be read fails closed. */

@@ -2,7 +2,7 @@ import type { ActionCall as RunbookStepCall } from '../cloud/ports.js';
 import { addMs, HOUR, parseDuration, type EpochMs } from '../core/time.js';
 import { authorize } from '../execute/authorize.js';
 import { manualStepTimeout } from '../execute/manual-step.js';
-import { askCloud, checkPreconditions, isManual, lastActionOn, markResources, previewStep, recoveredOutcome, runStep } from '../execute/step-outcome.js';
+import { askCloud, checkPreconditions, isManual, stillUnhealthy, lastActionOn, markResources, previewStep, recoveredOutcome, runStep } from '../execute/step-outcome.js';
 import type { Incident, StepRecord } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
 import { StepBudgetSpentError } from '../store/errors.js';
@@ -101,7 +101,8 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     }
 
     // Immediately before the call: is the world still the one that was approved?
-    const pre = await checkPreconditions(deps.actions, step, key, ctx.signal);
+    const unhealthy = stillUnhealthy(inc);
+    const pre = unhealthy.ok ? await checkPreconditions(deps.actions, step, key, ctx.signal) : unhealthy;
     if (!pre.ok) {
       await store.appendAudit({ at: now, incidentId: inc.id, kind: 'precondition.failed', actor: 'executor', data: { step: i + 1, code: pre.code, detail: pre.detail } });
       inc = await moveIncident(store, inc, 'needs_human', now, 'executor', `not executed, the approval is void: step ${i + 1} ${pre.detail}`);
