@@ -139,11 +139,11 @@ export class DynamoStore implements Store, LeaseStore {
     });
   }
 
-  countIncidentsByState(opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>> {
+  countIncidentsByState(filter: { readonly states?: readonly IncidentState[] } = {}, opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>> {
     const signal = opts?.signal;
     return guarded('dynamodb.countIncidentsByState', signal, async () => {
       const counts: Partial<Record<IncidentState, number>> = {};
-      for (const state of INCIDENT_STATES) {
+      for (const state of new Set(filter.states ?? INCIDENT_STATES)) {
         let n = 0;
         let start: Item | undefined;
         do {

@@ -163,9 +163,10 @@ export class SqliteStore implements Store {
     return this.run('listIncidents', opts, () => this.listIncidentsSync(filter));
   }
 
-  countIncidentsByState(opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>> {
+  countIncidentsByState(filter: { readonly states?: readonly IncidentState[] } = {}, opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>> {
     return this.run('countIncidentsByState', opts, () => {
-      const rows = this.db.prepare('SELECT state, count(*) AS n FROM incidents GROUP BY state').all() as { state: IncidentState; n: number }[];
+      const only = filter.states ? `WHERE state IN (${filter.states.map(() => '?').join(',') || "''"})` : '';
+      const rows = this.db.prepare(`SELECT state, count(*) AS n FROM incidents ${only} GROUP BY state`).all(...(filter.states ?? [])) as { state: IncidentState; n: number }[];
       return Object.fromEntries(rows.map((r) => [r.state, r.n]));
     });
   }

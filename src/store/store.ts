@@ -95,8 +95,11 @@ export interface Store extends LeaseStore {
   getIncident(id: string, opts?: StoreCallOptions): Promise<Incident | null>;
   /** Reads only what the filter names (an index on state and opening time), whatever else is stored. */
   listIncidents(filter?: IncidentFilter, opts?: StoreCallOptions): Promise<Incident[]>;
-  /** How many incidents are in each state (for /metrics), without reading their documents. */
-  countIncidentsByState(opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>>;
+  /**
+   * How many incidents are in each state (for /metrics, and to size a listing), without reading their
+   * documents; only the states `filter.states` names when given (each is one index lookup).
+   */
+  countIncidentsByState(filter?: { readonly states?: readonly IncidentState[] }, opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>>;
   /**
    * Writes `next` if the stored version is still `next.version - 1`; throws StoreConflictError otherwise.
    * The caller bumps the version (see `nextVersion`). With `fence` (an execution step's claim), the write
