@@ -75,6 +75,8 @@ export interface IncidentFilter {
 export interface MaintenanceReport {
   /** Ended incidents moved out of the listings (SQLite; DynamoDB expires them by TTL instead). */
   readonly archived: number;
+  /** Audit records removed past their retention under a signed summary (SQLite with auditRetentionMs; else 0). */
+  readonly auditRemoved: number;
   /** WAL bytes before and after the checkpoint (SQLite on a file; null otherwise). */
   readonly walBytesBefore: number | null;
   readonly walBytesAfter: number | null;
