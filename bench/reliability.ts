@@ -1,10 +1,20 @@
 /**
  * npm run bench:reliability [-- --points default|all|LIST] [--concurrency 2] [--soak-days 7] [--soak-every 15m]
- *   [--soak-metrics 1000] [--storm 500] [--cpu-cycles 10] [--trials 1] [--lease-ttl 3] [--skip crash,failover,...]
+ *   [--soak-metrics 1000] [--storm 500] [--cpu-cycles 10] [--cpu-cycles-10k 3] [--trials 1] [--lease-ttl 3]
+ *   [--skip crash,failover,...] [--tsx] [--soak-node-options "--max-semi-space-size=2"]
  *
  * Fault, load and soak figures (issue 16 items 6, 8, 9). Crash points and failover run real daemon
  * processes; soak, storm and CPU run the pipeline in a child process each (so its resident memory is
- * measured alone). Prints a table of what was found, then one JSON line with
+ * measured alone), on JavaScript compiled first into bench/out/js (as the daemon runs from dist: no tsx
+ * loader in the figure; --tsx runs them through tsx instead). What each figure means:
+ *   crash_points / crash_failures: lifecycle writes a daemon was SIGKILLed at / runs that broke an invariant;
+ *   double_executions / lost_approvals: over those runs; failover_s: SIGSTOP of the leader → the follower
+ *   reports itself leader (worst of --trials), next to lease_ttl_s; soak_*: RSS of the pipeline watching
+ *   --soak-metrics metrics for --soak-days simulated days (peak, and last quarter against second quarter);
+ *   store_bytes_per_day: SQLite file + WAL at the end / days; notifications_per_incident: in a storm of
+ *   --storm simultaneous anomalies; cpu_s_per_cycle_*: user + system CPU of one cycle after warm-up (10k:
+ *   fewer cycles, --cpu-cycles-10k, as one takes seconds).
+ * Prints a table of what was found, then one JSON line with
  * crash_points, crash_failures, double_executions, lost_approvals, failover_s, lease_ttl_s,
  * soak_rss_peak_mb, soak_rss_drift_pct, store_bytes_per_day, notifications_per_incident,
  * cpu_s_per_cycle_1k, cpu_s_per_cycle_10k.
@@ -13,6 +23,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ALL_CRASH_POINTS, DEFAULT_POINTS, runCrashPoints } from './reliability/crash-points.js';
 import { measureFailover } from './reliability/failover.js';
+import type { SoakResult } from './reliability/soak.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +35,9 @@ const { values } = parseArgs({
     'soak-metrics': { type: 'string', default: '1000' },
     storm: { type: 'string', default: '500' },
     'cpu-cycles': { type: 'string', default: '10' },
+    'cpu-cycles-10k': { type: 'string', default: '3' },
+    tsx: { type: 'boolean', default: false },
+    'soak-node-options': { type: 'string', default: '' },
     trials: { type: 'string', default: '1' },
     'lease-ttl': { type: 'string', default: '3' },
     skip: { type: 'string', default: '' },
@@ -51,10 +65,23 @@ if (badPoints.length > 0) {
   process.exit(2);
 }
 
-/** Runs one measurement in a fresh process and parses its JSON line. */
-function child<T>(what: string, opts: Record<string, unknown>): Promise<T> {
+/** Compiles the measured children (src and bench/reliability) once, so they run without the tsx loader. */
+function compileChildren(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'bench/reliability/child.ts', what, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'bench/reliability/tsconfig.json'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`compiling the bench children failed (tsc exited ${code})`))));
+  });
+}
+
+const COMPILED_CHILD = 'bench/out/js/bench/reliability/child.js';
+let compiled: Promise<void> | null = null;
+
+/** Runs one measurement in a fresh process (compiled, with --expose-gc for the end-of-run breakdown) and parses its JSON line. */
+async function child<T>(what: string, opts: Record<string, unknown>, nodeOptions: readonly string[] = []): Promise<T> {
+  if (!values.tsx) await (compiled ??= compileChildren());
+  const entry = values.tsx ? ['--import', 'tsx', 'bench/reliability/child.ts'] : [COMPILED_CHILD];
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--expose-gc', ...nodeOptions, ...entry, what, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
@@ -106,18 +133,16 @@ if (!skip.has('storm')) {
 if (!skip.has('cpu')) {
   for (const [metrics, key] of [[1000, 'cpu_s_per_cycle_1k'], [10_000, 'cpu_s_per_cycle_10k']] as const) {
     // The first cycle reads the whole window (past the detectors' warm-up); a few more settle caches and JIT.
-    const c = await child<{ cpu_s_per_cycle: number }>('cpu', { metrics, warmup: 5, cycles: num('cpu-cycles') });
+    const c = await child<{ cpu_s_per_cycle: number }>('cpu', { metrics, warmup: metrics > 1000 ? 2 : 5, cycles: metrics > 1000 ? num('cpu-cycles-10k') : num('cpu-cycles') });
     console.log(`cpu: ${c.cpu_s_per_cycle} s per cycle at ${metrics} metrics (${elapsed()})`);
     result[key] = c.cpu_s_per_cycle;
   }
 }
 if (!skip.has('soak')) {
-  const s = await child<{ soak_rss_peak_mb: number; soak_rss_drift_pct: number; store_bytes_per_day: number; rss_mb_by_day: number[]; rss_baseline_mb: number; store_db_bytes: number; store_wal_bytes: number; incidents: number; cycles: number }>('soak', {
-    metrics: num('soak-metrics'),
-    days: num('soak-days'),
-    every: values['soak-every'],
-  });
-  console.log(`soak: ${s.cycles} cycles, ${s.incidents} incidents, RSS by day ${s.rss_mb_by_day.join(' ')} MB (${s.rss_baseline_mb} MB before the pipeline opened: node + tsx + modules), store ${(s.store_bytes_per_day / 1e6).toFixed(2)} MB/day (file ${(s.store_db_bytes / 1e6).toFixed(1)} MB + WAL ${(s.store_wal_bytes / 1e6).toFixed(1)} MB) (${elapsed()})`);
+  const nodeOptions = String(values['soak-node-options']).split(' ').filter(Boolean);
+  const s = await child<SoakResult>('soak', { metrics: num('soak-metrics'), days: num('soak-days'), every: values['soak-every'] }, nodeOptions);
+  const m = s.end_memory_mb;
+  console.log(`soak${nodeOptions.length ? ` (node ${nodeOptions.join(' ')})` : ''}: ${s.cycles} cycles, ${s.incidents} incidents, RSS by day ${s.rss_mb_by_day.join(' ')} MB; ${s.rss_baseline_mb} MB before the estate opened (node + modules${values.tsx ? ' + tsx' : ''}), ${s.rss_after_open_mb} MB once open; at the end after GC: V8 heap ${m.heap_used} MB used of ${m.heap_total} MB reserved, external ${m.external} MB, RSS ${m.rss} MB; store ${(s.store_bytes_per_day / 1e6).toFixed(2)} MB/day (file ${(s.store_db_bytes / 1e6).toFixed(1)} MB + WAL ${(s.store_wal_bytes / 1e6).toFixed(1)} MB) (${elapsed()})`);
   Object.assign(result, { soak_rss_peak_mb: s.soak_rss_peak_mb, soak_rss_drift_pct: s.soak_rss_drift_pct, store_bytes_per_day: s.store_bytes_per_day });
 }
 console.log(`(${elapsed()})`);

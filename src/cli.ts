@@ -2,21 +2,16 @@
 import { randomBytes } from 'node:crypto';
 import { Command, Option } from 'commander';
 import { sha256Hex } from './approval/approver-tokens.js';
-import { loadPolicyFile, PolicyInvalidError } from './policy/load.js';
-import { compilePolicy } from './policy/compile.js';
+import { PolicyInvalidError } from './policy/load.js';
 import { effectiveSafety, loadRunnablePolicy } from './policy/validate.js';
-import { openStore } from './compose.js';
-import { DynamoStore } from './store/dynamo-store.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import { AUDIT_KEY_ENV, auditKeyFrom } from './store/audit-chain.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { runUntilSignalled, demoToken } from './daemon.js';
 import { errorMessage } from './core/errors.js';
 import { policyJsonSchema } from './policy/json-schema.js';
 import { STATE_LABEL } from './server/render/html.js';
-import { join, resolve, isAbsolute } from 'node:path';
 import { registerBacktest } from './backtest/backtest-command.js';
 import { registerMcp } from './mcp/mcp-command.js';
+import { registerAuditCommands } from './cli/audit-commands.js';
 import { registerFollowUps } from './cli/follow-up-commands.js';
 import { runJson } from './cli/run-output.js';
 import { registerStepCommands } from './cli/step-commands.js';
@@ -237,60 +232,7 @@ program
     out(`token:        ${token}\ntokenSha256:  ${sha256Hex(token)}`);
   });
 
-const audit = program.command('audit').description('the audit trail');
-audit
-  .command('verify')
-  .description(`check the hash chain and its signed checkpoint (key in ${AUDIT_KEY_ENV}); exits 1 naming the first bad or missing record when the trail was altered or cut off, 2 when there is nothing to verify`)
-  .option('--policy <file>', 'the policy whose store to check', 'config/demo.yaml')
-  .option('--db <file>', 'the SQLite file (instead of --policy)')
-  .option('--data-dir <dir>', 'as given to run')
-  .option('--json', 'machine-readable output')
-  .action(async (o: { policy: string; db?: string; dataDir?: string; json?: boolean }) => {
-    let file = o.db;
-    let store: SqliteStore | DynamoStore;
-    let where: string;
-    const p = file ? null : compilePolicy(loadPolicyFile(o.policy).policy, o.policy);
-    if (p && p.doc.store.kind === 'dynamodb') {
-      store = openStore(p, '');
-      where = `dynamodb table ${p.doc.store.table}, ${p.doc.store.region ?? p.doc.account.region}`;
-    } else {
-      if (!file) {
-        if (!p?.storePath) return fail('the policy does not use a SQLite store; pass --db');
-        const dir = resolve(o.dataDir ?? process.env['CLOUDOPS_DATA_DIR'] ?? '.');
-        file = isAbsolute(p.storePath) ? p.storePath : join(dir, p.storePath);
-      }
-      // Opening a missing file would create an empty store that then verifies as "intact: 0 records".
-      if (!existsSync(file)) {
-        process.stderr.write(`no audit store at ${file}: nothing to verify (check --db, --data-dir or the policy's store)\n`);
-        process.exit(2);
-      }
-      store = new SqliteStore(file, { auditKey: auditKeyFrom(process.env[AUDIT_KEY_ENV]) });
-      where = file;
-    }
-    let v: Awaited<ReturnType<SqliteStore['verifyAnchoredAudit']>>;
-    try {
-      v = await store.verifyAnchoredAudit();
-    } catch (err) {
-      if (store instanceof DynamoStore && /not found/i.test(errorMessage(err))) {
-        process.stderr.write(`no audit store in ${where}: nothing to verify (${errorMessage(err)})\n`);
-        process.exit(2);
-      }
-      throw err;
-    } finally {
-      await store.close();
-    }
-    if (o.json) {
-      out(JSON.stringify({ store: where, ...v }));
-      process.exit(v.ok ? 0 : v.cannotVerify ? 2 : 1);
-    }
-    if (v.ok) {
-      const anchor = { signed: 'head anchored by a signed checkpoint', unsigned: `head anchored by an UNSIGNED checkpoint (set ${AUDIT_KEY_ENV} so a rewritten checkpoint is caught too)`, empty: 'empty store, no incidents' }[v.anchor];
-      return out(`audit chain intact: ${v.records} records, ${anchor} (${where})`);
-    }
-    process.stderr.write(`audit chain ${v.cannotVerify ? 'NOT VERIFIED' : 'BROKEN'} at record ${v.firstBadSeq}: ${v.problem} (${where})\n`);
-    process.exit(v.cannotVerify ? 2 : 1);
-  });
-
+registerAuditCommands(program, fail);
 registerBacktest(program, fail);
 registerMcp(program, fail);
 registerFollowUps(program, fail);

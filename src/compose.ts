@@ -294,10 +294,12 @@ export async function liveLeaseHolder(policy: CompiledPolicy, storePath: string,
  * A simulated-cloud run whose scenario has already played to its end (a second `npm start`) begins again
  * from the start with fresh state: its store and the simulated cloud's state are removed. A run stopped
  * mid-scenario (a crash, a restart) keeps its state and continues. Returns whether it started afresh.
- * Never called for a real account, whose state is always kept.
+ * Never for a real account, whose state is always kept; nor on a DynamoDB store: its table is shared
+ * with other tasks (one of them may be running the scenario) and is not this process's to empty, so the
+ * ended scenario and its incidents are kept (empty the table, or name another, to run it again).
  */
 export function restartEndedScenario(policy: CompiledPolicy, dataDir: string, storePath: string, wallNow: number): boolean {
-  if (policy.doc.cloud.kind !== 'sim' || !policy.scenarioFile) return false;
+  if (policy.doc.cloud.kind !== 'sim' || !policy.scenarioFile || policy.doc.store.kind !== 'sqlite') return false;
   const state = new SimStateFile(join(dataDir, 'sim-state.json'));
   const wallStart = state.data.wallStart;
   if (wallStart === null || wallStart === undefined) return false;

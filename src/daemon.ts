@@ -150,7 +150,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     logger,
   });
   registerLeaderMetrics(registry, () => leader.status());
-  registerIncidentMetrics(registry, store);
   let sns: SNSClient | null = null;
   const world = buildWorld(policy, {
     store,
@@ -185,6 +184,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const SOURCES: readonly SourceName[] = ['metrics', 'logs', 'deployments', 'actions', 'killSwitch', 'store'];
   new Gauge({ name: 'cloudops_source_degraded', help: '1 while the last call to a source failed', labelNames: ['source'], registers: [registry], collect() { for (const src of SOURCES) this.set({ source: src }, health.isDegraded(src) ? 1 : 0); } });
   const deps = trackSources(opts.wrapPorts ? opts.wrapPorts(world.deps) : world.deps, health);
+  registerIncidentMetrics(registry, store, () => deps.clock.now());
   const watcher = new Watcher({ ...deps, get publicUrl() { return publicUrl; } });
   const settings = deps.settings;
   const slackActions = slack?.actions({ decide: (req) => watcher.decide(req), store, clock: deps.clock }) ?? null;

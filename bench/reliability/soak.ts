@@ -17,12 +17,19 @@ export interface SoakResult {
   readonly soak_rss_peak_mb: number;
   readonly soak_rss_drift_pct: number;
   readonly store_bytes_per_day: number;
-  /** This process's RSS before the estate was opened (node, the tsx loader, the modules): not the pipeline's. */
+  /** This process's RSS before the estate was opened (node and the modules; the tsx loader too when not run compiled): not the pipeline's. */
   readonly rss_baseline_mb: number;
   readonly store_db_bytes: number;
   readonly store_wal_bytes: number;
   readonly rss_mb_by_day: readonly number[];
   readonly wall_s: number;
+  /**
+   * Where the memory is at the end, after a full GC when node runs with --expose-gc (MB): V8's heap in
+   * use and reserved, memory outside it (buffers, SQLite's allocations are not counted by V8), and RSS.
+   */
+  readonly end_memory_mb: { readonly rss: number; readonly heap_used: number; readonly heap_total: number; readonly external: number };
+  /** The RSS right after the modules were loaded (before the estate), and right after it was opened. */
+  readonly rss_after_open_mb: number;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -52,6 +59,7 @@ export async function runSoak(o: { metrics: number; days: number; every: string 
   const dir = mkdtempSync(join(tmpdir(), 'cloudops-soak-'));
   const file = writeEstate(dir, { metrics: o.metrics, days: o.days, every: o.every, badDeployEveryH: 6 });
   const e = openEstate(dir, file);
+  const afterOpen = process.memoryUsage().rss / 1e6;
   const perHour = Math.max(1, Math.round(3_600_000 / e.policy.pollEveryMs));
   const cycles = Math.round((o.days * 24 * 3_600_000) / e.policy.pollEveryMs);
   const samples: number[] = [];
@@ -70,6 +78,9 @@ export async function runSoak(o: { metrics: number; days: number; every: string 
     if (c % (perHour * 24) === 0) byDay.push(Math.round(samples[samples.length - 1] ?? 0));
   }
   await e.watcher.queueIdle();
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  const end_memory_mb = { rss: Math.round(m.rss / 1e6), heap_used: Math.round(m.heapUsed / 1e6), heap_total: Math.round(m.heapTotal / 1e6), external: Math.round(m.external / 1e6) };
   const incidents = (await e.store.listIncidents({ limit: 100_000 })).length;
   await e.store.close();
   const db = fileSize(e.storePath);
@@ -88,5 +99,7 @@ export async function runSoak(o: { metrics: number; days: number; every: string 
     store_db_bytes: db,
     store_wal_bytes: wal,
     wall_s: Math.round((performance.now() - t0) / 1000),
+    end_memory_mb,
+    rss_after_open_mb: Math.round(afterOpen),
   };
 }

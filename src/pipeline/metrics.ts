@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { EpochMs } from '../core/time.js';
 import type { Decision, Incident } from '../incident/incident.js';
+import { INCIDENT_STATES, TERMINAL_STATES, type IncidentState } from '../incident/lifecycle.js';
 import type { PlanTrace } from '../runbook/planner.js';
 import type { Store } from '../store/store.js';
 import type { LeaderStatus } from './leader.js';
@@ -64,6 +66,9 @@ export function planSpendMetrics(registry: Registry): Required<Pick<PipelineMetr
   };
 }
 
+const ENDED: readonly IncidentState[] = [...TERMINAL_STATES];
+const OPEN_AND_OWNED: readonly IncidentState[] = INCIDENT_STATES.filter((s) => !TERMINAL_STATES.has(s));
+
 /** What /metrics derives from the durable record: the same figures on every task, and after a restart. */
 export interface IncidentFigures {
   /** Seconds from the anomaly's onset to the approval request, one per proposed incident. */
@@ -97,36 +102,61 @@ export function incidentFigures(incidents: readonly Incident[], decisionsOf: (id
   return f;
 }
 
+/** How far back /metrics looks at ended incidents, and at most how many it reads per scrape. */
+export interface IncidentMetricsWindow {
+  /** Ended incidents opened within this long before now count (open ones always do). Default 24 h. */
+  readonly endedWithinMs?: number;
+  /** At most this many ended incidents per scrape (newest first). Default 500. */
+  readonly endedLimit?: number;
+}
+
 /**
  * Registers the incident metrics: onset → proposal and proposal → decision histograms, approvals by
- * channel, actions by result. Each scrape recomputes them from the store (at most `limit` incidents).
+ * channel, actions by result, over the incidents open now and those that ended among the ones opened in
+ * the last `endedWithinMs`. A scrape reads only those (two bounded listings) and the decisions of the
+ * incidents it has not seen ended before, so what it costs follows the recent workload, not how much
+ * history is stored. `now` is the pipeline's clock (simulated time in the demo).
  */
-export function registerIncidentMetrics(registry: Registry, store: Pick<Store, 'listIncidents' | 'listDecisions'>, limit = 1000): void {
+export function registerIncidentMetrics(registry: Registry, store: Pick<Store, 'listIncidents' | 'listDecisions'>, now: () => EpochMs, window: IncidentMetricsWindow = {}): void {
+  const withinMs = window.endedWithinMs ?? 24 * 3_600_000;
+  const endedLimit = window.endedLimit ?? 500;
+  // An ended incident's decisions no longer change: read once, kept while it stays in the window.
+  let endedDecisions = new Map<string, { version: number; decisions: readonly Decision[] }>();
   let figures: Promise<IncidentFigures> | null = null;
   // One store read per scrape, shared by the four metrics.
   const read = (): Promise<IncidentFigures> => {
     figures ??= (async () => {
-      const incs = await store.listIncidents({ limit });
-      const ds = new Map(await Promise.all(incs.map(async (i) => [i.id, await store.listDecisions(i.id)] as const)));
+      const open = await store.listIncidents({ states: OPEN_AND_OWNED });
+      const ended = await store.listIncidents({ states: ENDED, openedAfter: (now() - withinMs) as EpochMs, limit: endedLimit });
+      const keep = new Map<string, { version: number; decisions: readonly Decision[] }>();
+      const ds = new Map<string, readonly Decision[]>();
+      for (const i of open) ds.set(i.id, i.approval ? await store.listDecisions(i.id) : []);
+      for (const i of ended) {
+        const known = endedDecisions.get(i.id);
+        const entry = known && known.version === i.version ? known : { version: i.version, decisions: i.approval ? await store.listDecisions(i.id) : [] };
+        keep.set(i.id, entry);
+        ds.set(i.id, entry.decisions);
+      }
+      endedDecisions = keep;
       setTimeout(() => (figures = null), 1000).unref();
-      return incidentFigures(incs, (id) => ds.get(id) ?? []);
+      return incidentFigures([...open, ...ended], (id) => ds.get(id) ?? []);
     })();
     return figures;
   };
   const buckets = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
-  new Histogram({ name: 'cloudops_onset_to_proposal_seconds', help: 'Time from the anomaly onset to the approval request', buckets, registers: [registry], async collect() {
+  new Histogram({ name: 'cloudops_onset_to_proposal_seconds', help: 'Time from the anomaly onset to the approval request (incidents open now or opened within the metrics window, 24 h by default)', buckets, registers: [registry], async collect() {
     this.reset();
     for (const v of (await read()).onsetToProposal) this.observe(v);
   } });
-  new Histogram({ name: 'cloudops_proposal_to_decision_seconds', help: 'Time from the approval request to its first decision', buckets, registers: [registry], async collect() {
+  new Histogram({ name: 'cloudops_proposal_to_decision_seconds', help: 'Time from the approval request to its first decision (incidents open now or opened within the metrics window, 24 h by default)', buckets, registers: [registry], async collect() {
     this.reset();
     for (const v of (await read()).proposalToDecision) this.observe(v);
   } });
-  new Counter({ name: 'cloudops_approvals_total', help: 'Approvals recorded, by channel', labelNames: ['channel'], registers: [registry], async collect() {
+  new Counter({ name: 'cloudops_approvals_total', help: 'Approvals recorded, by channel (incidents open now or opened within the metrics window, 24 h by default)', labelNames: ['channel'], registers: [registry], async collect() {
     this.reset();
     for (const [channel, n] of (await read()).approvalsByChannel) this.inc({ channel }, n);
   } });
-  new Counter({ name: 'cloudops_actions_total', help: 'Runbook steps by action and result', labelNames: ['action', 'result'], registers: [registry], async collect() {
+  new Counter({ name: 'cloudops_actions_total', help: 'Runbook steps by action and result (incidents open now or opened within the metrics window, 24 h by default)', labelNames: ['action', 'result'], registers: [registry], async collect() {
     this.reset();
     for (const { action, result, n } of (await read()).actions.values()) this.inc({ action, result }, n);
   } });

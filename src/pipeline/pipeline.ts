@@ -36,6 +36,8 @@ export const STATE_OWNERS: Readonly<Partial<Record<IncidentState, string>>> = {
   failed: 'hand-over',
 };
 
+const OWNED_STATES = Object.keys(STATE_OWNERS) as IncidentState[];
+
 /**
  * The whole pipeline as one value: observe → group → the incident stages routed by state → announce
  * retries. Every incident stage is wrapped the same way (`standard`): its own deadline, the gate
@@ -117,7 +119,13 @@ export function buildPipeline(deps: PipelineDeps, lane: DraftLane, failed: Failu
     const events: readonly MetricEvent[] = frozen === null ? [] : await cycleWide(ctx, 'observe', [] as MetricEvent[], (c) => observe(deps, c, frozen));
     await cycleWide(ctx, 'group', undefined, (c) => openIncidents(deps, c, events));
     // Even when observing or grouping failed, decisions, expiry, execution and verification go on.
-    const owned = await cycleWide(ctx, 'list', [] as Incident[], () => deps.store.listIncidents({ states: Object.keys(STATE_OWNERS) as IncidentState[], limit: 10_000 }));
+    // Every incident in an owned state, and no more: counted first (index only), so the listing reads
+    // exactly what the owning stages will move, however much ended history the store keeps.
+    const owned = await cycleWide(ctx, 'list', [] as Incident[], async (c) => {
+      const counts = await deps.store.countIncidentsByState({ states: OWNED_STATES }, { signal: c.signal });
+      const n = OWNED_STATES.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
+      return n === 0 ? [] : deps.store.listIncidents({ states: OWNED_STATES, limit: n }, { signal: c.signal });
+    });
     const out = await incidents.run({ ...ctx, events }, owned);
     // Final states that failed to reach a channel are sent again (a few attempts, then audited).
     await cycleWide(ctx, 'announce', 0, (c) => retryFailedAnnouncements(deps, c));

@@ -1,24 +1,17 @@
-import {
-  BatchGetItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-  type DynamoDBClient,
-  type KeysAndAttributes,
-  type TransactWriteItem,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand, type DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { AwsClientOptions } from '../cloud/aws/clients.js';
-import { StepBudgetSpentError, StoreConflictError, StoreRejectedError, StoreThrottledError, StoreUnavailableError } from './errors.js';
+import { StepBudgetSpentError, StoreConflictError, StoreRejectedError, StoreUnavailableError } from './errors.js';
 import { DAY, type EpochMs } from '../core/time.js';
 import type { Decision, Incident } from '../incident/incident.js';
 import { INCIDENT_STATES, TERMINAL_STATES, type IncidentState } from '../incident/lifecycle.js';
 import { AUDIT_KEY_ENV, auditKeyFrom, type AnchoredVerification } from './audit-chain.js';
 import { DynamoAudit } from './dynamo-audit.js';
-import { decodeSmall, encodeSmall } from './dynamo-blob.js';
-import { ConditionFailed, createDynamoClient, dynamoCall, guarded } from './dynamo-client.js';
+import { createDynamoClient, dynamoCall, guarded } from './dynamo-client.js';
 import { incidentWrite, readIncident, incidentOf, needsParts, PK_INCIDENT } from './dynamo-incident.js';
 import { DynamoLeases } from './dynamo-lease.js';
+import { queryPrefix } from './dynamo-query.js';
+import { DynamoSilences } from './dynamo-silences.js';
+import { DynamoValues } from './dynamo-values.js';
 import { BY_STATE_INDEX, key, N, num, pad, S, str, TTL_ATTRIBUTE, ttlAt, type Item } from './dynamo-table.js';
 import { StaleFencingTokenError, type LeaseFence, type LeaseRecord, type LeaseResult, type LeaseStore } from './lease.js';
 import { hourBucket, type AuditInput, type AuditRecord, type AuditVerification, type CasResult, type DecisionWrite, type IncidentFilter, type MaintenanceReport, type Silence, type Store, type StoreCallOptions, type UpdateOptions, type VersionedValue } from './store.js';
@@ -40,12 +33,6 @@ export interface DynamoStoreOptions {
   readonly silenceRetentionMs?: number;
 }
 
-/** TransactWriteItems carries at most 100 items and 4 MB: key-value writes are cut to fit. */
-const TXN_ITEMS = 100;
-const TXN_BYTES = 3_500_000;
-const BATCH_GET = 100;
-const UNPROCESSED_ATTEMPTS = 6;
-
 /**
  * The Store and the lease on one DynamoDB table (layout in dynamo-table.ts). Every incident write is
  * conditional on the version it replaces and lands in one transaction with its audit record; large
@@ -57,8 +44,9 @@ export class DynamoStore implements Store, LeaseStore {
   private readonly ownsClient: boolean;
   private readonly audit: DynamoAudit;
   private readonly leases: DynamoLeases;
+  private readonly values: DynamoValues;
+  private readonly silences: DynamoSilences;
   private readonly endedRetentionMs: number | null;
-  private readonly silenceRetentionMs: number;
 
   constructor(o: DynamoStoreOptions) {
     if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(o.table)) throw new StoreRejectedError(`dynamodb table: expected 3–255 of a-z A-Z 0-9 _ . -, got "${o.table}"`);
@@ -70,7 +58,8 @@ export class DynamoStore implements Store, LeaseStore {
     this.audit = new DynamoAudit(this.client, { table: o.table, auditKey, globalEveryMs: o.globalCheckpointEveryMs ?? 60_000, stepRetentionMs: o.stepRetentionMs ?? 7 * DAY });
     this.leases = new DynamoLeases(this.client, o.table);
     this.endedRetentionMs = o.endedIncidentRetentionMs ?? null;
-    this.silenceRetentionMs = o.silenceRetentionMs ?? 30 * DAY;
+    this.values = new DynamoValues(this.client, o.table, (op, items, signal) => this.audit.transact(op, items, signal));
+    this.silences = new DynamoSilences(this.client, o.table, this.audit, o.silenceRetentionMs ?? 30 * DAY);
   }
 
   private expiryOf(inc: Incident): EpochMs | null {
@@ -139,11 +128,11 @@ export class DynamoStore implements Store, LeaseStore {
     });
   }
 
-  countIncidentsByState(opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>> {
+  countIncidentsByState(filter: { readonly states?: readonly IncidentState[] } = {}, opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>> {
     const signal = opts?.signal;
     return guarded('dynamodb.countIncidentsByState', signal, async () => {
       const counts: Partial<Record<IncidentState, number>> = {};
-      for (const state of INCIDENT_STATES) {
+      for (const state of new Set(filter.states ?? INCIDENT_STATES)) {
         let n = 0;
         let start: Item | undefined;
         do {
@@ -240,7 +229,7 @@ export class DynamoStore implements Store, LeaseStore {
 
   listDecisions(incidentId: string, opts?: StoreCallOptions): Promise<Decision[]> {
     return guarded('dynamodb.listDecisions', opts?.signal, async () => {
-      const items = await this.queryPrefix(PK_INCIDENT + incidentId, 'DEC#', opts?.signal);
+      const items = await queryPrefix(this.client, this.table, PK_INCIDENT + incidentId, 'DEC#', opts?.signal);
       const out = items.map((i) => JSON.parse(str(i, 'doc')) as Decision);
       return out.sort((a, b) => a.at - b.at || (a.approver < b.approver ? -1 : a.approver > b.approver ? 1 : 0));
     });
@@ -274,123 +263,40 @@ export class DynamoStore implements Store, LeaseStore {
   }
 
   addSilence(s: Silence, audit: AuditInput, opts?: StoreCallOptions): Promise<void> {
-    return guarded('dynamodb.addSilence', opts?.signal, () =>
-      this.audit.write('dynamodb.addSilence', audit, [{ Put: { TableName: this.table, Item: this.silenceItem(s), ConditionExpression: 'attribute_not_exists(pk)' } }], async () => {
-        throw new StoreRejectedError(`silence ${s.id} already exists (nothing was written)`);
-      }, undefined, opts?.signal),
-    );
-  }
-
-  private silenceItem(s: Silence): Item {
-    return { ...key('SIL', s.id), endsAt: N(s.endsAt), doc: S(JSON.stringify(s)), ttl: ttlAt((s.endsAt + this.silenceRetentionMs) as EpochMs) };
+    return guarded('dynamodb.addSilence', opts?.signal, () => this.silences.add(s, audit, opts?.signal));
   }
 
   listSilences(opts?: StoreCallOptions): Promise<Silence[]> {
-    return guarded('dynamodb.listSilences', opts?.signal, async () => {
-      const items = await this.queryPrefix('SIL', '', opts?.signal);
-      return items.map((i) => JSON.parse(str(i, 'doc')) as Silence).sort((a, b) => a.endsAt - b.endsAt);
-    });
+    return guarded('dynamodb.listSilences', opts?.signal, () => this.silences.list(opts?.signal));
   }
 
   expireSilence(id: string, at: EpochMs, audit: AuditInput, opts?: StoreCallOptions): Promise<boolean> {
-    const signal = opts?.signal;
-    return guarded('dynamodb.expireSilence', signal, async () => {
-      const out = await dynamoCall('dynamodb.GetItem(silence)', signal, (o) => this.client.send(new GetItemCommand({ TableName: this.table, Key: key('SIL', id), ConsistentRead: true }), o));
-      if (!out.Item) return false;
-      const s: Silence = { ...(JSON.parse(str(out.Item, 'doc')) as Silence), endsAt: at };
-      return this.audit.write('dynamodb.expireSilence', audit, [{ Put: { TableName: this.table, Item: this.silenceItem(s), ConditionExpression: 'attribute_exists(pk)' } }], async () => false, true, signal);
-    });
+    return guarded('dynamodb.expireSilence', opts?.signal, () => this.silences.expire(id, at, audit, opts?.signal));
   }
 
   getValue<T>(k: string, opts?: StoreCallOptions): Promise<T | null> {
-    return guarded('dynamodb.getValue', opts?.signal, async () => (await this.readValue<T>(k, opts?.signal))?.value ?? null);
+    return guarded('dynamodb.getValue', opts?.signal, async () => (await this.values.read<T>(k, opts?.signal))?.value ?? null);
   }
 
   getValueVersioned<T>(k: string, opts?: StoreCallOptions): Promise<VersionedValue<T> | null> {
-    return guarded('dynamodb.getValueVersioned', opts?.signal, () => this.readValue<T>(k, opts?.signal));
-  }
-
-  private async readValue<T>(k: string, signal?: AbortSignal): Promise<VersionedValue<T> | null> {
-    const out = await dynamoCall('dynamodb.GetItem(value)', signal, (o) => this.client.send(new GetItemCommand({ TableName: this.table, Key: key(`KV#${k}`, 'KV'), ConsistentRead: true }), o));
-    return out.Item ? { value: decodeSmall<T>(out.Item['v']?.S, out.Item['vz']?.B), version: versionOf(out.Item) } : null;
+    return guarded('dynamodb.getValueVersioned', opts?.signal, () => this.values.read<T>(k, opts?.signal));
   }
 
   compareAndSetValue<T>(k: string, expectedVersion: number | null, value: T, opts?: StoreCallOptions): Promise<CasResult<T>> {
-    const signal = opts?.signal;
-    return guarded('dynamodb.compareAndSetValue', signal, async () => {
-      const version = (expectedVersion ?? 0) + 1;
-      const item: Item = { ...kvItem(k, value), ver: N(version) };
-      try {
-        await dynamoCall('dynamodb.PutItem(compare-and-set value)', signal, (o) =>
-          this.client.send(
-            new PutItemCommand({
-              TableName: this.table,
-              Item: item,
-              ...(expectedVersion === null
-                ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                : expectedVersion === 0
-                  ? // A value written before versions existed has no `ver`: version 0.
-                    { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ver)' }
-                  : { ConditionExpression: 'ver = :e', ExpressionAttributeValues: { ':e': N(expectedVersion) } }),
-            }),
-            o,
-          ),
-        );
-        return { ok: true, version };
-      } catch (err) {
-        if (!(err instanceof ConditionFailed)) throw err;
-        return { ok: false, current: await this.readValue<T>(k, signal) };
-      }
-    });
+    return guarded('dynamodb.compareAndSetValue', opts?.signal, () => this.values.compareAndSet(k, expectedVersion, value, opts?.signal));
   }
 
   setValue(k: string, value: unknown, opts?: StoreCallOptions): Promise<void> {
-    return guarded('dynamodb.setValue', opts?.signal, async () => {
-      const u = kvUpdate(k, value);
-      await dynamoCall('dynamodb.UpdateItem(value)', opts?.signal, (o) => this.client.send(new UpdateItemCommand({ TableName: this.table, ...u }), o));
-    });
+    return guarded('dynamodb.setValue', opts?.signal, () => this.values.set(k, value, opts?.signal));
   }
 
   /** Atomic per transaction of up to 100 values (and 3.5 MB); more are written in several. */
   setValues(entries: Readonly<Record<string, unknown>>, opts?: StoreCallOptions): Promise<void> {
-    const signal = opts?.signal;
-    return guarded('dynamodb.setValues', signal, async () => {
-      const updates = Object.entries(entries).map(([k, v]) => kvUpdate(k, v));
-      let batch: TransactWriteItem[] = [];
-      let bytes = 0;
-      const flush = async (): Promise<void> => {
-        if (batch.length === 0) return;
-        await this.audit.transact('dynamodb.setValues', batch, signal);
-        batch = [];
-        bytes = 0;
-      };
-      for (const u of updates) {
-        if (batch.length === TXN_ITEMS || bytes + u.bytes > TXN_BYTES) await flush();
-        batch.push({ Update: { TableName: this.table, Key: u.Key, UpdateExpression: u.UpdateExpression, ExpressionAttributeValues: u.ExpressionAttributeValues } });
-        bytes += u.bytes;
-      }
-      await flush();
-    });
+    return guarded('dynamodb.setValues', opts?.signal, () => this.values.setMany(entries, opts?.signal));
   }
 
   getValues<T>(keys: readonly string[], opts?: StoreCallOptions): Promise<Map<string, T>> {
-    const signal = opts?.signal;
-    return guarded('dynamodb.getValues', signal, async () => {
-      const out = new Map<string, T>();
-      const unique = [...new Set(keys)];
-      for (let i = 0; i < unique.length; i += BATCH_GET) {
-        let pending: KeysAndAttributes | undefined = { Keys: unique.slice(i, i + BATCH_GET).map((k) => key(`KV#${k}`, 'KV')), ConsistentRead: true };
-        for (let attempt = 0; pending?.Keys?.length; attempt++) {
-          if (attempt >= UNPROCESSED_ATTEMPTS) throw new StoreThrottledError(`dynamodb.BatchGetItem: ${pending.Keys.length} key(s) still unprocessed after ${UNPROCESSED_ATTEMPTS} attempts (throttled)`);
-          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
-          const request: KeysAndAttributes = pending;
-          const res = await dynamoCall('dynamodb.BatchGetItem(values)', signal, (o) => this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: request } }), o));
-          for (const item of res.Responses?.[this.table] ?? []) out.set(str(item, 'pk').slice(3), decodeSmall<T>(item['v']?.S, item['vz']?.B));
-          pending = res.UnprocessedKeys?.[this.table];
-        }
-      }
-      return out;
-    });
+    return guarded('dynamodb.getValues', opts?.signal, () => this.values.getMany<T>(keys, opts?.signal));
   }
 
   acquireLease(name: string, owner: string, now: EpochMs, ttlMs: number, signal?: AbortSignal): Promise<LeaseResult> {
@@ -405,31 +311,9 @@ export class DynamoStore implements Store, LeaseStore {
     return guarded('dynamodb.readLease', signal, () => this.leases.readLease(name, signal));
   }
 
-  private async queryPrefix(pk: string, prefix: string, signal?: AbortSignal): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await dynamoCall('dynamodb.Query', signal, (o) =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: prefix === '' ? 'pk = :p' : 'pk = :p AND begins_with(sk, :s)',
-            ExpressionAttributeValues: { ':p': S(pk), ...(prefix === '' ? {} : { ':s': S(prefix) }) },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-          o,
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
-
   /** Nothing to do by hand: ended incidents carry a TTL (`endedIncidentRetentionMs`) and DynamoDB deletes them. */
   maintain(_now: EpochMs, opts?: StoreCallOptions): Promise<MaintenanceReport> {
-    return guarded('dynamodb.maintain', opts?.signal, async () => ({ archived: 0, walBytesBefore: null, walBytesAfter: null }));
+    return guarded('dynamodb.maintain', opts?.signal, async () => ({ archived: 0, auditRemoved: 0, walBytesBefore: null, walBytesAfter: null }));
   }
 
   async close(): Promise<void> {
@@ -439,22 +323,3 @@ export class DynamoStore implements Store, LeaseStore {
 
 const BUDGET_PK = 'BUDGET';
 
-function kvItem(k: string, value: unknown): Item {
-  const enc = encodeSmall(value, `value ${k}`);
-  return { ...key(`KV#${k}`, 'KV'), ...('text' in enc ? { v: S(enc.text) } : { vz: { B: enc.packed } }) };
-}
-
-/** A value written in place with its version bumped (a compare-and-set that read the old version then fails). */
-function kvUpdate(k: string, value: unknown): { Key: Item; UpdateExpression: string; ExpressionAttributeValues: Item; bytes: number } {
-  const enc = encodeSmall(value, `value ${k}`);
-  const [set, drop, v] = 'text' in enc ? (['v', 'vz', S(enc.text)] as const) : (['vz', 'v', { B: enc.packed }] as const);
-  return {
-    Key: key(`KV#${k}`, 'KV'),
-    UpdateExpression: `SET ${set} = :v, ver = if_not_exists(ver, :zero) + :one REMOVE ${drop}`,
-    ExpressionAttributeValues: { ':v': v, ':one': N(1), ':zero': N(0) },
-    bytes: ('text' in enc ? enc.text.length : enc.packed.length) + 100,
-  };
-}
-
-/** A value's version; one written before versions existed (no `ver`) is at version 0. */
-const versionOf = (item: Item): number => (item['ver']?.N !== undefined ? Number(item['ver'].N) : 0);

@@ -75,6 +75,8 @@ export interface IncidentFilter {
 export interface MaintenanceReport {
   /** Ended incidents moved out of the listings (SQLite; DynamoDB expires them by TTL instead). */
   readonly archived: number;
+  /** Audit records removed past their retention under a signed summary (SQLite with auditRetentionMs; else 0). */
+  readonly auditRemoved: number;
   /** WAL bytes before and after the checkpoint (SQLite on a file; null otherwise). */
   readonly walBytesBefore: number | null;
   readonly walBytesAfter: number | null;
@@ -95,8 +97,11 @@ export interface Store extends LeaseStore {
   getIncident(id: string, opts?: StoreCallOptions): Promise<Incident | null>;
   /** Reads only what the filter names (an index on state and opening time), whatever else is stored. */
   listIncidents(filter?: IncidentFilter, opts?: StoreCallOptions): Promise<Incident[]>;
-  /** How many incidents are in each state (for /metrics), without reading their documents. */
-  countIncidentsByState(opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>>;
+  /**
+   * How many incidents are in each state (for /metrics, and to size a listing), without reading their
+   * documents; only the states `filter.states` names when given (each is one index lookup).
+   */
+  countIncidentsByState(filter?: { readonly states?: readonly IncidentState[] }, opts?: StoreCallOptions): Promise<Partial<Record<IncidentState, number>>>;
   /**
    * Writes `next` if the stored version is still `next.version - 1`; throws StoreConflictError otherwise.
    * The caller bumps the version (see `nextVersion`). With `fence` (an execution step's claim), the write

@@ -43,4 +43,13 @@ describe('a second npm start of the demo', () => {
     expect(restartEndedScenario(aws, dir, store, now)).toBe(false);
     expect(existsSync(store)).toBe(true);
   });
+
+  it('keeps a DynamoDB store and the simulated cloud state: the shared table is not this process\'s to empty', () => {
+    const doc = loadPolicyFile('config/demo.yaml').policy;
+    doc.store = { kind: 'dynamodb', table: 'cloudops-demo' } as typeof doc.store;
+    const dynamo = compilePolicy(doc, 'config/demo.yaml');
+    const { dir, store } = dataDir(now - 10 * MIN);
+    expect(restartEndedScenario(dynamo, dir, store, now)).toBe(false);
+    expect(existsSync(join(dir, 'sim-state.json'))).toBe(true);
+  });
 });

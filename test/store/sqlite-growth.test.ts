@@ -134,7 +134,7 @@ describe('SqliteStore growth stays bounded', () => {
         maintain: async (now) => {
           calls.push(now);
           if (fail) throw new Error('busy');
-          return { archived: 0, walBytesBefore: null, walBytesAfter: null };
+          return { archived: 0, auditRemoved: 0, walBytesBefore: null, walBytesAfter: null };
         },
       },
       600_000,

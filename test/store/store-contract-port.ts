@@ -225,6 +225,8 @@ export function portContract(name: string, make: () => Promise<PortHarness>): vo
       expect((await store.listIncidents({ openedAfter: at(2000) })).map((i) => i.id)).toEqual(['d', 'c', 'b']);
       expect((await store.listIncidents({ states: ['detected', 'resolved'], openedAfter: at(2000) })).map((i) => i.id)).toEqual(['c', 'b']);
       expect(await store.countIncidentsByState()).toEqual({ detected: 2, resolved: 1, withdrawn: 1 });
+      expect(await store.countIncidentsByState({ states: ['detected', 'withdrawn', 'approved'] })).toEqual({ detected: 2, withdrawn: 1 });
+      expect(await store.countIncidentsByState({ states: [] })).toEqual({});
     });
   });
 }
