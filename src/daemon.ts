@@ -190,6 +190,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const slackActions = slack?.actions({ decide: (req) => watcher.decide(req), store, clock: deps.clock }) ?? null;
   // Follow-up questions to the agent: answered beside the pipeline (own deadline), refused when the agent is off.
   const ask = createAskService(policy, { store, clock: deps.clock, metrics: deps.metrics, logs: deps.logs, deployments: deps.deployments, templates: loadCatalog(policy.runbookDir, doc.actions), logger, endpoint: process.env['AWS_ENDPOINT_URL'] });
+  // Questions a stopped daemon was answering would show "answering" forever: recorded as failed first.
+  await ask.recoverInterrupted().catch((err: unknown) => logger.warn({ stage: 'ask', err: errorMessage(err) }, 'could not close the questions a stopped daemon was answering'));
   const slackEvents = slack?.events({ ask, store }) ?? null;
 
   new Gauge({

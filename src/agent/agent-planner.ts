@@ -71,6 +71,19 @@ export function planTraceOf(t: AgentTrace): PlanTrace {
     toolCalls: t.toolCalls.map((c) => ({ tool: c.name, status: c.status })),
     fallbackReason: t.fallbackReason === null ? null : `${t.fallbackReason}${t.fallbackDetail ? `: ${t.fallbackDetail}` : ''}`,
     spend: { ...t.usage, guardrailUnits: t.guardrail.units, usd: t.usd },
+    investigation: {
+      sessionId: t.sessionId,
+      models: t.models,
+      calls: t.calls.map((c) => ({ step: c.step, model: c.model, purpose: c.purpose, ...c.usage, usd: c.usd, stopReason: c.stopReason, attempts: c.attempts })),
+      toolCalls: t.toolCalls.map((c) => ({ step: c.step, name: c.name, args: c.args, status: c.status, resultChars: c.resultChars, capped: c.capped, flagged: c.flagged })),
+      steps: t.steps,
+      repairs: t.repairs,
+      summarizedToolResults: t.summarizedToolResults,
+      // Bounded: the record is stored on the incident and in the audit trail.
+      flagged: t.flagged.slice(0, 20).map((f) => ({ tool: f.tool, excerpt: f.excerpt.slice(0, 300), rule: f.rule })),
+      gaps: (t.analysis?.gaps ?? []).slice(0, 20).map((g) => ({ what: g.what, why: g.why, ...(g.detail ? { detail: g.detail.slice(0, 300) } : {}) })),
+      finalAnswer: t.finalAnswer,
+    },
   };
 }
 

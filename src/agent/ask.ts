@@ -12,6 +12,8 @@ import { answerQuestion, type Citation } from './ask-loop.js';
 import { askAvailability, type AskAvailability } from './ask-availability.js';
 import { QUESTION_ANSWERED, QUESTION_ASKED, QUESTION_FAILED } from './ask-threads.js';
 import { AskRateLimiter } from './ask-rate.js';
+import { clearInflight, failInterruptedQuestions, markInflight } from './ask-inflight.js';
+import { leaseOwnerId, ownerCertainlyDead } from '../store/lease-owner.js';
 import { createBedrockClient } from './bedrock-client.js';
 import { briefing, policyBriefing } from './briefing.js';
 import { IncidentBudget } from './budget.js';
@@ -90,6 +92,10 @@ export interface AskServiceDeps {
   /** Wall time for the per-asker rate limit (people ask in real time even on the simulated clock). */
   readonly wallNow?: () => number;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** This process as the owner of the answers it runs (default: a fresh lease owner id). */
+  readonly owner?: string;
+  /** Whether another owner has certainly died (default: same pid space and no such pid). */
+  readonly ownerDead?: (owner: string) => boolean;
 }
 
 const wallSleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -108,10 +114,14 @@ export class AskService {
   private readonly policyContext: string;
   private readonly stopAll = new AbortController();
   private readonly cacheMin: CacheMinLearner;
+  private readonly owner: string;
+  private readonly wallNow: () => number;
 
   constructor(private readonly deps: AskServiceDeps) {
+    this.owner = deps.owner ?? leaseOwnerId();
+    this.wallNow = deps.wallNow ?? (() => Date.now());
     const s = deps.settings;
-    this.limiter = s ? new AskRateLimiter(s.ask.perAskerPerHour, deps.wallNow ?? (() => Date.now())) : null;
+    this.limiter = s ? new AskRateLimiter(s.ask.perAskerPerHour, this.wallNow) : null;
     const dir = deps.promptDir ?? defaultPromptDir();
     this.prompts = s ? { system: loadPrompt(dir, 'ask'), repair: loadPrompt(dir, 'ask-repair'), finish: loadPrompt(dir, 'ask-finish') } : null;
     this.breaker = s ? new SpendBreaker(deps.store, s) : null;
@@ -147,6 +157,8 @@ export class AskService {
     const questionId = randomUUID();
     const clean = scrub(question, s.redactPatterns);
     const flags = neutralize(clean).flags;
+    // Listed as in flight before it is recorded as asked: a crash in between cannot leave it "answering" forever.
+    await markInflight(this.deps.store, questionId, { incidentId: inc.id, owner: this.owner, deadlineAt: this.wallNow() + s.ask.deadlineMs, asker: q.asker, channel: q.channel, identity: q.identity });
     await this.deps.store.appendAudit({
       at: this.deps.clock.now(),
       incidentId: inc.id,
@@ -157,6 +169,16 @@ export class AskService {
     this.deps.logger.info({ stage: 'ask', incidentId: inc.id, questionId, asker: q.asker, channel: q.channel }, 'question asked');
     const done = this.track(this.answer(inc, clean, questionId, q, s));
     return { kind: 'accepted', questionId, done };
+  }
+
+  /**
+   * On start: questions a daemon that died was answering are recorded as failed ("daemon restarted")
+   * instead of showing "answering" forever. Returns their ids. Runs whether or not the agent is on.
+   */
+  async recoverInterrupted(): Promise<string[]> {
+    const failed = await failInterruptedQuestions({ store: this.deps.store, clock: this.deps.clock, wallNow: this.wallNow, ownerDead: this.deps.ownerDead ?? ((o) => ownerCertainlyDead(o)) });
+    if (failed.length) this.deps.logger.warn({ stage: 'ask', questions: failed }, 'questions a stopped daemon was answering are recorded as failed (daemon restarted)');
+    return failed;
   }
 
   /** Resolves when every answer in flight is recorded (tests, shutdown). */
@@ -233,6 +255,12 @@ export class AskService {
         this.deps.logger.error({ stage: 'ask', incidentId: inc.id, questionId, err: errorMessage(auditErr) }, 'could not record that a question was not answered');
       }
       result = { ok: false, reason: `${reason}: ${detail}` };
+    }
+    try {
+      await clearInflight(this.deps.store, questionId);
+    } catch (err) {
+      // Left listed, a starting daemon closes it only if its answer is missing: nothing is recorded twice.
+      this.deps.logger.warn({ stage: 'ask', incidentId: inc.id, questionId, err: errorMessage(err) }, 'could not clear a question from the in-flight list');
     }
     if (q.reply) {
       try {

@@ -18,6 +18,26 @@ export interface PlanTrace {
   readonly fallbackReason: string | null;
   /** What a model-backed planner spent on this plan, in full (absent for planners that call no model). */
   readonly spend?: PlanSpend;
+  /** The investigation as the audit record keeps it (agent runs only; `show ID --record` prints it). */
+  readonly investigation?: PlanInvestigation;
+}
+
+/**
+ * One agent run for the auditor: session, models, every model call with its tokens, every tool call
+ * with its (redacted) arguments and result size, what was flagged or could not be checked, and the
+ * model's final answer as parsed (model output: data, never instructions).
+ */
+export interface PlanInvestigation {
+  readonly sessionId: string;
+  readonly models: { readonly triage: string | null; readonly draft: string };
+  readonly calls: readonly { readonly step: number; readonly model: string; readonly purpose: string; readonly input: number; readonly output: number; readonly cacheRead: number; readonly cacheWrite: number; readonly usd: number; readonly stopReason: string; readonly attempts: number }[];
+  readonly toolCalls: readonly { readonly step: number; readonly name: string; readonly args: string; readonly status: string; readonly resultChars: number; readonly capped: boolean; readonly flagged: number }[];
+  readonly steps: number;
+  readonly repairs: number;
+  readonly summarizedToolResults: number;
+  readonly flagged: readonly { readonly tool: string; readonly excerpt: string; readonly rule: string }[];
+  readonly gaps: readonly { readonly what: string; readonly why: string; readonly detail?: string | undefined }[];
+  readonly finalAnswer: unknown;
 }
 
 /** Tokens by kind, guardrail text units, and dollars at the policy's prices, for one plan. */

@@ -1,43 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAgentPlanner } from '../../src/agent/agent-planner.js';
-import { BedrockModel } from '../../src/agent/model.js';
-import { Watcher } from '../../src/pipeline/watcher.js';
-import { loadCatalog } from '../../src/runbook/catalog.js';
-import { BedrockStub, bedrockError, toolUse, turn } from '../helpers/bedrock-stub.js';
-import { simHarness } from '../helpers/sim-harness.js';
+import { bedrockError, toolUse, turn, type Script } from '../helpers/bedrock-stub.js';
+import { agentWatcher, closeAgentWatchers } from '../helpers/agent-watcher.js';
 import { agentSettings, DRAFT, rollbackProposal } from './agent-fixture.js';
 
-let stub: BedrockStub | null = null;
-afterEach(async () => {
-  await stub?.stop();
-  stub = null;
-});
+afterEach(closeAgentWatchers);
 
-async function run(script: Parameters<BedrockStub['script']>[1][]) {
-  const h = simHarness();
-  stub = await new BedrockStub().start();
-  const agent = createAgentPlanner({
-    settings: agentSettings({ retries: 1 }),
-    policy: h.policy,
-    model: new BedrockModel(stub.client()),
-    store: h.store,
-    clock: h.clock,
-    metrics: h.sim,
-    logs: h.sim.logSource,
-    deployments: h.sim,
-    templates: loadCatalog(h.policy.runbookDir, h.policy.doc.actions),
-    sleep: async () => undefined,
-  });
+/** Plays the demo with the agent (one retry) answering `script`, until the first proposal. */
+async function run(script: Script[]) {
+  const { h, stub, untilAwaiting } = await agentWatcher({ settings: agentSettings({ retries: 1 }) });
   stub.script(DRAFT, ...script);
-  const w = new Watcher({ ...h.deps, planner: agent });
-  for (let i = 0; i < 100 && !(await h.store.listIncidents()).some((x) => x.state === 'awaiting_approval'); i++) {
-    h.clock.advance(h.policy.pollEveryMs);
-    await w.runCycle();
-  }
-  const inc = (await h.store.listIncidents()).find((x) => x.state === 'awaiting_approval');
-  if (!inc) throw new Error('no proposal');
-  w.stop();
-  return { h, inc };
+  return { h, inc: await untilAwaiting() };
 }
 
 describe('fallback notice (issue 11 item 3)', () => {

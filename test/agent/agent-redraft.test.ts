@@ -1,49 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAgentPlanner } from '../../src/agent/agent-planner.js';
-import { BedrockModel } from '../../src/agent/model.js';
 import { StaleRunbookError } from '../../src/approval/errors.js';
 import { evaluateQuorum } from '../../src/approval/quorum.js';
-import type { Incident } from '../../src/incident/incident.js';
-import { Watcher } from '../../src/pipeline/watcher.js';
 import { approvalRules } from '../../src/policy/compile.js';
-import { loadCatalog } from '../../src/runbook/catalog.js';
-import { BedrockStub, toolUse, turn, type ConverseCall } from '../helpers/bedrock-stub.js';
-import { simHarness, type Harness } from '../helpers/sim-harness.js';
-import { agentSettings, DRAFT, rollbackProposal } from './agent-fixture.js';
+import { toolUse, turn, type ConverseCall } from '../helpers/bedrock-stub.js';
+import { agentWatcher, closeAgentWatchers } from '../helpers/agent-watcher.js';
+import { DRAFT, rollbackProposal } from './agent-fixture.js';
 
-let stub: BedrockStub | null = null;
-afterEach(async () => {
-  await stub?.stop();
-  stub = null;
-});
+afterEach(closeAgentWatchers);
 
 /** The demo pipeline with the agent as planner and `maxRedrafts` re-drafts per incident. */
-async function agentWatcher(h: Harness, maxRedrafts: number): Promise<Watcher> {
-  stub = await new BedrockStub().start();
-  const agent = createAgentPlanner({
-    settings: agentSettings(),
-    policy: h.policy,
-    model: new BedrockModel(stub.client()),
-    store: h.store,
-    clock: h.clock,
-    metrics: h.sim,
-    logs: h.sim.logSource,
-    deployments: h.sim,
-    templates: loadCatalog(h.policy.runbookDir, h.policy.doc.actions),
-    sleep: async () => undefined,
-  });
-  return new Watcher({ ...h.deps, settings: { ...h.deps.settings, maxRedrafts }, planner: agent });
-}
-
-async function until(h: Harness, w: Watcher, pred: (i: Incident) => boolean): Promise<Incident> {
-  for (let i = 0; i < 100; i++) {
-    const found = (await h.store.listIncidents()).find(pred);
-    if (found) return found;
-    h.clock.advance(h.policy.pollEveryMs);
-    await w.runCycle();
-  }
-  throw new Error('condition not reached');
-}
+const redraftingWatcher = (maxRedrafts: number) => agentWatcher({ pipeline: (s) => ({ ...s, maxRedrafts }) });
 
 /** Version 2 as the agent drafts it after the reject: replace the tasks instead of rolling back. */
 const restartProposal = rollbackProposal({
@@ -63,10 +29,9 @@ const userText = (call: ConverseCall): string => JSON.stringify(call.body.messag
 describe('re-drafting with the agent (issue 11 item 6)', () => {
   it('a reject with a reason supersedes version 1; the agent drafts version 2 knowing why; approvers are told the diff; version 1 decisions no longer count', async () => {
     // Prepare: version 1 proposed by the agent.
-    const h = simHarness();
-    const w = await agentWatcher(h, 2);
+    const { h, stub, watcher: w, until } = await redraftingWatcher(2);
     let briefed = '';
-    stub?.script(
+    stub.script(
       DRAFT,
       turn([toolUse('propose_runbook', rollbackProposal())]),
       (call) => {
@@ -74,14 +39,14 @@ describe('re-drafting with the agent (issue 11 item 6)', () => {
         return turn([toolUse('propose_runbook', restartProposal)]);
       },
     );
-    const v1 = await until(h, w, (i) => i.state === 'awaiting_approval');
+    const v1 = await until((i) => i.state === 'awaiting_approval');
     const hash1 = v1.runbook?.hash ?? '';
 
     // Act: bob rejects with a reason; the watcher drafts again.
     const res = await w.decide({ incidentId: v1.id, approver: 'bob', verdict: 'reject', runbookHash: hash1, channel: 'cli', identity: 'token:bob', reason: 'the release carries a schema migration; do not roll back' });
     expect(res.outcome).toBe('redrafting');
     expect((await h.store.getIncident(v1.id))?.state).toBe('drafting');
-    const v2 = await until(h, w, (i) => i.id === v1.id && i.state === 'awaiting_approval');
+    const v2 = await until((i) => i.id === v1.id && i.state === 'awaiting_approval');
 
     // Assess: a new version with its own hash, the old request kept as superseded.
     expect(briefed).toContain('schema migration');
@@ -109,21 +74,19 @@ describe('re-drafting with the agent (issue 11 item 6)', () => {
     expect(ok.outcome).toBe('approved');
     await w.drain();
     // What runs is version 2's step, once.
-    const ran = await until(h, w, (i) => i.id === v1.id && i.steps.length > 0);
+    const ran = await until((i) => i.id === v1.id && i.steps.length > 0);
     expect(ran.steps.map((s) => s.action)).toEqual(['ecs.forceNewDeployment']);
     expect(h.sim.executeCalls()).toBe(1);
     const audit = await h.store.listAudit({ incidentId: v1.id });
     expect(audit.some((a) => a.kind === 'incident.transition' && a.data['to'] === 'drafting' && (a.data['redraft'] as { superseded?: string } | undefined)?.superseded === hash1)).toBe(true);
-    w.stop();
   });
 
   it('re-drafts are bounded: with none left, a reject with a reason ends the request as rejected', async () => {
-    const h = simHarness();
-    const w = await agentWatcher(h, 1);
-    stub?.script(DRAFT, turn([toolUse('propose_runbook', rollbackProposal())]), turn([toolUse('propose_runbook', restartProposal)]));
-    const v1 = await until(h, w, (i) => i.state === 'awaiting_approval');
+    const { h, stub, watcher: w, until } = await redraftingWatcher(1);
+    stub.script(DRAFT, turn([toolUse('propose_runbook', rollbackProposal())]), turn([toolUse('propose_runbook', restartProposal)]));
+    const v1 = await until((i) => i.state === 'awaiting_approval');
     await w.decide({ incidentId: v1.id, approver: 'bob', verdict: 'reject', runbookHash: v1.runbook?.hash ?? '', channel: 'cli', identity: 'token:bob', reason: 'not a rollback' });
-    const v2 = await until(h, w, (i) => i.id === v1.id && i.state === 'awaiting_approval');
+    const v2 = await until((i) => i.id === v1.id && i.state === 'awaiting_approval');
 
     const res = await w.decide({ incidentId: v1.id, approver: 'alice', verdict: 'reject', runbookHash: v2.runbook?.hash ?? '', channel: 'cli', identity: 'token:alice', reason: 'not this either' });
 
@@ -131,8 +94,7 @@ describe('re-drafting with the agent (issue 11 item 6)', () => {
     const end = await h.store.getIncident(v1.id);
     expect(end?.state).toBe('rejected');
     expect(end?.requests?.map((r) => r.outcome)).toEqual(['superseded']);
-    expect(stub?.calls.filter((c) => c.modelId === DRAFT)).toHaveLength(2);
+    expect(stub.calls.filter((c) => c.modelId === DRAFT)).toHaveLength(2);
     expect(h.sim.executeCalls()).toBe(0);
-    w.stop();
   });
 });

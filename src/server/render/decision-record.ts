@@ -1,4 +1,5 @@
 import type { Decision, Incident } from '../../incident/incident.js';
+import { investigationLines } from '../../agent/investigation-lines.js';
 import { planCostLine } from '../../runbook/plan-cost.js';
 import type { AuditRecord, AuditVerification } from '../../store/store.js';
 import { fmtTime, STATE_LABEL } from './html.js';
@@ -47,6 +48,7 @@ export function decisionRecord(v: DecisionRecordInput): string[] {
     if (cost) out.push(`  spend: ${cost}`);
     for (const h of p.promptHashes) out.push(`  prompt ${h}`);
     if (p.toolCalls.length) out.push(`  tool calls: ${p.toolCalls.map((t) => `${t.tool} (${t.status})`).join(', ')}`);
+    if (p.investigation) out.push(...investigationLines(p.investigation));
   }
   if (i.runbook) out.push(`  runbook "${i.runbook.title}" ${i.runbook.risk} risk, ${i.runbook.hash}`);
   out.push('', 'decisions:');

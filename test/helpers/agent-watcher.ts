@@ -1,0 +1,85 @@
+import { createAgentPlanner, type AgentPlanner } from '../../src/agent/agent-planner.js';
+import type { AgentSettings } from '../../src/agent/agent-policy.js';
+import { BedrockModel } from '../../src/agent/model.js';
+import type { LogSource } from '../../src/cloud/ports.js';
+import type { Incident } from '../../src/incident/incident.js';
+import type { PipelineSettings } from '../../src/pipeline/settings.js';
+import { Watcher } from '../../src/pipeline/watcher.js';
+import { loadCatalog } from '../../src/runbook/catalog.js';
+import { agentSettings } from '../agent/agent-fixture.js';
+import { BedrockStub } from './bedrock-stub.js';
+import { simHarness, type Harness } from './sim-harness.js';
+
+/** The demo daemon's pipeline with the Bedrock agent as its planner, the model a local Converse stub. */
+export interface AgentWatcher {
+  readonly h: Harness;
+  readonly stub: BedrockStub;
+  readonly planner: AgentPlanner;
+  readonly watcher: Watcher;
+  /** Runs cycles (one poll interval of virtual time each) until an incident matches; throws after 100. */
+  readonly until: (pred: (i: Incident) => boolean) => Promise<Incident>;
+  /** The first incident awaiting approval. */
+  readonly untilAwaiting: () => Promise<Incident>;
+  readonly close: () => Promise<void>;
+}
+
+export interface AgentWatcherOptions {
+  readonly settings?: AgentSettings;
+  /** Replaces the pipeline settings (default: the harness's, so `maxRedrafts` is the demo policy's). */
+  readonly pipeline?: (s: PipelineSettings, h: Harness) => PipelineSettings;
+  readonly logs?: (h: Harness) => LogSource;
+}
+
+const open = new Set<AgentWatcher>();
+
+/**
+ * Builds the pipeline over the simulated demo cloud with the agent drafting (the template planner as
+ * its fallback) and a started stub to script. Every world is closed by `closeAgentWatchers`.
+ */
+export async function agentWatcher(o: AgentWatcherOptions = {}): Promise<AgentWatcher> {
+  const h = simHarness();
+  const stub = await new BedrockStub().start();
+  const planner = createAgentPlanner({
+    settings: o.settings ?? agentSettings(),
+    policy: h.policy,
+    model: new BedrockModel(stub.client()),
+    store: h.store,
+    clock: h.clock,
+    metrics: h.sim,
+    logs: o.logs ? o.logs(h) : h.sim.logSource,
+    deployments: h.sim,
+    templates: loadCatalog(h.policy.runbookDir, h.policy.doc.actions),
+    sleep: async () => undefined,
+  });
+  const watcher = new Watcher({ ...h.deps, settings: o.pipeline ? o.pipeline(h.deps.settings, h) : h.deps.settings, planner });
+  const until = async (pred: (i: Incident) => boolean): Promise<Incident> => {
+    for (let i = 0; i < 100; i++) {
+      const found = (await h.store.listIncidents()).find(pred);
+      if (found) return found;
+      h.clock.advance(h.policy.pollEveryMs);
+      await watcher.runCycle();
+    }
+    throw new Error(`condition not reached; incidents: ${JSON.stringify((await h.store.listIncidents()).map((i) => [i.id, i.state, i.reason]))}`);
+  };
+  const world: AgentWatcher = {
+    h,
+    stub,
+    planner,
+    watcher,
+    until,
+    untilAwaiting: () => until((i) => i.state === 'awaiting_approval'),
+    close: async () => {
+      open.delete(world);
+      watcher.stop();
+      await stub.stop();
+      await h.store.close();
+    },
+  };
+  open.add(world);
+  return world;
+}
+
+/** For `afterEach`: closes every world `agentWatcher` built. */
+export async function closeAgentWatchers(): Promise<void> {
+  await Promise.all([...open].map((w) => w.close()));
+}
