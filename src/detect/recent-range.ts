@@ -66,11 +66,20 @@ export function recentRange(st: RecentRangeState, t: number, p: RecentRangeParam
   return { lo, hi };
 }
 
-/** Adds the point (t, x). Points come in time order; one older than the newest bucket is counted in the newest. */
-export function recentRangeAdd(st: RecentRangeState, t: number, x: number, p: RecentRangeParams): void {
+/**
+ * Adds the point (t, x). Points come in time order; one older than the newest bucket is counted in the newest.
+ * `evict` is told each bucket (index, lo, hi) that leaves the ring with data in it, oldest first.
+ */
+export function recentRangeAdd(st: RecentRangeState, t: number, x: number, p: RecentRangeParams, evict?: (idx: number, lo: number, hi: number) => void): void {
   let b = Math.floor(t / p.bucketMs);
   if (st.b >= 0 && b < st.b) b = st.b;
   if (st.b < 0 || b > st.b) {
+    if (evict && st.b >= 0) {
+      for (let idx = st.b - p.slots + 1; idx <= Math.min(st.b, b - p.slots); idx++) {
+        const s = ring(idx, p.slots);
+        if ((st.lo[s] as number) <= (st.hi[s] as number)) evict(idx, st.lo[s] as number, st.hi[s] as number);
+      }
+    }
     // Empty the buckets entered since the newest (at most a whole ring).
     for (let i = st.b < 0 ? b - p.slots + 1 : Math.max(st.b + 1, b - p.slots + 1); i <= b; i++) {
       const s = ring(i, p.slots);

@@ -85,10 +85,10 @@ describe('practical significance: a point is anomalous only outside the range of
     expect(verdicts.slice(at).some((v) => v.anomalous)).toBe(true);
   });
 
-  it('the state stays small JSON (under 2 KB) on a one-minute series after two weeks', () => {
+  it('the state stays small JSON (under 3 KB, its weekly reference included) on a one-minute series after two weeks', () => {
     const { state } = run(60_000, 1440 * 14, (i, r) => 1e6 * (1 + 0.2 * Math.sin((2 * Math.PI * i) / 1440)) + r() * 1e4);
     const json = JSON.stringify(state);
-    expect(json.length).toBeLessThanOrEqual(2048);
+    expect(json.length).toBeLessThanOrEqual(3072);
     expect(JSON.parse(json)).toEqual(state);
   });
 });

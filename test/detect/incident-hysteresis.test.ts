@@ -43,10 +43,10 @@ describe('re-alarm hysteresis: the same excursion is paged once a week, a worse 
     expect(onsets).toEqual([4, 8]);
   });
 
-  it('after a week the excursion is forgotten: the same shift opens again', () => {
-    const { ts, vs } = series(300_000, 16, plateaus([4, 13], () => 30));
+  it('after two weeks the excursion is forgotten (the hold and the weekly reference): the same shift opens again', () => {
+    const { ts, vs } = series(300_000, 22, plateaus([4, 20], () => 30));
     const onsets = replaySeries(ts, vs, 300_000, []).incidents.map((x) => Math.floor((x.onset - T0) / DAY));
-    expect(onsets).toEqual([4, 13]);
+    expect(onsets).toEqual([4, 20]);
   });
 
   it('a normal daily peak, seen yesterday, opens nothing; a real 20-minute burst on top of it still opens', () => {

@@ -56,3 +56,17 @@ describe('recent range (min and max per time bucket, in a ring)', () => {
     expect(copy).toEqual(st);
   });
 });
+
+describe('recent range eviction (what feeds the weekly reference)', () => {
+  it('reports each bucket with data as it leaves the ring, oldest first, including after a gap longer than the ring', () => {
+    const st = initRecentRange(P);
+    const out: [number, number, number][] = [];
+    const evict = (i: number, lo: number, hi: number): void => void out.push([i, lo, hi]);
+    for (let h = 0; h < 7; h++) recentRangeAdd(st, h * H + 1, h * 10, P, evict);
+    // Ring of 5: entering hour 5 evicts hour 0, hour 6 evicts hour 1.
+    expect(out).toEqual([[0, 0, 0], [1, 10, 10]]);
+    recentRangeAdd(st, 20 * H, 1, P, evict); // a gap: hours 2–6 all leave, in order
+    expect(out.map((x) => x[0])).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(out.at(-1)).toEqual([6, 60, 60]);
+  });
+});
