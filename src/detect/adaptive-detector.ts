@@ -21,7 +21,7 @@ export interface AdaptiveConfig {
 }
 
 /** Version of the state layout; a state of another version (persisted by an older build) is re-initialized. */
-export const ADAPTIVE_STATE_VERSION = 7;
+export const ADAPTIVE_STATE_VERSION = 8;
 
 export interface AdaptiveState extends PolicyState {
   v: typeof ADAPTIVE_STATE_VERSION;
