@@ -9,6 +9,12 @@ import type { CycleContext, PipelineDeps } from './context.js';
 export const CHART_MAX_POINTS = 240;
 /** How long before the onset the chart begins. */
 export const CHART_LEAD_MS = 45 * MINUTE;
+/**
+ * How often the chart of an incident awaiting approval is read again. Each refresh is one stored and
+ * audited write, so once a cycle would bring back the heartbeat rows issue 15 bug 3 removed; every five
+ * minutes keeps the approver's view at most that stale (twelve rows over a one-hour TTL).
+ */
+export const CHART_AWAIT_REFRESH_MS = 5 * MINUTE;
 
 type Point = { t: EpochMs; v: number };
 type BandPoint = { t: EpochMs; lo: number; hi: number };
@@ -91,11 +97,23 @@ export function chartStart(inc: Incident): EpochMs {
 }
 
 /**
- * The incident's chart with the latest points of every signal metric appended (verification, the end):
+ * Whether the chart of an awaiting incident is due to be read again at `now`: CHART_AWAIT_REFRESH_MS
+ * after its last read, and never before the slowest signal metric can have a new point. Pure.
+ */
+export function chartRefreshDue(deps: PipelineDeps, inc: Incident, now: EpochMs): boolean {
+  if (!inc.chart) return false;
+  const last = inc.chart.refreshedAt ?? inc.approval?.requestedAt ?? inc.updatedAt;
+  const slowest = signalMetrics(deps, inc).reduce((ms, m) => Math.max(ms, m.periodSec * 1000), 0);
+  return now - last >= Math.max(CHART_AWAIT_REFRESH_MS, slowest);
+}
+
+/**
+ * The incident's chart with the latest points of every signal metric appended (while awaiting approval,
+ * during verification, at the end):
  * the page shows the recovery, not the snapshot taken at drafting. A failed read keeps the chart as it
  * was (logged): the chart is evidence, never a reason to hold verification back.
  */
-export async function refreshChart(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Promise<IncidentChart | null> {
+export async function refreshChart(deps: PipelineDeps, ctx: CycleContext, inc: Incident, stage: 'verify' | 'decide' = 'verify'): Promise<IncidentChart | null> {
   try {
     const series = await readChartSeries(deps, ctx, inc, chartStart(inc), inc.chart?.series ?? []);
     const main = series[0];
@@ -104,7 +122,7 @@ export async function refreshChart(deps: PipelineDeps, ctx: CycleContext, inc: I
     return { ...base, series, refreshedAt: ctx.now };
   } catch (err) {
     if (ctx.signal.aborted) throw err;
-    deps.logger.warn({ incidentId: inc.id, stage: 'verify', err: errorMessage(err) }, 'chart not refreshed');
+    deps.logger.warn({ incidentId: inc.id, stage, err: errorMessage(err) }, 'chart not refreshed');
     return inc.chart;
   }
 }

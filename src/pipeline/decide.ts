@@ -3,6 +3,7 @@ import { allCleared } from '../incident/grouping.js';
 import type { Decision, Incident } from '../incident/incident.js';
 import { approvalRules } from '../policy/compile.js';
 import { announce } from './announce.js';
+import { chartRefreshDue, refreshChart } from './chart-refresh.js';
 import type { CycleContext, PipelineDeps } from './context.js';
 import { findNewEvidence, tryRedraft } from './redraft.js';
 import { moveIncident, saveIncident } from './transitions.js';
@@ -63,6 +64,17 @@ export async function decideOne(deps: PipelineDeps, ctx: CycleContext, inc: Inci
       if (n.approval) n.approval.escalated = true;
     }, { to });
     await announce(deps, ctx, current, 'reminder', `escalated to ${to.join(', ')}: approval needed, ${Math.ceil((req.expiresAt - now) / 60_000)} min left`);
+  }
+  // The approver decides on the metric now, not on the snapshot taken at drafting: the chart is read
+  // again every few minutes while the request waits (bounded points, as verification does).
+  if (chartRefreshDue(deps, current, now)) {
+    const chart = await refreshChart(deps, ctx, current, 'decide');
+    if (chart && chart !== current.chart) {
+      const points = Object.fromEntries((chart.series ?? []).map((s) => [s.metricId, s.points.length]));
+      await saveIncident(store, current, now, 'watcher', 'chart.refreshed', (n) => {
+        n.chart = chart;
+      }, { points });
+    }
   }
   return 'waiting';
 }

@@ -63,7 +63,7 @@ export function parsePolicy(text: string, file = '<policy>'): PolicyDoc {
   const spans = doc.errors.length > 0 ? nodeSpans(doc.contents, [], []) : [];
   // Placing is linear in the document, so only the errors that can be listed are placed.
   const syntax = doc.errors.map((e, n) => {
-    const where = n <= MAX_LISTED_ERRORS ? syntaxErrorSite(spans, e.pos[0], at) : { pos: at(e.pos[0]), path: '' };
+    const where = n <= MAX_LISTED_ERRORS ? syntaxErrorSite(spans, e.pos[0], at, text) : { pos: at(e.pos[0]), path: '' };
     return { file, ...where.pos, path: where.path, message: `YAML: ${e.message.split('\n')[0] ?? e.code}` };
   });
   const duplicates = duplicateKeys(doc).map((offset) => ({ file, ...at(offset), path: '', message: 'YAML: Map keys must be unique' }));
@@ -156,18 +156,20 @@ function nodeSpans(node: unknown, path: readonly string[], out: NodeSpan[]): Nod
 
 /**
  * Where to report a YAML syntax error, and under which key. The parser notices an unclosed quote or
- * bracket only where the next line (or the file) begins; the mistake is where that construct opened,
+ * bracket only where the next line (or the file) begins, at its indentation; the mistake is where that construct opened,
  * so an error at a line start is moved to the start of the innermost value that runs up to it.
  */
-function syntaxErrorSite(spans: readonly NodeSpan[], offset: number, at: (o: number) => { line: number; col: number }): { pos: { line: number; col: number }; path: string } {
+function syntaxErrorSite(spans: readonly NodeSpan[], offset: number, at: (o: number) => { line: number; col: number }, text: string): { pos: { line: number; col: number }; path: string } {
   const here = at(offset);
+  // "Where a line begins" is its first non-blank: inside a list item the next line is indented.
+  const lineStart = /^[ \t]*$/.test(text.slice(offset - (here.col - 1), offset));
   let inner: NodeSpan | undefined;
   for (const s of spans) {
     if (s.start < offset && offset <= s.end && (!inner || s.start >= inner.start)) inner = s;
   }
   if (!inner) return { pos: here, path: '' };
   const opened = at(inner.start);
-  return { pos: inner.closable && here.col === 1 && opened.line < here.line ? opened : here, path: inner.path };
+  return { pos: inner.closable && lineStart && opened.line < here.line ? opened : here, path: inner.path };
 }
 
 /** The first alias that cannot be resolved, else the first alias of all (an alias bomb), else the start. */

@@ -66,7 +66,8 @@ function freshness(i: Incident, ran: boolean): string {
   const at = c?.refreshedAt;
   const legend = 'Shaded red: the anomaly window; purple: the suspect deployment, grey: other deployments; green dashed: executed steps; tinted green: verification.';
   if (at === undefined) return `${legend} Points as read when the runbook was drafted.`;
-  return `${legend} Points read until ${fmtTime(at)}${ran ? ', after the steps ran' : ''}.`;
+  const awaiting = i.state === 'awaiting_approval' ? ' (read again every few minutes while the request waits)' : '';
+  return `${legend} Points read until ${fmtTime(at)}${ran ? ', after the steps ran' : awaiting}.`;
 }
 
 /** The value axis says what a point is: its unit, else its statistic (a count per minute reads as "Sum"). */

@@ -49,6 +49,7 @@ code,pre{font:13px ui-monospace,Menlo,Consolas,monospace;background:#f1f3f5;bord
 .risk-high{color:#8a1c17;font-weight:600}.risk-medium{color:#7a5b00;font-weight:600}.risk-low{color:#0c5a2a}
 .muted{color:#5f6b7a;font-size:13px}.big{font-size:18px;font-weight:600}
 form.decide{display:flex;gap:8px;flex-wrap:wrap;align-items:end}form.decide label{display:flex;flex-direction:column;font-size:13px}
+@media (max-width:640px){header{padding:8px 12px}main{padding:8px}section{padding:10px;margin:8px 0}td,th{padding:4px 5px}td.when{white-space:normal}table{display:block;overflow-x:auto}a,code{overflow-wrap:anywhere}}
 input,button{font:inherit;padding:6px 10px;border-radius:6px;border:1px solid #b8bfc8}button.approve{background:#0c7a3a;color:#fff;border:0}button.reject{background:#a61b14;color:#fff;border:0}
 </style></head><body><header><a href="/">cloudops-watcher</a></header><main>${body}</main></body></html>`;
 }

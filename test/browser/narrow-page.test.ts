@@ -1,0 +1,44 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { approvalServer, type ApprovalServer } from '../server/approval-server.js';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const PHONE = 390;
+
+let b: Browser | null = null;
+let s: ApprovalServer | null = null;
+afterAll(async () => {
+  await b?.close();
+  await s?.close();
+});
+
+/** Issue 15 bug 7 on a phone: an on-call engineer opens the link from a page on a 390-px screen. */
+describe('the pages on a phone-wide window', () => {
+  it('the list and the incident page (awaiting approval, with its audit trail and timeline) fit 390 px without horizontal scrolling; a screenshot into docs/', async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
+    // Prepare: the demo incident awaiting approval.
+    b = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    s = await approvalServer();
+    const inc = await s.awaiting();
+    const page = await (await b.newContext({ viewport: { width: PHONE, height: 844 } })).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+
+    // Act + Assess: each page is no wider than the window; nothing but a table's own scroller may be wider.
+    for (const path of ['/', `/incidents/${encodeURIComponent(inc.id)}`]) {
+      await page.goto(`${s.url}${path}`);
+      const wide = await page.evaluate((w) => [...document.querySelectorAll('main > *')].filter((e) => e.getBoundingClientRect().right > w + 1).map((e) => e.id || e.tagName), PHONE);
+      expect(wide, path).toEqual([]);
+      // The message names the widest elements that stick out, so a failure says what to fix.
+      const culprits = await page.evaluate((w) => [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > w + 1 && !e.closest('table')).slice(-6).map((e) => `${e.tagName}#${e.id}.${e.className}: ${Math.round(e.getBoundingClientRect().right)}`).join(', '), PHONE);
+      expect(await page.evaluate('document.documentElement.scrollWidth'), `${path}: ${culprits}`).toBeLessThanOrEqual(PHONE);
+    }
+    expect(await page.locator('#approval button.approve').isVisible()).toBe(true);
+    mkdirSync('docs', { recursive: true });
+    await page.screenshot({ path: 'docs/page-awaiting-phone.png', fullPage: false });
+    expect(statSync('docs/page-awaiting-phone.png').size).toBeGreaterThan(5_000);
+    expect(errors).toEqual([]);
+  });
+});
