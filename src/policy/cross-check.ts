@@ -204,6 +204,8 @@ function accountProblems(policy: PolicyDoc): PolicyProblem[] {
     });
     const roleAccount = a.roleArn ? /::(\d{12}):/.exec(a.roleArn)?.[1] : undefined;
     if (roleAccount !== undefined && roleAccount !== a.id) problems.push({ path: ['accounts', i, 'roleArn'], message: `the role is in account ${roleAccount}, not in this account (${a.id})` });
+    const roleName = a.roleArn?.split('/').pop();
+    if (roleName !== undefined && !roleName.startsWith('cloudops-')) problems.push({ path: ['accounts', i, 'roleArn'], message: `the role name must start with cloudops- (iam-policy.json lets the task assume only those), got "${roleName}"` });
     if (a.externalId !== undefined && a.roleArn === undefined) problems.push({ path: ['accounts', i, 'externalId'], message: 'an external id needs a roleArn to assume' });
     if (a.scenario !== undefined && policy.cloud.kind !== 'sim') problems.push({ path: ['accounts', i, 'scenario'], message: 'a scenario needs cloud.kind: sim' });
     const held = a.services === 'all' ? services : a.services;

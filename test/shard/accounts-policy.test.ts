@@ -83,6 +83,9 @@ describe('policy accounts (issue 16 item 5)', () => {
       'accounts.0.roleArn: the role is in account 222222222222, not in this account (111111111111)',
     ]);
     expect(problems((d) => (d.accounts = [{ name: 'a', id: '111111111111', regions: ['eu-west-1'], externalId: 'x-1', services: 'all' }]))).toEqual(['accounts.0.externalId: an external id needs a roleArn to assume']);
+    expect(problems((d) => (d.accounts = [{ name: 'a', id: '111111111111', regions: ['eu-west-1'], roleArn: 'arn:aws:iam::111111111111:role/admin', services: 'all' }]))).toEqual([
+      'accounts.0.roleArn: the role name must start with cloudops- (iam-policy.json lets the task assume only those), got "admin"',
+    ]);
     expect(problems((d) => (d.accounts = [{ name: 'a', id: '111111111111', regions: ['mars-1'], services: 'all' }]))).toEqual(['accounts.0.regions.0: expected an AWS region such as eu-west-1']);
   });
 });
