@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
 import type { Clock, MonotonicClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { LeaseFence, LeaseRecord, LeaseStore } from '../store/lease.js';
@@ -269,4 +270,18 @@ export class ShardLeases {
       this.o.logger.warn({ stage: 'lease', err: errorMessage(err) }, 'could not leave the shard member record; the entry expires by itself');
     }
   }
+}
+
+/** /metrics: this task's role per shard (1 leader, 0 follower), labelled by shard, and the live task count. */
+export function registerShardMetrics(registry: Registry, status: () => ShardLeasesStatus): void {
+  new Gauge({
+    name: 'cloudops_shard_leader',
+    help: '1 while this task holds the shard lease (account/region), 0 otherwise',
+    labelNames: ['shard', 'lease'],
+    registers: [registry],
+    collect() {
+      for (const s of status().shards) this.set({ shard: s.key, lease: s.lease }, s.role === 'leader' ? 1 : 0);
+    },
+  });
+  new Gauge({ name: 'cloudops_shard_live_tasks', help: 'Tasks this one counts as live (the member record)', registers: [registry], collect() { this.set(status().liveTasks); } });
 }

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/core/clock.js';
 import { epochMs } from '../../src/core/time.js';
 import { newIncident } from '../../src/pipeline/open-incidents.js';
-import { MEMBERS_KEY, ShardLeases, type ShardLeaseSpec } from '../../src/pipeline/shard-leases.js';
+import { MEMBERS_KEY, registerShardMetrics, ShardLeases, type ShardLeaseSpec } from '../../src/pipeline/shard-leases.js';
 import { StaleFencingTokenError } from '../../src/store/lease.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { nextVersion } from '../../src/store/store.js';
@@ -111,6 +112,17 @@ describe('shard leases: N tasks split the shards (issue 16 item 5)', () => {
 
     const stale = await victim.store.updateIncident(nextVersion(nextVersion(inc, epochMs(Date.now())), epochMs(Date.now())), { at: inc.openedAt, incidentId: inc.id, kind: 'step.started', actor: 'test', data: {} }, fence).catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(StaleFencingTokenError);
+  });
+
+  it('/metrics shows the role per shard and the live task count', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'shard-'));
+    open = tasks(1, dir);
+    await open[0]?.leases.round();
+    const registry = new Registry();
+    registerShardMetrics(registry, () => (open[0] as (typeof open)[0]).leases.status());
+    const text = await registry.metrics();
+    for (const s of SHARDS) expect(text).toContain(`cloudops_shard_leader{shard="${s.key}",lease="${s.lease}"} 1`);
+    expect(text).toContain('cloudops_shard_live_tasks 1');
   });
 
   it('a clean stop releases the shards and leaves the member record: the others take over at once', async () => {

@@ -163,3 +163,10 @@ describe('three tasks, two simulated accounts, one store', () => {
     expect(epochMs(clock.now())).toBeGreaterThan(lastRenewal);
   });
 });
+
+describe('the daemon and accounts', () => {
+  it('refuses a policy with accounts with a clear message (its shards are not wired into the daemon yet)', async () => {
+    const { startDemoDaemon } = await import('../helpers/demo-daemon.js');
+    await expect(startDemoDaemon((doc) => (doc.accounts = [{ name: 'one', id: '111111111111', regions: ['eu-west-1'], services: 'all' }]))).rejects.toThrow('accounts: this daemon runs a single account');
+  });
+});
