@@ -22,7 +22,10 @@ import { detectorFor } from './pipeline/detector-factory.js';
 import { noMetrics, type PipelineMetrics } from './pipeline/metrics.js';
 import { RunState } from './pipeline/run-state.js';
 import { pipelineSettings } from './pipeline/settings.js';
-import type { CompiledPolicy } from './policy/compile.js';
+import type { CompiledPolicy, CompiledShard } from './policy/compile.js';
+import { shardPolicy } from './pipeline/shard-policy.js';
+import { shardStore } from './pipeline/shard-store.js';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { loadCatalog } from './runbook/catalog.js';
 import type { Planner } from './runbook/planner.js';
 import { TemplatePlanner } from './runbook/template-planner.js';
@@ -68,6 +71,13 @@ export interface WorldOptions {
   readonly disableRequestCompression?: boolean;
   /** The kill switch's environment override (CLOUDOPS_KILL_SWITCH), read by the composition root. */
   readonly killSwitchEnv?: string | undefined;
+  /**
+   * The shard this world watches (a policy with `accounts`): its services and metrics only, its region,
+   * its account's scenario (sim) and its view of the store. Absent or a policy without `accounts`: the whole policy.
+   */
+  readonly shard?: CompiledShard;
+  /** AWS only: the shard account's credentials (an assumed role); absent: the default chain. */
+  readonly credentials?: AwsCredentialIdentityProvider;
 }
 
 export interface World {
@@ -103,7 +113,10 @@ export function openStore(policy: CompiledPolicy, path: string): SqliteStore | D
 }
 
 /** Builds the pipeline's ports for the policy's world and the dependencies around them. */
-export function buildWorld(policy: CompiledPolicy, opts: WorldOptions): World {
+export function buildWorld(whole: CompiledPolicy, given: WorldOptions): World {
+  const shard = given.shard && given.shard.lease !== null ? given.shard : null;
+  const policy = shard ? shardPolicy(whole, shard) : whole;
+  const opts: WorldOptions = shard ? { ...given, store: shardStore(given.store, shard, whole.doc.account) } : given;
   let sim: SimCloud | null = null;
   let aws: AwsPorts | null = null;
   let ports: Ports;
@@ -178,8 +191,10 @@ export function buildWorld(policy: CompiledPolicy, opts: WorldOptions): World {
  */
 function simPorts(policy: CompiledPolicy, opts: WorldOptions): { sim: SimCloud; ports: Ports } {
   if (policy.doc.cloud.kind !== 'sim' || !policy.scenarioFile) throw new Error('the simulated world needs a policy with cloud.kind: sim');
-  const scenario = loadScenario(policy.scenarioFile);
-  const state = new SimStateFile(join(opts.dataDir, 'sim-state.json'));
+  // Each shard is its own simulated account and region: its scenario (the account's, or the policy's) and state file.
+  const shard = policy.shards.length === 1 && policy.shards[0]?.lease ? policy.shards[0] : null;
+  const scenario = loadScenario(shard?.account.scenarioFile ?? policy.scenarioFile);
+  const state = new SimStateFile(join(opts.dataDir, shard ? `sim-state-${shard.account.name}-${shard.region}.json` : 'sim-state.json'));
   let clock = opts.clock;
   if (!clock) {
     // Wall time anchors virtual time; persisted so a restart continues where the timeline was.
@@ -204,8 +219,10 @@ function simPorts(policy: CompiledPolicy, opts: WorldOptions): { sim: SimCloud; 
 function awsPorts(policy: CompiledPolicy, opts: WorldOptions): { aws: AwsPorts; ports: Ports } {
   const doc = policy.doc;
   const endpoint = opts.endpoint ?? process.env['AWS_ENDPOINT_URL'];
+  const shard = policy.shards.length === 1 && policy.shards[0]?.lease ? policy.shards[0] : null;
   const aws = createAwsPorts({
-    region: doc.account.region,
+    region: shard?.region ?? doc.account.region,
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...(opts.disableRequestCompression ? { disableRequestCompression: true } : {}),
     snsTopicArn: doc.notify.sns?.topicArn,

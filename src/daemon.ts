@@ -94,6 +94,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const policy = compilePolicy(loaded, opts.policyFile);
   assertRunbooksRunnable(policy); // the same runbook check as `cloudops validate`: refuse to start on it
   const doc = policy.doc;
+  // The shard machinery (src/pipeline/shard-*.ts) is not wired into the daemon yet: refuse rather than
+  // watch every account's services in the home account and region with the task's own credentials.
+  if (doc.accounts) throw new Error('accounts: this daemon runs a single account; remove `accounts` (its shards run only in the pipeline tests so far)');
   const host = opts.host ?? process.env['HOST'] ?? doc.server.host;
   const port = opts.port ?? doc.server.port;
   const dataDir = resolve(opts.dataDir ?? process.env['CLOUDOPS_DATA_DIR'] ?? '.');

@@ -27,6 +27,8 @@ const WATCHER: readonly IamStatement[] = [
   // sns.notify steps publish through this grant too: their topics must be named cloudops-*.
   { Sid: 'AnnounceOnTheApprovalTopic', Effect: 'Allow', Action: ['sns:Publish'], Resource: 'arn:aws:sns:*:*:cloudops-*' },
   { Sid: 'ReadKillSwitchParameter', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: 'arn:aws:ssm:*:*:parameter/cloudops/*' },
+  // accounts[].roleArn (issue 16 item 5): the watched accounts' roles, which must be named cloudops-*.
+  { Sid: 'AssumeWatchedAccountRoles', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: 'arn:aws:iam::*:role/cloudops-*' },
   // store.kind: dynamodb keeps the shared state here (items only: the daemon's role never creates tables).
   {
     Sid: 'SharedStateOnDynamoDB',

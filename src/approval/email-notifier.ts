@@ -55,7 +55,7 @@ export function emailText(a: Announcement, inc: Incident | null, link: string | 
   // Every part is capped, so the whole stays far below SNS's 256 KiB and the link at the end is never cut.
   const lines: string[] = [clip(oneLine(a.title), 200), '', clip(oneLine(a.text), 4000)];
   if (inc) {
-    lines.push('', `Incident ${oneLine(inc.id)} · service ${oneLine(inc.service)} · state ${inc.state}`);
+    lines.push('', `Incident ${oneLine(inc.id)} · service ${oneLine(inc.service)}${inc.account ? ` · account ${oneLine(inc.account)} · region ${oneLine(inc.region ?? '')}` : ''} · state ${inc.state}`);
     const s = inc.correlation?.suspect;
     if (s) {
       lines.push(`Suspect deployment: ${oneLine(s.deployment.pipeline)} execution ${oneLine(s.deployment.id)}${s.deployment.revisionSummary ? ` ("${clip(oneLine(s.deployment.revisionSummary), 200)}")` : ''}, triggered by ${oneLine(s.deployment.triggeredBy ?? 'unknown')}`);

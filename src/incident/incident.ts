@@ -141,6 +141,12 @@ export interface IncidentChart {
 export interface Incident {
   readonly id: string;
   readonly service: string;
+  /**
+   * The account (its policy name) and region the incident happened in (issue 16 item 5). Absent on
+   * incidents stored before accounts existed: read them with `incidentPlace`, as the policy's `account`.
+   */
+  readonly account?: string;
+  readonly region?: string;
   state: IncidentState;
   /** Optimistic concurrency: bumped by every write; a write naming an old version fails. */
   version: number;
@@ -201,4 +207,9 @@ export interface StageFailure {
   readonly at: EpochMs;
   readonly error: string;
   readonly retryable: boolean;
+}
+
+/** Where an incident happened: its own account and region, or `home` (the policy's `account`) for older records. */
+export function incidentPlace(inc: Pick<Incident, 'account' | 'region'>, home: { readonly name: string; readonly region: string }): { readonly account: string; readonly region: string } {
+  return { account: inc.account ?? home.name, region: inc.region ?? home.region };
 }

@@ -61,6 +61,31 @@ export interface CompiledWindow {
   readonly reason: string;
 }
 
+/** An account the daemon watches: the role it assumes there (null: its own credentials). */
+export interface CompiledAccount {
+  readonly name: string;
+  /** The 12-digit account id; null for the single `account` of a policy without `accounts`. */
+  readonly id: string | null;
+  readonly roleArn: string | null;
+  readonly externalId: string | null;
+  /** cloud.kind: sim only: this account's scenario file (resolved), or null for cloud.scenario. */
+  readonly scenarioFile: string | null;
+}
+
+/**
+ * One unit of work a task leases (issue 16 item 5): one account in one region with its services and their
+ * metrics. `lease` is null for a policy without `accounts`, whose one shard runs under the leader lease.
+ */
+export interface CompiledShard {
+  /** `account/region`: the label in /metrics, logs and incidents. */
+  readonly key: string;
+  readonly lease: string | null;
+  readonly account: CompiledAccount;
+  readonly region: string;
+  readonly services: readonly string[];
+  readonly metrics: readonly WatchedMetric[];
+}
+
 /** The policy with defaults applied, durations in ms and file paths resolved: no optional knobs left. */
 export interface CompiledPolicy {
   readonly doc: PolicyDoc;
@@ -89,6 +114,8 @@ export interface CompiledPolicy {
   readonly safety: CompiledSafety;
   readonly maintenance: readonly CompiledWindow[];
   readonly freezes: readonly CompiledWindow[];
+  /** Every (account, region) this policy watches; one shard (the `account`) without an `accounts` list. */
+  readonly shards: readonly CompiledShard[];
 }
 
 /** Compiles the allow-list once; patterns are anchored so a rule matches the whole value. */
@@ -167,6 +194,7 @@ export function compilePolicy(doc: PolicyDoc, file: string): CompiledPolicy {
     safety: { killSwitch: doc.safety.killSwitch, killSwitchParameter: doc.safety.killSwitchParameter ?? null, maxActionsPerHour: doc.safety.maxActionsPerHour },
     maintenance: doc.maintenance.map(compileWindow),
     freezes: doc.freezes.map(compileWindow),
+    shards: compileShards(doc, file, metrics),
   };
 }
 
@@ -175,4 +203,25 @@ export function approvalRules(p: CompiledPolicy, risk: Risk, escalated: boolean)
   const eligible = new Set(p.quorum[risk].eligible);
   if (escalated && p.escalation) p.escalation.to.forEach((a) => eligible.add(a));
   return { eligible, selfApproval: p.doc.approval.selfApproval, needed: p.quorum[risk].approvals };
+}
+
+/**
+ * The shards of a policy. Lease names are `shard:<account id>:<region>:<n>`, n counting the entries that
+ * name the same account id (one account split by services), so they do not change when entries of other
+ * accounts are added, removed or reordered.
+ */
+export function compileShards(doc: PolicyDoc, file: string, metrics: readonly WatchedMetric[]): CompiledShard[] {
+  if (!doc.accounts) {
+    const account: CompiledAccount = { name: doc.account.name, id: null, roleArn: null, externalId: null, scenarioFile: null };
+    return [{ key: `${doc.account.name}/${doc.account.region}`, lease: null, account, region: doc.account.region, services: Object.keys(doc.services), metrics }];
+  }
+  const ordinal = new Map<string, number>();
+  return doc.accounts.flatMap((a) => {
+    const n = ordinal.get(a.id) ?? 0;
+    ordinal.set(a.id, n + 1);
+    const account: CompiledAccount = { name: a.name, id: a.id, roleArn: a.roleArn ?? null, externalId: a.externalId ?? null, scenarioFile: a.scenario !== undefined ? relative(file, a.scenario) : null };
+    const services = a.services === 'all' ? Object.keys(doc.services) : [...a.services];
+    const held = new Set(services);
+    return a.regions.map((region): CompiledShard => ({ key: `${a.name}/${region}`, lease: `shard:${a.id}:${region}:${n}`, account, region, services, metrics: metrics.filter((m) => held.has(m.service)) }));
+  });
 }

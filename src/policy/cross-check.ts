@@ -81,6 +81,7 @@ export function crossCheck(policy: PolicyDoc): PolicyProblem[] {
     if (!isPrincipal(p)) problems.push({ path: ['approval', 'escalation', 'to', i], message: `unknown approver or group "${p}"` });
   });
 
+  problems.push(...accountProblems(policy));
   problems.push(...identityProblems(policy));
   problems.push(...timingProblems(policy));
 
@@ -179,6 +180,48 @@ function catalogueProblems(policy: PolicyDoc): PolicyProblem[] {
     if (entry.action.name === 'ssm.startAutomation' && action.params['documentName']?.enum === undefined) {
       problems.push({ path: ['actions', name, 'params', 'documentName'], message: 'ssm.startAutomation needs documentName.enum: the documents it may start' });
     }
+  }
+  return problems;
+}
+
+/**
+ * The `accounts` list (issue 16 item 5): names are unique, a role lives in its own account, and every
+ * service is watched by exactly one account entry (a service in two would be two shards acting on it).
+ */
+function accountProblems(policy: PolicyDoc): PolicyProblem[] {
+  const accounts = policy.accounts;
+  if (!accounts) return [];
+  const problems: PolicyProblem[] = [];
+  const services = Object.keys(policy.services);
+  const names = new Map<string, number>();
+  const holder = new Map<string, string>();
+  accounts.forEach((a, i) => {
+    const seen = names.get(a.name);
+    if (seen !== undefined) problems.push({ path: ['accounts', i, 'name'], message: `duplicate account "${a.name}" (also accounts.${seen}.name)` });
+    else names.set(a.name, i);
+    a.regions.forEach((r, j) => {
+      if (a.regions.indexOf(r) !== j) problems.push({ path: ['accounts', i, 'regions', j], message: `region ${r} is listed twice` });
+    });
+    const roleAccount = a.roleArn ? /::(\d{12}):/.exec(a.roleArn)?.[1] : undefined;
+    if (roleAccount !== undefined && roleAccount !== a.id) problems.push({ path: ['accounts', i, 'roleArn'], message: `the role is in account ${roleAccount}, not in this account (${a.id})` });
+    const roleName = a.roleArn?.split('/').pop();
+    if (roleName !== undefined && !roleName.startsWith('cloudops-')) problems.push({ path: ['accounts', i, 'roleArn'], message: `the role name must start with cloudops- (iam-policy.json lets the task assume only those), got "${roleName}"` });
+    if (a.externalId !== undefined && a.roleArn === undefined) problems.push({ path: ['accounts', i, 'externalId'], message: 'an external id needs a roleArn to assume' });
+    if (a.scenario !== undefined && policy.cloud.kind !== 'sim') problems.push({ path: ['accounts', i, 'scenario'], message: 'a scenario needs cloud.kind: sim' });
+    const held = a.services === 'all' ? services : a.services;
+    held.forEach((svc, j) => {
+      const at = a.services === 'all' ? ['accounts', i, 'services'] : ['accounts', i, 'services', j];
+      if (!policy.services[svc]) {
+        problems.push({ path: at, message: `unknown service "${svc}" (known: ${services.join(', ')})` });
+        return;
+      }
+      const other = holder.get(svc);
+      if (other !== undefined && other !== a.name) problems.push({ path: at, message: `service "${svc}" is also held by account "${other}": a service belongs to one account (one shard per region acts on it)` });
+      else holder.set(svc, a.name);
+    });
+  });
+  for (const svc of services) {
+    if (!holder.has(svc)) problems.push({ path: ['services', svc], message: `service "${svc}" is in no account's services: nothing would watch it` });
   }
   return problems;
 }

@@ -111,12 +111,33 @@ const emailSchema = z.strictObject({
   linkSecretEnv: z.string().default('CLOUDOPS_LINK_SECRET').describe('environment variable holding the link-signing secret (at least 32 bytes)'),
 });
 
+const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1');
+
+/**
+ * One watched account (issue 16 item 5): the daemon assumes `roleArn` in it (STS AssumeRole with the
+ * external id) and watches `services` in each of `regions`; each (account, region) is one shard.
+ */
+const watchedAccountSchema = z.strictObject({
+  name,
+  id: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+  regions: z.array(region).min(1).max(30).describe('each region of this account is its own shard'),
+  roleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'expected an IAM role ARN such as arn:aws:iam::123456789012:role/cloudops-watcher')
+    .optional()
+    .describe('the role assumed in this account; absent: the task\'s own credentials (the account it runs in)'),
+  externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'expected an external id of 2-1224 characters (letters, digits, +=,.@:/-)').optional().describe('sts:ExternalId the role\'s trust policy requires'),
+  services: z.union([z.literal('all'), z.array(name).min(1).max(1000)]).describe("the services this account holds, by name, or 'all'"),
+  scenario: z.string().min(1).optional().describe('cloud.kind: sim only: this account\'s scenario file, relative to the policy (default: cloud.scenario)'),
+});
+
 export const policySchema = z.strictObject({
   version: z.literal(1),
   account: z.strictObject({
     name: z.string().min(1).max(100),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1').default('us-east-1'),
   }),
+  accounts: z.array(watchedAccountSchema).min(1).max(100).optional().describe('several accounts and regions, one shard each (account, region, services); absent: `account` is the only one, with every service'),
   cloud: z.discriminatedUnion('kind', [
     z.strictObject({
       kind: z.literal('sim'),
@@ -234,6 +255,7 @@ export const policySchema = z.strictObject({
   mcp: mcpPolicySchema.prefault({}).describe('read-only MCP access for assistants and other agents'),
 });
 
+export type WatchedAccountDoc = z.output<typeof watchedAccountSchema>;
 export type PolicyInput = z.input<typeof policySchema>;
 export type PolicyDoc = z.output<typeof policySchema>;
 export type DetectorConfig = z.output<typeof detectorConfigSchema>;

@@ -79,7 +79,7 @@ export function renderSlackMessage(v: SlackView): SlackMessage {
   const title = clip(plainLine(`[${i.service}] ${awaiting ? 'Approval needed' : finalLabel(i.state).replace(/^:[a-z_]+: /, '')}: ${rb?.title ?? i.reason}`), 150);
   const blocks: Block[] = [{ type: 'header', text: { type: 'plain_text', text: title, emoji: true } }];
 
-  blocks.push(section(`*Service* ${mrkdwnEscape(i.service)} · *Incident* <${v.url}|${mrkdwnEscape(i.id)}> · *Onset* ${fmt(i.onsetAt)}\n*State* ${finalLabel(i.state)}\n${mrkdwnEscape(clip(i.reason, 500))}`));
+  blocks.push(section(`*Service* ${mrkdwnEscape(i.service)}${i.account ? ` · *Account* ${mrkdwnEscape(i.account)} · *Region* ${mrkdwnEscape(i.region ?? '')}` : ''} · *Incident* <${v.url}|${mrkdwnEscape(i.id)}> · *Onset* ${fmt(i.onsetAt)}\n*State* ${finalLabel(i.state)}\n${mrkdwnEscape(clip(i.reason, 500))}`));
 
   const c = i.correlation;
   if (c) {

@@ -83,7 +83,7 @@ export function renderIncidentPage(v: IncidentView): string {
   const parts = [
     `<h1>${esc(i.id)} <span class="state s-${esc(i.state)}" id="state">${esc(STATE_LABEL[i.state] ?? i.state)}</span></h1>`,
     v.notice ? `<section role="status" id="notice"><strong>${esc(v.notice)}</strong></section>` : '',
-    `<p class="muted">Service <strong>${esc(i.service)}</strong> · onset ${esc(fmtTime(i.onsetAt))} · opened ${esc(fmtTime(i.openedAt))} · ${esc(i.reason)}</p>`,
+    `<p class="muted">Service <strong>${esc(i.service)}</strong>${i.account ? ` · account <strong>${esc(i.account)}</strong> · region ${esc(i.region ?? '')}` : ''} · onset ${esc(fmtTime(i.onsetAt))} · opened ${esc(fmtTime(i.openedAt))} · ${esc(i.reason)}</p>`,
     mutesSection(i, v.now),
     approvalBox(v),
     suspectSection(i, v.links),
