@@ -29,10 +29,10 @@ describe('the pages on a phone-wide window', () => {
     // Act + Assess: each page is no wider than the window; nothing but a table's own scroller may be wider.
     for (const path of ['/', `/incidents/${encodeURIComponent(inc.id)}`]) {
       await page.goto(`${s.url}${path}`);
-      const wide = await page.evaluate((w) => [...document.querySelectorAll('main > *')].filter((e) => e.getBoundingClientRect().right > w + 1).map((e) => e.id || e.tagName), PHONE);
+      const wide = await page.evaluate<string[]>(`[...document.querySelectorAll('main > *')].filter((e) => e.getBoundingClientRect().right > ${PHONE} + 1).map((e) => e.id || e.tagName)`);
       expect(wide, path).toEqual([]);
       // The message names the widest elements that stick out, so a failure says what to fix.
-      const culprits = await page.evaluate((w) => [...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > w + 1 && !e.closest('table')).slice(-6).map((e) => `${e.tagName}#${e.id}.${e.className}: ${Math.round(e.getBoundingClientRect().right)}`).join(', '), PHONE);
+      const culprits = await page.evaluate<string>(`[...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > ${PHONE} + 1 && !e.closest('table')).slice(-6).map((e) => e.tagName + '#' + e.id + '.' + e.className + ': ' + Math.round(e.getBoundingClientRect().right)).join(', ')`);
       expect(await page.evaluate('document.documentElement.scrollWidth'), `${path}: ${culprits}`).toBeLessThanOrEqual(PHONE);
     }
     expect(await page.locator('#approval button.approve').isVisible()).toBe(true);
