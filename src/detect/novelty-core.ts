@@ -10,12 +10,7 @@
  * points against the long-run distribution of such averages in this very series. A series whose raw novelty is
  * routinely high (noise, a square wave's jumps, spiky traffic) learns that, so only an unusual stretch scores high.
  * The score is the log-scaled tail probability of the most unusual channel (with 8 decades, 0.5 ≈ a 1-in-10,000
- * event and 1 ≈ 1-in-10^8). That tail is calibrated against this very series (calibration.ts): the Gaussian fit of the
- * short averages is over-confident on heavy-tailed series (a stationary noisy one-minute series reached 0.76 within
- * 22,000 points), so the surprise is re-expressed as the share of this series' ordinary points that were as surprising
- * (an exponential tail over the 1 % level; deflate only, never sharper than the nominal figure). Measured (bench:nab):
- * one threshold 53.2 → 53.5, leave-one-group-out mean 41.5 → 45.0, realAWSCloudwatch 75.3 → 74.4, synthetic 80.4 → 81.3
- * (its leave-one-family-out 75.3 → 71.0: the daily family held out at a threshold near 1). Spatial novelty, as in Numenta's NAB detector: a value beyond the whole range seen so far
+ * event and 1 ≈ 1-in-10^8). Spatial novelty, as in Numenta's NAB detector: a value beyond the whole range seen so far
  * by more than `spatialTol` of that range (and more than `spatialZ` robust sds) scores 1.
  *
  * Change points (change-point.ts, NAB's bayesChangePt): a Bayesian run-length model scores a drop of the most probable
@@ -36,11 +31,10 @@
  * The defaults are one setting for every series (no per-series tuning), chosen on NAB realAWSCloudwatch, where the
  * score is flat over a wide range of memories (level 300–3000, likelihood 2000–5000 points).
  * O(1) per point plus O(keep) for the change-point model (the histogram's occasional re-binning is O(bins)); the state is
- * plain JSON of numbers (about 1.7 KB, of which the change-point model about 0.5 KB and the calibration three numbers).
+ * plain JSON of numbers (about 1.5 KB, of which the change-point model about 0.5 KB).
  */
 import { likelihoodZ, logLikelihoodScore, logNormalTail } from './likelihood.js';
 import { histObserve, histStart, initHist, type HistState } from './value-histogram.js';
-import { calibratedLogTail, calibrationLearn, DEFAULT_CALIBRATION, initCalibration, type CalibrationParams, type CalibrationState } from './calibration.js';
 import { changePointUpdate, DEFAULT_CHANGE_POINT, initChangePoint, type ChangePointOut, type ChangePointParams, type ChangePointState } from './change-point.js';
 
 export interface NoveltyParams {
@@ -99,8 +93,6 @@ export interface NoveltyParams {
   readonly changePoint: ChangePointParams | null;
   readonly cpMin: number;
   readonly cpPrior: number;
-  /** Empirical tail calibration of the channels' surprise (calibration.ts; null: the nominal Gaussian tail). */
-  readonly calibration: CalibrationParams | null;
 }
 
 export const DEFAULT_NOVELTY: NoveltyParams = {
@@ -129,7 +121,6 @@ export const DEFAULT_NOVELTY: NoveltyParams = {
   changePoint: DEFAULT_CHANGE_POINT,
   cpMin: 0.5,
   cpPrior: 1,
-  calibration: DEFAULT_CALIBRATION,
 };
 
 /** Number of raw novelty channels. */
@@ -166,8 +157,6 @@ export interface NoveltyState {
   cp: ChangePointState;
   ch: number[];
   cn: number;
-  /** Tail calibration of the channels' surprise. */
-  cal: CalibrationState;
 }
 
 export const initNovelty = (p: NoveltyParams = DEFAULT_NOVELTY): NoveltyState => ({
@@ -189,7 +178,6 @@ export const initNovelty = (p: NoveltyParams = DEFAULT_NOVELTY): NoveltyState =>
   cp: initChangePoint(p.changePoint ?? DEFAULT_CHANGE_POINT),
   ch: new Array<number>(CP_BINS).fill(0),
   cn: 0,
-  cal: initCalibration(),
 });
 
 export interface NoveltyOut {
@@ -290,14 +278,7 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
     st.lv[c] = (1 - a) * (v + a * d * d);
   }
   st.ri = slot + 1 >= short ? 0 : slot + 1;
-  let best = 0;
-  let learnSurprise = -1;
-  if (warm && bestZ > -Infinity) {
-    const surprise = -logNormalTail(bestZ);
-    const lnTail = p.calibration === null ? -surprise : calibratedLogTail(st.cal, surprise, p.calibration);
-    best = logLikelihoodScore(lnTail + p.lnRate, p.decades);
-    learnSurprise = surprise;
-  }
+  let best = warm && bestZ > -Infinity ? logLikelihoodScore(logNormalTail(bestZ) + p.lnRate, p.decades) : 0;
   if (p.changePoint !== null) {
     const cp = changePointScore(st, x, p, warm);
     if (cp > best) best = cp;
@@ -311,12 +292,6 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
   if (x > st.hi) st.hi = x;
   if (x < st.lo) st.lo = x;
   out.raw = best;
-  // The tail is learned from ordinary points only (SPOT): an anomaly, and the stretch after an alarm, would teach the
-  // series that anomalies are usual and blunt the next one.
-  const cal = p.calibration;
-  if (cal !== null && learnSurprise >= 0 && best < cal.learnBelow && !(cal.holdOut && st.age < p.suppressHold && st.pk > cal.learnBelow)) {
-    calibrationLearn(st.cal, learnSurprise, cal);
-  }
   const bar = st.age < p.suppressHold ? st.pk : 0;
   const allowed = sides === 0 || (sides > 0 ? z > 0 : z < 0);
   if (allowed && best > bar) {
