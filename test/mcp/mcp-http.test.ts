@@ -90,7 +90,7 @@ describe('MCP over HTTP on the daemon', () => {
     expect(textOf(overLimit)).toMatch(/mcp.maxLogRecords/);
   });
 
-  it('serves resources: incidents, an incident, its timeline and audit segment with hashes, runbooks', async () => {
+  it('serves resources: incidents, an incident, its timeline and audit segment with hashes, runbooks, deployments', async () => {
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri)).toContain(`cloudops://incidents/${encodeURIComponent(inc.id)}`);
     const one = await client.readResource({ uri: `cloudops://incidents/${inc.id}` });
@@ -101,6 +101,11 @@ describe('MCP over HTTP on the daemon', () => {
     expect(tl.events.map((e: { kind: string }) => e.kind)).toContain('incident.opened');
     const rb = JSON.parse(((await client.readResource({ uri: 'cloudops://runbooks' })).contents[0] as { text: string }).text);
     expect(rb.runbooks.length).toBeGreaterThan(0);
+    expect(resources.map((r) => r.uri)).toContain(`cloudops://deployments/${inc.service}`);
+    const deps = JSON.parse(((await client.readResource({ uri: `cloudops://deployments/${inc.service}` })).contents[0] as { text: string }).text);
+    expect(deps.service).toBe(inc.service);
+    expect(deps.deployments.map((d: { id: string }) => d.id)).toContain(inc.correlation!.suspect!.deployment.id);
+    await expect(client.readResource({ uri: 'cloudops://deployments/payroll' })).rejects.toThrow(/payroll/);
   });
 
   it('verify_audit reports the chain intact', async () => {

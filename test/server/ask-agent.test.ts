@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAskService, type AskService } from '../../src/agent/ask.js';
 import { QUESTION_ANSWERED, QUESTION_ASKED, QUESTION_FAILED } from '../../src/agent/ask-threads.js';
 import { BedrockModel } from '../../src/agent/model.js';
+import { SPEND_KEY, SpendBreaker, type SpendLedger } from '../../src/agent/spend-breaker.js';
 import type { Incident } from '../../src/incident/incident.js';
 import { loadCatalog } from '../../src/runbook/catalog.js';
 import { askRoutes } from '../../src/server/ask-route.js';
@@ -188,5 +189,35 @@ describe('ask the agent (issue 13 item 3)', () => {
     expect(failed?.data['reason']).toBe('deadline');
     const page = await (await fetch(`${w.url}/incidents/${w.inc.id}`)).text();
     expect(page).toMatch(/data-status="failed".*No answer: deadline/s);
+  });
+
+  it('shares the drafting breaker: an answer books its dollars in the ledger, and with the breaker open a question is refused (409, the reason) before any model call', async () => {
+    w = await askWorld();
+    w.stub.script(DRAFT, turn([toolUse('answer_question', { answer: 'It is the newest deploy.' })], 'tool_use', { inputTokens: 2000, outputTokens: 100 }));
+    expect((await apiAsk(w, 'why this one?')).status).toBe(202);
+    await w.ask.idle();
+    const answered = (await w.srv.h.store.listAudit({ incidentId: w.inc.id })).find((a) => a.kind === QUESTION_ANSWERED);
+    const usd = answered?.data['usd'] as number;
+    expect(usd).toBeGreaterThan(0);
+    const ledger = (await w.srv.h.store.getValue<SpendLedger>(SPEND_KEY)) ?? {};
+    expect(Object.values(ledger).reduce((a, b) => a + b, 0)).toBeCloseTo(usd, 9);
+
+    await new SpendBreaker(w.srv.h.store, { usdPerHour: 5, usdPerDay: 50 }).record(w.srv.h.clock.now(), 6);
+    const calls = w.stub.calls.length;
+    const refused = await apiAsk(w, 'and now?');
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/spend breaker is open: agent spend \$6\.\d+ in the last hour reached the limit of \$5/);
+    expect(w.stub.calls).toHaveLength(calls);
+    expect((await w.srv.h.store.listAudit({ incidentId: w.inc.id })).filter((a) => a.kind === QUESTION_ASKED)).toHaveLength(1);
+  });
+
+  it('a question whose first request would exceed agent.ask.tokensPerQuestion is recorded as not answered (budget) without calling the model', async () => {
+    w = await askWorld({ over: { ask: { tokensPerQuestion: 1000 } } });
+    expect((await apiAsk(w, 'why?')).status).toBe(202);
+    await w.ask.idle();
+    const failed = (await w.srv.h.store.listAudit({ incidentId: w.inc.id })).find((a) => a.kind === QUESTION_FAILED);
+    expect(failed?.data['reason']).toBe('budget');
+    expect(String(failed?.data['detail'])).toMatch(/token/);
+    expect(w.stub.calls).toHaveLength(0);
   });
 });
