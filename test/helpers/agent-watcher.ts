@@ -1,4 +1,4 @@
-import { createAgentPlanner, type AgentPlanner } from '../../src/agent/agent-planner.js';
+import { createAgentPlanner, type AgentPlanner, type AgentPlannerDeps } from '../../src/agent/agent-planner.js';
 import type { AgentSettings } from '../../src/agent/agent-policy.js';
 import { BedrockModel } from '../../src/agent/model.js';
 import type { LogSource } from '../../src/cloud/ports.js';
@@ -28,6 +28,11 @@ export interface AgentWatcherOptions {
   /** Replaces the pipeline settings (default: the harness's, so `maxRedrafts` is the demo policy's). */
   readonly pipeline?: (s: PipelineSettings, h: Harness) => PipelineSettings;
   readonly logs?: (h: Harness) => LogSource;
+  /** Another policy file (default the demo's), e.g. one whose scenario or runbooks a test wrote. */
+  readonly policyFile?: string;
+  /** Backoff sleeps; default none (retries at once). `'wall'`: the planner's own, real waits. */
+  readonly sleep?: AgentPlannerDeps['sleep'] | 'wall';
+  readonly random?: () => number;
 }
 
 const open = new Set<AgentWatcher>();
@@ -37,7 +42,7 @@ const open = new Set<AgentWatcher>();
  * its fallback) and a started stub to script. Every world is closed by `closeAgentWatchers`.
  */
 export async function agentWatcher(o: AgentWatcherOptions = {}): Promise<AgentWatcher> {
-  const h = simHarness();
+  const h = simHarness(o.policyFile);
   const stub = await new BedrockStub().start();
   const planner = createAgentPlanner({
     settings: o.settings ?? agentSettings(),
@@ -49,7 +54,8 @@ export async function agentWatcher(o: AgentWatcherOptions = {}): Promise<AgentWa
     logs: o.logs ? o.logs(h) : h.sim.logSource,
     deployments: h.sim,
     templates: loadCatalog(h.policy.runbookDir, h.policy.doc.actions),
-    sleep: async () => undefined,
+    ...(o.sleep === 'wall' ? {} : { sleep: o.sleep ?? (async () => undefined) }),
+    ...(o.random ? { random: o.random } : {}),
   });
   const watcher = new Watcher({ ...h.deps, settings: o.pipeline ? o.pipeline(h.deps.settings, h) : h.deps.settings, planner });
   const until = async (pred: (i: Incident) => boolean): Promise<Incident> => {
