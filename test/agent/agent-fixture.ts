@@ -39,6 +39,14 @@ export function rollbackProposal(over: Record<string, unknown> = {}): Record<str
   };
 }
 
+/** A valid final answer that replaces the checkout tasks instead of rolling back (a version 2, say). */
+export function restartProposal(description: string, evidence: readonly Record<string, unknown>[]): Record<string, unknown> {
+  return rollbackProposal({
+    title: 'Replace the checkout tasks',
+    steps: [{ action: 'ecs.forceNewDeployment', params: { service: 'checkout', cluster: 'prod' }, description, evidence }],
+  });
+}
+
 export const DRAFT = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 export const TRIAGE = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 

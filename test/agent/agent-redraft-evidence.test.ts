@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { toolUse, turn, type ConverseCall } from '../helpers/bedrock-stub.js';
 import { agentWatcher, closeAgentWatchers } from '../helpers/agent-watcher.js';
 import { demoVariant } from '../helpers/demo-variant.js';
-import { DRAFT, rollbackProposal } from './agent-fixture.js';
+import { DRAFT, restartProposal, rollbackProposal } from './agent-fixture.js';
 
 afterEach(closeAgentWatchers);
 
@@ -16,17 +16,7 @@ const lateDependencyRelease = (): string =>
   });
 
 /** Version 2 as the agent drafts it once it has seen the payments release: replace the checkout tasks instead. */
-const restartProposal = rollbackProposal({
-  title: 'Replace the checkout tasks',
-  steps: [
-    {
-      action: 'ecs.forceNewDeployment',
-      params: { service: 'checkout', cluster: 'prod' },
-      description: 'Replace every checkout task so they reconnect to the new payments pool.',
-      evidence: [{ kind: 'deployment', deploymentId: LATE, observation: 'payments released while the request was open' }],
-    },
-  ],
-});
+const restart = restartProposal('Replace every checkout task so they reconnect to the new payments pool.', [{ kind: 'deployment', deploymentId: LATE, observation: 'payments released while the request was open' }]);
 
 describe('re-drafting with the agent on new evidence (issue 11 item 6)', () => {
   it('a dependency deploying while version 1 awaits approval supersedes it; the agent is briefed on why and drafts version 2, which cites the new deployment; approvers are told the diff; nothing runs', async () => {
@@ -39,7 +29,7 @@ describe('re-drafting with the agent on new evidence (issue 11 item 6)', () => {
       turn([toolUse('list_deployments', { minutesAfter: 30 })]),
       (call: ConverseCall) => {
         briefing = JSON.stringify(call.body.messages[0]);
-        return turn([toolUse('propose_runbook', restartProposal)]);
+        return turn([toolUse('propose_runbook', restart)]);
       },
     );
     const v1 = await until((i) => i.state === 'awaiting_approval');
