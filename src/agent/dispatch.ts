@@ -92,8 +92,10 @@ export async function dispatchTool(use: ToolUseBlock, offered: ReadonlyMap<strin
 
   const refs = envelope.status === 'success' ? (envelope.refs ?? []) : [];
   const visible = envelope.status === 'success' ? { status: envelope.status, data: envelope.data, ...(envelope.note ? { note: envelope.note } : {}) } : envelope;
-  // Untrusted data first: redact secrets and defuse instructions, then measure.
-  const clean = sanitizeValue(visible, o.redactPatterns, !tool?.directions);
+  // Untrusted data first: redact secrets and defuse instructions, then measure. Runbook templates too:
+  // they are operator directions, but a file anyone with write access to the catalog can change, and
+  // no text from a tool may address the model as if it had authority.
+  const clean = sanitizeValue(visible, o.redactPatterns);
   let body = JSON.stringify(clean.value);
   let capped = false;
   if (body.length > o.maxChars) {

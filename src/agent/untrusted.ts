@@ -39,15 +39,28 @@ export interface Sanitized {
 export function neutralize(text: string): Sanitized {
   const rules: string[] = [];
   let out = text;
+  let first = text.length;
   for (const { name, re } of INSTRUCTION_RULES) {
+    re.lastIndex = 0;
+    const hit = re.exec(text);
+    if (hit) first = Math.min(first, hit.index);
     re.lastIndex = 0;
     if (!re.test(out)) continue;
     rules.push(name);
     re.lastIndex = 0;
     out = out.replace(re, (m) => `[flagged-instruction: ${m.replace(/:/g, '∶').replace(/</g, '‹').replace(/>/g, '›').trim()}]`);
   }
-  // One flag per string, naming every rule it tripped: approvers see the line once.
-  return { text: out, flags: rules.length > 0 ? [{ excerpt: text.slice(0, 300), rule: rules.join(',') }] : [] };
+  // One flag per string, naming every rule it tripped: approvers see the line once, from just before
+  // its first instruction-like text (a long runbook or commit message hides it past its opening).
+  return { text: out, flags: rules.length > 0 ? [{ excerpt: excerptAround(text, first), rule: rules.join(',') }] : [] };
+}
+
+/** At most 300 characters of `text` from a little before `at`, with an ellipsis where it was cut. */
+function excerptAround(text: string, at: number): string {
+  if (text.length <= 300) return text;
+  const start = Math.max(0, at - 40);
+  const cut = text.slice(start, start + 298);
+  return `${start > 0 ? '…' : ''}${cut}${start + cut.length < text.length ? '…' : ''}`;
 }
 
 /** Secrets (core rules) and the policy's extra PII patterns removed. */
@@ -58,14 +71,13 @@ export function scrub(text: string, extra: readonly RegExp[]): string {
 }
 
 /**
- * Walks a JSON value, scrubbing every string and (unless `neutralizeText` is false, for operator
- * directions) neutralizing instruction-like text; returns the clean value and the flags.
+ * Walks a JSON value, scrubbing every string and neutralizing instruction-like text; returns the
+ * clean value and the flags.
  */
-export function sanitizeValue(value: unknown, extra: readonly RegExp[], neutralizeText = true): { value: unknown; flags: { excerpt: string; rule: string }[] } {
+export function sanitizeValue(value: unknown, extra: readonly RegExp[]): { value: unknown; flags: { excerpt: string; rule: string }[] } {
   const flags: { excerpt: string; rule: string }[] = [];
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
-      if (!neutralizeText) return scrub(v, extra);
       const n = neutralize(scrub(v, extra));
       flags.push(...n.flags);
       return n.text;

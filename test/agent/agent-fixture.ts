@@ -1,19 +1,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
-import type { LogSource } from '../../src/cloud/ports.js';
-import { createAgentPlanner, type AgentPlanner } from '../../src/agent/agent-planner.js';
+import type { AgentPlanner } from '../../src/agent/agent-planner.js';
 import { agentPolicySchema, compileAgentPolicy, type AgentPolicyInput, type AgentSettings } from '../../src/agent/agent-policy.js';
-import { BedrockModel } from '../../src/agent/model.js';
 import { SPEND_KEY } from '../../src/agent/spend-breaker.js';
-import type { TokenCounter } from '../../src/agent/usage.js';
 import type { Incident } from '../../src/incident/incident.js';
 import { loadCatalog } from '../../src/runbook/catalog.js';
 import type { RunbookTemplate } from '../../src/runbook/template.js';
-import type { Store } from '../../src/store/store.js';
 import { BedrockStub } from '../helpers/bedrock-stub.js';
 import { simHarness, type Harness } from '../helpers/sim-harness.js';
+import { stubAgentPlanner, type StubAgentOptions } from '../helpers/stub-agent-planner.js';
 
 export const SUSPECT_ID = '5a6b7c8d-cccc-4d2e-9f3a-4b5c6d7e0003';
 export const PREVIOUS_ID = '7b1f0c2e-aaaa-4a39-9c61-0d5e2f1a0001';
@@ -43,6 +39,14 @@ export function rollbackProposal(over: Record<string, unknown> = {}): Record<str
   };
 }
 
+/** A valid final answer that replaces the checkout tasks instead of rolling back (a version 2, say). */
+export function restartProposal(description: string, evidence: readonly Record<string, unknown>[]): Record<string, unknown> {
+  return rollbackProposal({
+    title: 'Replace the checkout tasks',
+    steps: [{ action: 'ecs.forceNewDeployment', params: { service: 'checkout', cluster: 'prod' }, description, evidence }],
+  });
+}
+
 export const DRAFT = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 export const TRIAGE = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 
@@ -67,7 +71,7 @@ export interface AgentFixture {
   /** The demo incident as the planner sees it: correlated, evidence gathered, no runbook yet. */
   readonly incident: Incident;
   readonly templates: readonly RunbookTemplate[];
-  planner(settings: AgentSettings, opts?: { store?: Store; logs?: LogSource; logger?: Logger; count?: TokenCounter }): AgentPlanner;
+  planner(settings: AgentSettings, opts?: Pick<StubAgentOptions, 'store' | 'logs' | 'logger' | 'count'>): AgentPlanner;
   close(): Promise<void>;
 }
 
@@ -97,20 +101,7 @@ export async function agentFixture(): Promise<AgentFixture> {
     incident,
     templates,
     planner(settings, opts = {}) {
-      return createAgentPlanner({
-        settings,
-        policy: h.policy,
-        model: new BedrockModel(stub.client()),
-        store: opts.store ?? h.store,
-        clock: h.clock,
-        metrics: h.sim,
-        logs: opts.logs ?? h.sim.logSource,
-        deployments: h.sim,
-        templates,
-        sleep: async () => undefined,
-        ...(opts.logger ? { logger: opts.logger } : {}),
-        ...(opts.count ? { count: opts.count } : {}),
-      });
+      return stubAgentPlanner(stub, settings, { policy: h.policy, store: h.store, clock: h.clock, sim: h.sim, templates }, opts);
     },
     async close() {
       await stub.stop();

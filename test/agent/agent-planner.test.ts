@@ -55,4 +55,19 @@ describe('AgentPlanner over the Converse protocol (real SDK client, local stub)'
     expect(first.toolConfig.tools.map((t: any) => t.toolSpec?.name).filter(Boolean)).toContain('propose_runbook');
     expect(first.inferenceConfig).toEqual({ maxTokens: 2048, temperature: 0 });
   });
+
+  it('what the agent could not check is listed as an investigation gap: a log query refused for a missing permission, beside the gaps the model names', async () => {
+    fx = await agentFixture();
+    const denied = { fetch: async () => Promise.reject(Object.assign(new Error('User is not authorized to perform: logs:StartQuery'), { name: 'AccessDeniedException' })) };
+    fx.stub.script(DRAFT, turn([toolUse('query_logs', { filter: 'ERROR' })]), turn([toolUse('propose_runbook', rollbackProposal({ gaps: [{ what: 'payments traces', why: 'other', detail: 'no tracing tool is offered' }] }))]));
+    const r = await fx.planner(agentSettings(), { logs: denied }).draft(fx.incident, new AbortController().signal);
+    expect(r.agentTrace.planner).toBe('agent');
+    expect(r.agentTrace.toolCalls[0]).toMatchObject({ name: 'query_logs', status: 'error', errorKind: 'missing_permission' });
+    expect(r.agentTrace.analysis?.gaps).toEqual([
+      { what: 'query_logs({"filter":"ERROR"})', why: 'missing_permission', detail: expect.stringContaining('permission missing') },
+      { what: 'payments traces', why: 'other', detail: 'no tracing tool is offered' },
+    ]);
+    expect(r.kind === 'drafted' && r.runbook.body).toMatch(/\*\*Investigation gaps\*\* \(what could not be checked\)\n- query_logs\(\{"filter":"ERROR"\}\) — missing permission: .*permission missing/);
+    expect(r.trace.investigation?.gaps.map((g) => g.why)).toEqual(['missing_permission', 'other']);
+  });
 });

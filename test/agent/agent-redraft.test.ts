@@ -4,7 +4,7 @@ import { evaluateQuorum } from '../../src/approval/quorum.js';
 import { approvalRules } from '../../src/policy/compile.js';
 import { toolUse, turn, type ConverseCall } from '../helpers/bedrock-stub.js';
 import { agentWatcher, closeAgentWatchers } from '../helpers/agent-watcher.js';
-import { DRAFT, rollbackProposal } from './agent-fixture.js';
+import { DRAFT, restartProposal, rollbackProposal } from './agent-fixture.js';
 
 afterEach(closeAgentWatchers);
 
@@ -12,17 +12,7 @@ afterEach(closeAgentWatchers);
 const redraftingWatcher = (maxRedrafts: number) => agentWatcher({ pipeline: (s) => ({ ...s, maxRedrafts }) });
 
 /** Version 2 as the agent drafts it after the reject: replace the tasks instead of rolling back. */
-const restartProposal = rollbackProposal({
-  title: 'Replace the checkout tasks',
-  steps: [
-    {
-      action: 'ecs.forceNewDeployment',
-      params: { service: 'checkout', cluster: 'prod' },
-      description: 'Replace every checkout task; the release stays (it carries a schema migration).',
-      evidence: [{ kind: 'metric', metricId: 'checkout5xx', observation: '5xx rose at the onset' }],
-    },
-  ],
-});
+const restart = restartProposal('Replace every checkout task; the release stays (it carries a schema migration).', [{ kind: 'metric', metricId: 'checkout5xx', observation: '5xx rose at the onset' }]);
 
 const userText = (call: ConverseCall): string => JSON.stringify(call.body.messages ?? []);
 
@@ -36,7 +26,7 @@ describe('re-drafting with the agent (issue 11 item 6)', () => {
       turn([toolUse('propose_runbook', rollbackProposal())]),
       (call) => {
         briefed = userText(call);
-        return turn([toolUse('propose_runbook', restartProposal)]);
+        return turn([toolUse('propose_runbook', restart)]);
       },
     );
     const v1 = await until((i) => i.state === 'awaiting_approval');
@@ -83,7 +73,7 @@ describe('re-drafting with the agent (issue 11 item 6)', () => {
 
   it('re-drafts are bounded: with none left, a reject with a reason ends the request as rejected', async () => {
     const { h, stub, watcher: w, until } = await redraftingWatcher(1);
-    stub.script(DRAFT, turn([toolUse('propose_runbook', rollbackProposal())]), turn([toolUse('propose_runbook', restartProposal)]));
+    stub.script(DRAFT, turn([toolUse('propose_runbook', rollbackProposal())]), turn([toolUse('propose_runbook', restart)]));
     const v1 = await until((i) => i.state === 'awaiting_approval');
     await w.decide({ incidentId: v1.id, approver: 'bob', verdict: 'reject', runbookHash: v1.runbook?.hash ?? '', channel: 'cli', identity: 'token:bob', reason: 'not a rollback' });
     const v2 = await until((i) => i.id === v1.id && i.state === 'awaiting_approval');

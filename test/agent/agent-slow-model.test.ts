@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAgentPlanner, type AgentPlanner } from '../../src/agent/agent-planner.js';
-import { BedrockModel } from '../../src/agent/model.js';
+import type { AgentPlanner } from '../../src/agent/agent-planner.js';
 import { Watcher } from '../../src/pipeline/watcher.js';
 import { BedrockStub, toolUse, turn } from '../helpers/bedrock-stub.js';
 import { demoFiles, fastWorld, seedCheckoutIncident, type FastWorld } from '../helpers/fast-world.js';
+import { stubAgentPlanner } from '../helpers/stub-agent-planner.js';
 import { agentSettings, DRAFT, rollbackProposal } from './agent-fixture.js';
 
 let stub: BedrockStub | null = null;
@@ -17,7 +17,7 @@ function agentOn(get: () => FastWorld, s: BedrockStub): AgentPlanner['draft'] {
   let agent: AgentPlanner | null = null;
   return (inc, signal) => {
     const w = get();
-    agent ??= createAgentPlanner({ settings: agentSettings(), policy: w.files.policy, model: new BedrockModel(s.client(10_000)), store: w.store, clock: w.clock, metrics: w.sim, logs: w.sim.logSource, deployments: w.sim, templates: w.files.templates, sleep: async () => undefined });
+    agent ??= stubAgentPlanner(s, agentSettings(), { policy: w.files.policy, store: w.store, clock: w.clock, sim: w.sim, templates: w.files.templates }, { requestTimeoutMs: 10_000 });
     return agent.draft(inc, signal);
   };
 }

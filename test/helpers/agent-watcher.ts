@@ -1,6 +1,5 @@
-import { createAgentPlanner, type AgentPlanner } from '../../src/agent/agent-planner.js';
+import type { AgentPlanner } from '../../src/agent/agent-planner.js';
 import type { AgentSettings } from '../../src/agent/agent-policy.js';
-import { BedrockModel } from '../../src/agent/model.js';
 import type { LogSource } from '../../src/cloud/ports.js';
 import type { Incident } from '../../src/incident/incident.js';
 import type { PipelineSettings } from '../../src/pipeline/settings.js';
@@ -9,6 +8,7 @@ import { loadCatalog } from '../../src/runbook/catalog.js';
 import { agentSettings } from '../agent/agent-fixture.js';
 import { BedrockStub } from './bedrock-stub.js';
 import { simHarness, type Harness } from './sim-harness.js';
+import { stubAgentPlanner, type StubAgentOptions } from './stub-agent-planner.js';
 
 /** The demo daemon's pipeline with the Bedrock agent as its planner, the model a local Converse stub. */
 export interface AgentWatcher {
@@ -28,6 +28,10 @@ export interface AgentWatcherOptions {
   /** Replaces the pipeline settings (default: the harness's, so `maxRedrafts` is the demo policy's). */
   readonly pipeline?: (s: PipelineSettings, h: Harness) => PipelineSettings;
   readonly logs?: (h: Harness) => LogSource;
+  /** Another policy file (default the demo's), e.g. one whose scenario or runbooks a test wrote. */
+  readonly policyFile?: string;
+  readonly sleep?: StubAgentOptions['sleep'];
+  readonly random?: StubAgentOptions['random'];
 }
 
 const open = new Set<AgentWatcher>();
@@ -37,20 +41,10 @@ const open = new Set<AgentWatcher>();
  * its fallback) and a started stub to script. Every world is closed by `closeAgentWatchers`.
  */
 export async function agentWatcher(o: AgentWatcherOptions = {}): Promise<AgentWatcher> {
-  const h = simHarness();
+  const h = simHarness(o.policyFile);
   const stub = await new BedrockStub().start();
-  const planner = createAgentPlanner({
-    settings: o.settings ?? agentSettings(),
-    policy: h.policy,
-    model: new BedrockModel(stub.client()),
-    store: h.store,
-    clock: h.clock,
-    metrics: h.sim,
-    logs: o.logs ? o.logs(h) : h.sim.logSource,
-    deployments: h.sim,
-    templates: loadCatalog(h.policy.runbookDir, h.policy.doc.actions),
-    sleep: async () => undefined,
-  });
+  const sim = { policy: h.policy, store: h.store, clock: h.clock, sim: h.sim, templates: loadCatalog(h.policy.runbookDir, h.policy.doc.actions) };
+  const planner = stubAgentPlanner(stub, o.settings ?? agentSettings(), sim, { ...(o.logs ? { logs: o.logs(h) } : {}), ...(o.sleep ? { sleep: o.sleep } : {}), ...(o.random ? { random: o.random } : {}) });
   const watcher = new Watcher({ ...h.deps, settings: o.pipeline ? o.pipeline(h.deps.settings, h) : h.deps.settings, planner });
   const until = async (pred: (i: Incident) => boolean): Promise<Incident> => {
     for (let i = 0; i < 100; i++) {

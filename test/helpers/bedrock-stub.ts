@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { createBedrockClient } from '../../src/agent/bedrock-client.js';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 
-/** One Converse request as the stub received it: the model id from the path and the parsed JSON body. */
+/** One Converse request as the stub received it: the model id from the path, the parsed JSON body, and when (performance.now(), ms). */
 export interface ConverseCall {
   readonly modelId: string;
   readonly body: any;
+  readonly receivedAt: number;
 }
 
 export interface GuardrailCall {
@@ -68,6 +69,7 @@ export class BedrockStub {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
+      const receivedAt = performance.now();
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -88,7 +90,7 @@ export class BedrockStub {
         }
         const m = /^\/model\/(.+)\/converse$/.exec(path);
         if (req.method !== 'POST' || !m) return send(404, { message: `no route ${req.method} ${path}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
-        const call: ConverseCall = { modelId: m[1] ?? '', body };
+        const call: ConverseCall = { modelId: m[1] ?? '', body, receivedAt };
         this.calls.push(call);
         const next = this.scripts.get(call.modelId)?.shift();
         if (!next) return send(400, { message: `the stub has no scripted turn left for ${call.modelId}` }, { 'x-amzn-errortype': 'ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/' });

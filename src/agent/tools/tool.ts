@@ -33,7 +33,7 @@ export interface AgentTool<S extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly description: string;
   readonly input: S;
-  /** Operator-written directions (runbook templates): fenced and redacted, but not neutralized as untrusted. */
+  /** Operator-written directions (runbook templates): fenced as directions, not results; redacted and neutralized like any tool output. */
   readonly directions?: true;
   run(input: z.output<S>, ctx: ToolContext): Promise<ToolEnvelope>;
 }
