@@ -13,7 +13,7 @@ import type { AgentSettings } from './agent-policy.js';
 import { briefing, policyBriefing, triageBriefing } from './briefing.js';
 import { agentEmf } from './emf.js';
 import { IncidentBudget } from './budget.js';
-import { buildDraft, type AgentAnalysis } from './draft.js';
+import { buildDraft, planAnalysisOf, type AgentAnalysis } from './draft.js';
 import { AgentError, type FallbackReason } from './errors.js';
 import { investigate, RunLog, type CallRecord, type LoopDeps } from './loop.js';
 import type { ModelPort } from './model.js';
@@ -83,6 +83,7 @@ export function planTraceOf(t: AgentTrace): PlanTrace {
       flagged: t.flagged.slice(0, 20).map((f) => ({ tool: f.tool, excerpt: f.excerpt.slice(0, 300), rule: f.rule })),
       gaps: (t.analysis?.gaps ?? []).slice(0, 20).map((g) => ({ what: g.what, why: g.why, ...(g.detail ? { detail: g.detail.slice(0, 300) } : {}) })),
       finalAnswer: t.finalAnswer,
+      ...(t.planner === 'agent' && t.analysis ? { analysis: planAnalysisOf(t.analysis) } : {}),
     },
   };
 }

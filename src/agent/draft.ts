@@ -3,6 +3,7 @@ import { MINUTE, parseDuration, type EpochMs } from '../core/time.js';
 import { actionViolation } from '../execute/action-policy.js';
 import type { Incident } from '../incident/incident.js';
 import type { CompiledPolicy } from '../policy/compile.js';
+import type { PlanAnalysis } from '../runbook/planner.js';
 import { maxRisk, runbookHash, type DraftedRunbook, type RunbookStep } from '../runbook/runbook.js';
 import { insightsQuery, logsInsightsLink, metricConsoleLink, pipelineExecutionLink } from './links.js';
 import type { Evidence, Gap, Proposal } from './proposal.js';
@@ -148,4 +149,10 @@ export function renderAnalysis(a: AgentAnalysis, steps: readonly RunbookStep[], 
     for (const g of a.gaps.slice(0, 20)) out.push(`- ${g.what} — ${g.why.replace('_', ' ')}${g.detail ? `: ${g.detail}` : ''}`);
   }
   return out.join('\n');
+}
+
+/** Pure: the bounded part of the analysis that travels with the proposal to Slack and email. */
+export function planAnalysisOf(a: AgentAnalysis): PlanAnalysis {
+  const evidence = a.evidence.flatMap((es, i) => es.map((e) => ({ step: i + 1, kind: e.kind, label: e.label.slice(0, 200), observation: e.observation.slice(0, 300), link: e.link, verified: e.verified })));
+  return { hypothesis: a.hypothesis.slice(0, 600), confidence: a.confidence, evidence: evidence.slice(0, 12), verification: a.verification?.slice(0, 300) ?? null };
 }

@@ -8,6 +8,7 @@ import { plainLine } from '../core/sanitize.js';
 import type { Incident } from '../incident/incident.js';
 import { approvalRules, type CompiledPolicy } from '../policy/compile.js';
 import type { Store } from '../store/store.js';
+import { analysisView } from './agent-analysis-lines.js';
 import { checkLinkSecret, emailLinkUrl, signEmailLinkToken } from './email-link.js';
 
 /** One email for one approver; published to SNS with the `approver` attribute so a subscription filter picks it. */
@@ -60,6 +61,17 @@ export function emailText(a: Announcement, inc: Incident | null, link: string | 
     if (s) {
       lines.push(`Suspect deployment: ${oneLine(s.deployment.pipeline)} execution ${oneLine(s.deployment.id)}${s.deployment.revisionSummary ? ` ("${clip(oneLine(s.deployment.revisionSummary), 200)}")` : ''}, triggered by ${oneLine(s.deployment.triggeredBy ?? 'unknown')}`);
       for (const r of s.reasons.slice(0, 5)) lines.push(`  - ${clip(oneLine(r), 300)}`);
+    }
+    const an = analysisView(inc);
+    if (an) {
+      lines.push('', `Agent's hypothesis (confidence ${an.confidencePct} %): ${clip(oneLine(an.hypothesis), 600)}`);
+      for (const e of an.evidence) {
+        lines.push(clip(`  - step ${e.step}: ${oneLine(e.label)}${e.verified ? '' : ' (unverified reference)'}: ${oneLine(e.observation)}`, 500));
+        if (e.link) lines.push(`    ${e.link}`);
+      }
+      if (an.moreEvidence) lines.push(`  …and ${an.moreEvidence} more on the incident page`);
+      if (an.verification) lines.push(`Recovery check: ${clip(oneLine(an.verification), 300)}`);
+      if (an.gaps.length) lines.push('Could not check:', ...an.gaps.map((g) => `  - ${clip(oneLine(g), 300)}`));
     }
     if (inc.runbook) {
       lines.push('', `Runbook: ${oneLine(inc.runbook.title)} (risk ${inc.runbook.risk}, ${inc.runbook.hash})`);

@@ -38,6 +38,27 @@ export interface PlanInvestigation {
   readonly flagged: readonly { readonly tool: string; readonly excerpt: string; readonly rule: string }[];
   readonly gaps: readonly { readonly what: string; readonly why: string; readonly detail?: string | undefined }[];
   readonly finalAnswer: unknown;
+  /** What approvers are shown beside the runbook in Slack and email (absent when the agent drafted nothing). */
+  readonly analysis?: PlanAnalysis;
+}
+
+/** The agent's case for its runbook, bounded: hypothesis, the evidence each step rests on with its console link. */
+export interface PlanAnalysis {
+  readonly hypothesis: string;
+  readonly confidence: number;
+  readonly evidence: readonly PlanEvidence[];
+  readonly verification: string | null;
+}
+
+export interface PlanEvidence {
+  /** 1-based runbook step the evidence supports. */
+  readonly step: number;
+  readonly kind: 'metric' | 'log' | 'deployment';
+  readonly label: string;
+  readonly observation: string;
+  /** A CloudWatch / Logs Insights / CodePipeline console link built by the watcher, never by the model. */
+  readonly link: string | null;
+  readonly verified: boolean;
 }
 
 /** Tokens by kind, guardrail text units, and dollars at the policy's prices, for one plan. */

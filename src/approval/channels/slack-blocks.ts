@@ -2,6 +2,7 @@ import type { Button, KnownBlock, SectionBlock } from '@slack/web-api';
 import { plainLine, slackText, withoutControls } from '../../core/sanitize.js';
 import { previewLine } from '../../execute/step-preview.js';
 import type { Decision, Incident } from '../../incident/incident.js';
+import { analysisView } from '../agent-analysis-lines.js';
 
 /**
  * Block Kit rendering of an incident for Slack. Pure: the same incident, decisions and `now` always
@@ -98,6 +99,19 @@ export function renderSlackMessage(v: SlackView): SlackMessage {
     ...(i.evidence?.templates ?? []).slice(0, 3).map((t) => `• ${t.isNew ? '*new* log pattern' : 'log pattern'} ${code(clip(t.template, 160))}: ${t.baselineCount} → ${t.onsetCount}`),
   ];
   if (evidence.length) blocks.push(section(`*Key evidence*\n${evidence.join('\n')}`));
+
+  const an = analysisView(i);
+  if (an) {
+    const ev = an.evidence.map((e) => `• step ${e.step}: ${e.link ? `<${e.link}|${mrkdwnEscape(e.label)}>` : mrkdwnEscape(e.label)}${e.verified ? '' : ' _(unverified reference)_'} — ${mrkdwnEscape(clip(e.observation, 200))}`);
+    const lines = [
+      `*Agent's hypothesis* (confidence ${an.confidencePct} %): ${mrkdwnEscape(clip(an.hypothesis, 500))}`,
+      ...(ev.length ? ['*Evidence*', ...ev] : []),
+      ...(an.moreEvidence ? [`…and ${an.moreEvidence} more on the incident page`] : []),
+      ...(an.verification ? [`*Recovery check* ${mrkdwnEscape(clip(an.verification, 300))}`] : []),
+      ...(an.gaps.length ? ['*Could not check*', ...an.gaps.map((g) => `• ${mrkdwnEscape(clip(g, 250))}`)] : []),
+    ];
+    blocks.push(section(lines.join('\n')));
+  }
 
   if (rb) {
     const steps = rb.steps.map((s, n) => `${n + 1}. *${mrkdwnEscape(s.action)}* (${s.risk} risk) — ${mrkdwnEscape(clip(s.description, 200))}\n      ${code(clip(JSON.stringify(s.params), 300))}`);
