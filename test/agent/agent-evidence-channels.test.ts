@@ -46,8 +46,8 @@ describe('the agent\'s evidence in Slack and email', () => {
 
     const mail = emailText(announcement(inc), inc, null);
     expect(mail).toContain("Agent's hypothesis (confidence 80 %): Release 9f8e7d6 switched the payment client to v2");
-    expect(mail).toMatch(/\n  - step 1: metric checkout5xx: 5xx rose from ~3 to ~48 per minute at the onset\n    https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#metricsV2:graph=\S+\n/);
-    expect(mail).toMatch(/\n    https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#logsV2:logs-insights\S+\n/);
+    expect(mail).toMatch(/\n {2}- step 1: metric checkout5xx: 5xx rose from ~3 to ~48 per minute at the onset\n {4}https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#metricsV2:graph=\S+\n/);
+    expect(mail).toMatch(/\n {4}https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#logsV2:logs-insights\S+\n/);
     expect(mail).toContain('Recovery check: 5xx back under 10 per minute for three polls');
     expect(mail).toMatch(/Could not check:\n {2}- query_logs\(\{"filter":"ERROR"\}\) — missing permission/);
     // The evidence comes before the runbook, so an approver reads the case and then what would run.
