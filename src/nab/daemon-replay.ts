@@ -45,6 +45,18 @@ export interface ReplayedIncident {
   readonly last: number;
   /** Whether [onset, last] overlaps a labeled window. */
   readonly inWindow: boolean;
+  /** Side of the expected value of the first signal. */
+  readonly direction: 'up' | 'down';
+  /**
+   * Points of [onset, last] the detector itself called anomalous. 1 means the minimum duration was met by points that
+   * were only still deviating (grouping's stillDeviating: 30 % of the peak excursion left), not by a second alarm.
+   */
+  readonly anomalousPoints: number;
+  /** Value and expected value at the most anomalous point of the first signal. */
+  readonly peakValue: number;
+  readonly expected: number;
+  /** The peak lies beyond every value the series had before the onset (a new high or low). */
+  readonly newRecord: boolean;
 }
 
 export interface SeriesReplay {
@@ -77,14 +89,24 @@ export function replaySeries(timestamps: ArrayLike<number>, values: ArrayLike<nu
   const closed: Incident[] = [];
   let pending: readonly PendingSignal[] = [];
   let run = 0;
+  const alarms: number[] = [];
+  const seen: { t: number; lo: number; hi: number }[] = []; // the range of the values so far, at each new record
+  let lo = Infinity;
+  let hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const t = timestamps[i] as number;
     const v = values[i] as number;
+    if (!Number.isNaN(v) && (v < lo || v > hi)) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      seen.push({ t, lo, hi });
+    }
     // Expire unapproved incidents: they stop freezing learning, and keep their active signals.
     for (const inc of incidents) if (inc.state === 'detected' && t - (openedAt.get(inc.id) ?? t) >= cfg.ttlMs) inc.state = 'expired';
     const frozen = incidents.some((inc) => inc.state === 'detected' && inc.signals.some((s) => s.clearedAt === null));
     const verdict = det.update(frozen ? structuredClone(state) : state, t as EpochMs, Number.isNaN(v) ? null : v);
     run = verdict.anomalous ? run + 1 : 0;
+    if (verdict.anomalous) alarms.push(t);
     if (Number.isNaN(v)) continue;
     const e: MetricEvent = {
       metricId: m.id,
@@ -115,7 +137,18 @@ export function replaySeries(timestamps: ArrayLike<number>, values: ArrayLike<nu
   const all = [...closed, ...incidents].filter((inc) => Math.min(...inc.signals.map((s) => s.startedAt)) >= counted).map((inc): ReplayedIncident => {
     const onset = Math.min(...inc.signals.map((s) => s.startedAt));
     const last = Math.max(...inc.signals.map((s) => s.lastAnomalousAt));
-    return { onset, last, inWindow: windows.some((w) => overlaps(onset, last, w)) };
+    const first = inc.signals[0] as Incident['signals'][number];
+    const before = rangeBefore(seen, onset);
+    return {
+      onset,
+      last,
+      inWindow: windows.some((w) => overlaps(onset, last, w)),
+      direction: first.direction,
+      anomalousPoints: alarms.filter((a) => a >= onset && a <= last).length,
+      peakValue: first.peakValue,
+      expected: first.expected,
+      newRecord: first.peakValue > before.hi || first.peakValue < before.lo,
+    };
   });
   const scored = windows.filter((w) => w.end >= counted);
   const windowsHit = scored.filter((w) => all.some((x) => overlaps(x.onset, x.last, w))).length;
@@ -124,6 +157,23 @@ export function replaySeries(timestamps: ArrayLike<number>, values: ArrayLike<nu
   let labeled = 0;
   for (const w of windows) labeled += Math.max(0, Math.min(end, w.end) - Math.max(first, w.start));
   return { incidents: all, windowsHit, windows: scored.length, unlabeledMs: Math.max(0, end - first - labeled) };
+}
+
+/** Range of the values strictly before time t, from the records kept while replaying (lo > hi when none). */
+function rangeBefore(seen: readonly { t: number; lo: number; hi: number }[], t: number): { lo: number; hi: number } {
+  let r = { lo: Infinity, hi: -Infinity };
+  for (const x of seen) {
+    if (x.t >= t) break;
+    r = x;
+  }
+  return r;
+}
+
+/** What a replayed incident looked like, in a few words: how its minimum duration was met, and whether it set a record. */
+export function describeIncident(x: ReplayedIncident): string {
+  const parts = [x.anomalousPoints <= 1 ? 'one alarm, confirmed by still-deviating points' : `${x.anomalousPoints} alarms`];
+  if (x.newRecord) parts.push(x.direction === 'up' ? 'new high' : 'new low');
+  return parts.join('; ');
 }
 
 export interface FalseAlarmSummary {

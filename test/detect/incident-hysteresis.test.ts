@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { HYSTERESIS_HOLD_MS, hysteresisUpdate, initHysteresis, pagedRanges } from '../../src/detect/incident-hysteresis.js';
 import { replaySeries } from '../../src/nab/daemon-replay.js';
-import { rng } from '../../src/nab/synthetic.js';
-
-const T0 = Date.UTC(2024, 0, 1);
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+import { DAY, falseIncidents, HOUR, noisy, onsetDays, series as daySeries, T0 } from '../helpers/daemon-series.js';
 
 /** `days` of data every `periodMs` around 100 (±3 noise), plus whatever `extra(t)` adds at time t (ms since T0). */
-function series(periodMs: number, days: number, extra: (t: number) => number, seed = 7): { ts: Float64Array; vs: Float64Array } {
-  const n = Math.floor((days * DAY) / periodMs);
-  const r = rng(seed);
-  const ts = new Float64Array(n);
-  const vs = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    ts[i] = T0 + i * periodMs;
-    vs[i] = 100 + (r() - 0.5) * 6 + extra(i * periodMs);
-  }
-  return { ts, vs };
-}
+const series = (periodMs: number, days: number, extra: (t: number) => number) => daySeries(periodMs, days, noisy(extra), 7);
 
 /** Three hours at +lift from 14:00 on the given days. */
 const plateaus = (days: readonly number[], lift: (day: number) => number) => (t: number): number => {
@@ -32,20 +18,20 @@ describe('re-alarm hysteresis: the same excursion is paged once a week, a worse 
     for (const periodMs of [60_000, 300_000]) {
       const { ts, vs } = series(periodMs, 12, plateaus([4, 6, 8, 10], () => 30));
       const rep = replaySeries(ts, vs, periodMs, []);
-      const onsets = rep.incidents.map((x) => Math.floor((x.onset - T0) / DAY));
+      const onsets = onsetDays(rep);
       expect(onsets, `${periodMs / 60_000}-minute series`).toEqual([4]);
     }
   });
 
   it('an excursion clearly beyond the one already paged opens again', () => {
     const { ts, vs } = series(300_000, 12, plateaus([4, 6, 8], (d) => (d === 8 ? 80 : 30)));
-    const onsets = replaySeries(ts, vs, 300_000, []).incidents.map((x) => Math.floor((x.onset - T0) / DAY));
+    const onsets = onsetDays(replaySeries(ts, vs, 300_000, []));
     expect(onsets).toEqual([4, 8]);
   });
 
   it('after two weeks the excursion is forgotten (the hold and the weekly reference): the same shift opens again', () => {
     const { ts, vs } = series(300_000, 22, plateaus([4, 20], () => 30));
-    const onsets = replaySeries(ts, vs, 300_000, []).incidents.map((x) => Math.floor((x.onset - T0) / DAY));
+    const onsets = onsetDays(replaySeries(ts, vs, 300_000, []));
     expect(onsets).toEqual([4, 20]);
   });
 
@@ -59,7 +45,7 @@ describe('re-alarm hysteresis: the same excursion is paged once a week, a worse 
     const hot = series(60_000, 10, (t) => daily(t) + burst(t));
     const rep = replaySeries(hot.ts, hot.vs, 60_000, [{ start: T0 + burstAt, end: T0 + burstAt + HOUR }]);
     expect(rep.windowsHit).toBe(1);
-    expect(rep.incidents.filter((x) => !x.inWindow)).toEqual([]);
+    expect(falseIncidents(rep)).toEqual([]);
   });
 
   it('follows an excursion from its alarm while it stays material on its side, and only then', () => {

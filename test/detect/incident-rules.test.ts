@@ -3,24 +3,7 @@ import { createDetector } from '../../src/detect/config.js';
 import { epochMs } from '../../src/core/time.js';
 import { replaySeries } from '../../src/nab/daemon-replay.js';
 import { rng } from '../../src/nab/synthetic.js';
-
-/** Monday 2024-01-01. */
-const T0 = Date.UTC(2024, 0, 1);
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-
-/** `days` of data every `periodMs`: f(t, r) at t ms since T0. */
-function series(periodMs: number, days: number, f: (t: number, r: () => number) => number, seed = 5): { ts: Float64Array; vs: Float64Array } {
-  const n = Math.floor((days * DAY) / periodMs);
-  const r = rng(seed);
-  const ts = new Float64Array(n);
-  const vs = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    ts[i] = T0 + i * periodMs;
-    vs[i] = f(i * periodMs, r);
-  }
-  return { ts, vs };
-}
+import { DAY, falseIncidents, HOUR, series, T0 } from '../helpers/daemon-series.js';
 
 const weekday = (t: number): boolean => Math.floor(t / DAY) % 7 < 5; // T0 is a Monday
 /** Office-hours traffic: a smooth peak of +lift from 08:00 to 18:00 on weekdays, quiet weekends, ±3 noise around 100. */
@@ -44,7 +27,7 @@ describe('incident rules through the daemon path (detector, minimum duration, gr
     const { ts, vs } = series(300_000, 22, office(lift));
     const rep = replaySeries(ts, vs, 300_000, [{ start: T0 + mondayAt + 8 * HOUR, end: T0 + mondayAt + 18 * HOUR }]);
     expect(rep.windowsHit).toBe(1);
-    expect(rep.incidents.filter((x) => !x.inWindow)).toEqual([]);
+    expect(falseIncidents(rep)).toEqual([]);
   });
 
   it('a sustained shift opens one incident, not one a day', () => {
@@ -61,7 +44,7 @@ describe('incident rules through the daemon path (detector, minimum duration, gr
     const { ts, vs } = series(60_000, 20, (t, r) => office(() => 60)(t, r) + (t >= burstAt && t < burstAt + 20 * 60_000 ? 120 : 0));
     const rep = replaySeries(ts, vs, 60_000, [{ start: T0 + burstAt, end: T0 + burstAt + HOUR }]);
     expect(rep.windowsHit).toBe(1);
-    expect(rep.incidents.filter((x) => !x.inWindow)).toEqual([]);
+    expect(falseIncidents(rep)).toEqual([]);
   });
 
   it('a high score on a point the gate rejects does not mute the real excursion that follows', () => {

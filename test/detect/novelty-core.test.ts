@@ -190,3 +190,29 @@ describe('default detector on typical series', () => {
     expect(run('none').at).toEqual([]);
   });
 });
+
+describe('spatial novelty (a value beyond the whole range seen so far)', () => {
+  // Spatial rule alone: no channels, no change points, no suppression. 1,000 points at 50 ± 0.5, with one 0 and one 100
+  // early on (Huber-clipped, so the scale stays that of the noise): the range is [0, 100], its width 100.
+  const only = { ...DEFAULT_NOVELTY, channels: 0, changePoint: null, suppressHold: 0 };
+  const after = (x: number): number => {
+    const st = initNovelty(only);
+    const out: NoveltyOut = { score: 0, raw: 0, z: 0, expected: NaN, scale: 0 };
+    const r = rng(21);
+    for (let i = 0; i < 1000; i++) noveltyUpdate(st, i === 200 ? 0 : i === 300 ? 100 : 50 + (r() - 0.5), only, out);
+    noveltyUpdate(st, x, only, out);
+    return out.raw;
+  };
+
+  it('a new record by less than spatialTol (5 %) of the range does not score: a series sets records by a little', () => {
+    expect(DEFAULT_NOVELTY.spatialTol).toBe(0.05);
+    expect(after(103)).toBe(0);
+    expect(after(-4)).toBe(0);
+    expect(after(100)).toBe(0);
+  });
+
+  it('a value beyond the range by more than 5 % of it scores 1, on either side', () => {
+    expect(after(107)).toBe(1);
+    expect(after(-7)).toBe(1);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultReplayConfig, falseAlarmBreakdown, replaySeries, summarizeReplays, type SeriesReplay } from '../../src/nab/daemon-replay.js';
+import { defaultReplayConfig, describeIncident, falseAlarmBreakdown, replaySeries, summarizeReplays, type SeriesReplay } from '../../src/nab/daemon-replay.js';
 import { rng } from '../../src/nab/synthetic.js';
 
 const PERIOD = 300_000;
@@ -49,6 +49,28 @@ describe('replaying series through the daemon path (detector factory, minimum du
     expect(Number.isNaN(s.labeled_window_recall)).toBe(true);
   });
 
+  it('describes each incident: direction, peak against expected, alarms inside it, and whether the peak set a record', () => {
+    // A sustained shift to 130 (never seen before): several alarms, a new high.
+    const up = series(2000, 2100, 30);
+    const shift = replaySeries(up.ts, up.vs, PERIOD, []).incidents[0]!;
+    expect(shift.direction).toBe('up');
+    expect(shift.peakValue).toBeGreaterThan(125);
+    expect(shift.expected).toBeLessThan(103);
+    expect(shift.newRecord).toBe(true);
+    expect(describeIncident(shift)).toContain('new high');
+    // The same shift downwards after an earlier, deeper dip: a new low it is not.
+    const { ts, vs } = series(2000, 2100, -30);
+    for (let i = 1200; i < 1203; i++) vs[i] = 40;
+    const dip = replaySeries(ts, vs, PERIOD, []).incidents.find((x) => x.onset >= T0 + 2000 * PERIOD)!;
+    expect(dip.direction).toBe('down');
+    expect(dip.newRecord).toBe(false);
+    expect(describeIncident(dip)).not.toContain('new low');
+    // A single alarm whose minimum duration was met only by a still-deviating next point is said so.
+    const one = { onset: T0, last: T0 + PERIOD, inWindow: false, direction: 'up' as const, anomalousPoints: 1, peakValue: 7, expected: 2, newRecord: false };
+    expect(describeIncident(one)).toBe('one alarm, confirmed by still-deviating points');
+    expect(describeIncident({ ...one, anomalousPoints: 3, newRecord: true, direction: 'down' })).toBe('3 alarms; new low');
+  });
+
   it('an anomaly inside the probationary period (the first 15 %) is not counted', () => {
     const { ts, vs } = series(300, 340, 30);
     expect(replaySeries(ts, vs, PERIOD, []).incidents).toEqual([]);
@@ -60,7 +82,7 @@ describe('replaying series through the daemon path (detector factory, minimum du
   });
 
   it('breaks false incidents down by metric: most first, re-openings, median duration and kind by duration', () => {
-    const inc = (onset: number, minutes: number, inWindow = false) => ({ onset, last: onset + minutes * 60_000, inWindow });
+    const inc = (onset: number, minutes: number, inWindow = false) => ({ onset, last: onset + minutes * 60_000, inWindow, direction: 'up' as const, anomalousPoints: 2, peakValue: 1, expected: 0, newRecord: false });
     const rep = (incidents: SeriesReplay['incidents']): SeriesReplay => ({ incidents, windowsHit: 0, windows: 0, unlabeledMs: DAY });
     const rows = falseAlarmBreakdown([
       { key: 'a', periodMs: PERIOD, r: rep([inc(T0, 0), inc(T0 + DAY, 30), inc(T0 + 2 * DAY, 90), inc(T0 + 3 * DAY, 600, true)]) },
