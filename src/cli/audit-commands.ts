@@ -84,7 +84,8 @@ export function registerAuditCommands(program: Command, fail: Fail): void {
     .option('--policy <file>', 'the policy whose store to prune', 'config/demo.yaml')
     .option('--db <file>', 'the SQLite file (instead of --policy)')
     .option('--data-dir <dir>', 'as given to run')
-    .action(async (o: StoreOptions & { olderThan: string }) => {
+    .option('--json', 'machine-readable output: { removed, through, store }')
+    .action(async (o: StoreOptions & { olderThan: string; json?: boolean }) => {
       let age: number;
       try {
         age = parseDuration(o.olderThan);
@@ -99,7 +100,8 @@ export function registerAuditCommands(program: Command, fail: Fail): void {
       try {
         const now = Date.now() as EpochMs;
         const r = await store.pruneAudit((now - age) as EpochMs, now);
-        out(r.through === null ? `nothing to remove (${where})` : `removed ${r.removed} audit records (1–${r.through}) under a signed summary (${where})`);
+        if (o.json) out(JSON.stringify({ removed: r.through === null ? 0 : r.removed, through: r.through, store: where }));
+        else out(r.through === null ? `nothing to remove (${where})` : `removed ${r.removed} audit records (1–${r.through}) under a signed summary (${where})`);
       } catch (err) {
         return fail(errorMessage(err));
       } finally {

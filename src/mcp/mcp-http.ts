@@ -27,7 +27,7 @@ export type ExtraRoute = (req: IncomingMessage, res: ServerResponse, path: strin
 
 /** The /mcp route for the daemon's HTTP server (an `extraRoutes` entry). */
 export function mcpHttpRoute(deps: McpServerDeps): { route: ExtraRoute; close: () => Promise<void> } {
-  const handler = createMcpHandler((ctx) => buildMcpServer(deps, ctx.authInfo?.clientId ?? 'unknown'), { responseMode: 'json', maxRequestBodySize: MAX_MCP_BODY });
+  const handler = createMcpHandler((ctx) => buildMcpServer(deps, ctx.authInfo?.clientId ?? 'unknown'), { maxRequestBodySize: MAX_MCP_BODY });
   const route: ExtraRoute = async (req, res, path) => {
     if (path !== MCP_PATH) return false;
     if (!deps.policy.doc.mcp.http) {

@@ -8,6 +8,9 @@ import type { CycleContext, PipelineDeps } from './context.js';
 import { findNewEvidence, tryRedraft } from './redraft.js';
 import { moveIncident, saveIncident } from './transitions.js';
 import { updateValue } from '../store/update-value.js';
+import { describeMute } from '../mute/mutes.js';
+import { muteSources } from '../mute/silences.js';
+import { incidentMutes, muteAuditData } from './record-mutes.js';
 
 export type DecideOutcome = 'approved' | 'rejected' | 'expired' | 'withdrawn' | 'redrafting' | 'waiting';
 
@@ -52,13 +55,17 @@ export async function decideOne(deps: PipelineDeps, ctx: CycleContext, inc: Inci
   await announceNewDecisions(deps, ctx, inc, decisions, q.approvedBy.length, q.needed);
   const due = policy.reminderMs.filter((r) => now >= req.requestedAt + r).length;
   let current = inc;
-  if (due > req.remindersSent) {
+  // A silence (or maintenance window) added after the proposal stops the reminders and the escalation
+  // while it lasts — recorded once per mute; decisions still count, and the request still expires.
+  const muted = await mutedAfterProposal(deps, ctx, current);
+  current = muted.incident;
+  if (!muted.muted && due > req.remindersSent) {
     current = await saveIncident(store, current, now, 'watcher', 'approval.reminder', (n) => {
       if (n.approval) n.approval.remindersSent = due;
     });
     await announce(deps, ctx, current, 'reminder', `reminder: approval needed, ${q.approvedBy.length} of ${q.needed} so far, ${Math.ceil((req.expiresAt - now) / 60_000)} min left`);
   }
-  if (policy.escalation && !req.escalated && now >= req.requestedAt + policy.escalation.afterMs) {
+  if (!muted.muted && policy.escalation && !req.escalated && now >= req.requestedAt + policy.escalation.afterMs) {
     const to = [...policy.escalation.to];
     current = await saveIncident(store, current, now, 'watcher', 'approval.escalated', (n) => {
       if (n.approval) n.approval.escalated = true;
@@ -77,6 +84,21 @@ export async function decideOne(deps: PipelineDeps, ctx: CycleContext, inc: Inci
     }
   }
   return 'waiting';
+}
+
+/**
+ * Whether every active signal of an incident awaiting approval is muted now; a mute it had not recorded
+ * is added to `mutes` (the list, the page and `show` name it) with the audit `approval.reminders_muted`.
+ */
+async function mutedAfterProposal(deps: PipelineDeps, ctx: CycleContext, inc: Incident): Promise<{ muted: boolean; incident: Incident }> {
+  const { found, fresh } = incidentMutes(await muteSources(deps.store, deps.policy), inc, ctx.now);
+  if (found.length === 0) return { muted: false, incident: inc };
+  if (fresh.length === 0) return { muted: true, incident: inc };
+  const next = await saveIncident(deps.store, inc, ctx.now, 'watcher', 'approval.reminders_muted', (n) => {
+    n.mutes = [...n.mutes, ...fresh];
+  }, { mutes: muteAuditData(fresh) });
+  deps.logger.info({ incidentId: inc.id, stage: 'decide', muted: fresh.map(describeMute) }, 'reminders stopped: the incident is muted');
+  return { muted: true, incident: next };
 }
 
 /** How many of an incident's decisions were announced already (so each is announced once, whatever channel it came by). */

@@ -71,7 +71,7 @@ const OPEN_AND_OWNED: readonly IncidentState[] = INCIDENT_STATES.filter((s) => !
 
 /** What /metrics derives from the durable record: the same figures on every task, and after a restart. */
 export interface IncidentFigures {
-  /** Seconds from the anomaly's onset to the approval request, one per proposed incident. */
+  /** Seconds from the anomaly's onset to its first approval request (not a re-proposal or a re-draft), one per proposed incident. */
   readonly onsetToProposal: number[];
   /** Seconds from the approval request to its first decision on that runbook, one per decided incident. */
   readonly proposalToDecision: number[];
@@ -87,8 +87,9 @@ export function incidentFigures(incidents: readonly Incident[], decisionsOf: (id
   for (const i of incidents) {
     const a = i.approval;
     const ds = decisionsOf(i.id);
+    const proposedAt = [...(i.requests ?? []).map((r) => r.requestedAt), ...(a ? [a.requestedAt] : [])];
+    if (proposedAt.length > 0) f.onsetToProposal.push(Math.max(0, (Math.min(...proposedAt) - i.onsetAt) / 1000));
     if (a) {
-      f.onsetToProposal.push(Math.max(0, (a.requestedAt - i.onsetAt) / 1000));
       const first = ds.filter((d) => d.runbookHash === a.runbookHash).reduce<number | null>((m, d) => (m === null || d.at < m ? d.at : m), null);
       if (first !== null) f.proposalToDecision.push(Math.max(0, (first - a.requestedAt) / 1000));
     }
@@ -144,7 +145,7 @@ export function registerIncidentMetrics(registry: Registry, store: Pick<Store, '
     return figures;
   };
   const buckets = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
-  new Histogram({ name: 'cloudops_onset_to_proposal_seconds', help: 'Time from the anomaly onset to the approval request (incidents open now or opened within the metrics window, 24 h by default)', buckets, registers: [registry], async collect() {
+  new Histogram({ name: 'cloudops_onset_to_proposal_seconds', help: 'Time from the anomaly onset to the first approval request of the incident (incidents open now or opened within the metrics window, 24 h by default)', buckets, registers: [registry], async collect() {
     this.reset();
     for (const v of (await read()).onsetToProposal) this.observe(v);
   } });

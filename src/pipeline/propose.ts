@@ -3,7 +3,8 @@ import type { CycleContext, PipelineDeps } from './context.js';
 import { eachItem, type Stage } from './stage.js';
 import { moveIncident, saveIncident } from './transitions.js';
 import { allCleared } from '../incident/grouping.js';
-import { describeMute, groupMutes, muteRecords, type MuteSources } from '../mute/mutes.js';
+import { describeMute, type MuteSources } from '../mute/mutes.js';
+import { incidentMutes, muteAuditData } from './record-mutes.js';
 import { muteSources } from '../mute/silences.js';
 
 /**
@@ -36,16 +37,13 @@ async function heldByMute(deps: PipelineDeps, ctx: CycleContext, inc: Incident, 
     await moveIncident(deps.store, inc, 'withdrawn', now, 'watcher', `the anomaly cleared while muted by ${by} — nothing proposed or notified`);
     return true;
   }
-  const active = inc.signals.filter((s) => s.clearedAt === null);
-  const found = groupMutes(sources, inc.service, active.length > 0 ? active : inc.signals, now);
+  const { found, fresh } = incidentMutes(sources, inc, now);
   if (found.length > 0) {
-    const known = new Set(inc.mutes.map((m) => `${m.id} ${m.metrics.join(',')} ${m.until}`));
-    const fresh = muteRecords(found, now).filter((m) => !known.has(`${m.id} ${m.metrics.join(',')} ${m.until}`));
     if (fresh.length > 0) {
       await saveIncident(deps.store, inc, now, 'watcher', 'incident.muted', (n) => {
         n.mutes = [...n.mutes, ...fresh];
         n.reason = `muted by ${fresh.map(describeMute).join('; ')} — recorded, not notified`;
-      }, { mutes: fresh.map((m) => ({ id: m.id, kind: m.kind, by: m.by, reason: m.reason, until: m.until, metrics: m.metrics })) });
+      }, { mutes: muteAuditData(fresh) });
     }
     return true;
   }

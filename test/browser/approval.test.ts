@@ -1,14 +1,12 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incident/incident.js';
 import type { CompiledPolicy } from '../../src/policy/compile.js';
 import { approvalServer, type ApprovalServer } from '../server/approval-server.js';
+import { launchChromium } from './browser-session.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let launched: Promise<Browser> | null = null;
 let s: ApprovalServer | null = null;
@@ -16,10 +14,7 @@ const closers: (() => Promise<void>)[] = [];
 
 /** The browser, launched once. Without one every test fails (never skips) and says how to get it. */
 function browser(): Promise<Browser> {
-  launched ??= (async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
-    return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  })();
+  launched ??= launchChromium();
   return launched;
 }
 

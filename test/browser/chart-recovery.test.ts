@@ -1,26 +1,15 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { approvalServer, type ApprovalServer } from '../server/approval-server.js';
+import { mkdirSync, statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { browserSession } from './browser-session.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-let b: Browser | null = null;
-let s: ApprovalServer | null = null;
-afterAll(async () => {
-  await b?.close();
-  await s?.close();
-});
+const session = browserSession();
 
 /** Issue 15 item 11 in a real Chromium: after resolution the chart shows the step and the recovery, at 1280 px. */
 describe('the incident chart after recovery', () => {
   it('a resolved incident charts every signal metric with the step marked and points after it, without horizontal scrolling', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
     // Prepare: the demo incident approved and run until resolved.
-    b = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    s = await approvalServer();
-    const srv = s;
+    const srv = await session.start();
     const inc = await srv.awaiting();
     await srv.watcher.decide({ incidentId: inc.id, approver: 'alice', verdict: 'approve', runbookHash: inc.runbook?.hash ?? '', channel: 'cli', identity: 'token:alice' });
     await srv.watcher.drain();
@@ -28,9 +17,7 @@ describe('the incident chart after recovery', () => {
     const done = incs.find((i) => i.id === inc.id);
 
     // Act
-    const page = await (await b.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, errors } = await session.page(1280, 900);
     await page.goto(`${srv.url}/incidents/${encodeURIComponent(inc.id)}`);
 
     // Assess: one drawn chart per signal metric; in each, a step marker and the line going on to its right.

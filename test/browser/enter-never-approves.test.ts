@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { approvalServer, type ApprovalServer } from '../server/approval-server.js';
+import { launchChromium } from './browser-session.js';
 
 /**
  * Issue 10, item 1: Enter in the reject-reason field used to submit the form with its first button,
@@ -9,18 +9,13 @@ import { approvalServer, type ApprovalServer } from '../server/approval-server.j
  * in each. Nothing may ever approve; the one thing Enter can do is the reject whose reason was typed.
  */
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let launched: Promise<Browser> | null = null;
 let s: ApprovalServer | null = null;
 const closers: (() => Promise<void>)[] = [];
 
 function browser(): Promise<Browser> {
-  launched ??= (async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
-    return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  })();
+  launched ??= launchChromium();
   return launched;
 }
 

@@ -1,32 +1,19 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import type { CompiledPolicy } from '../../src/policy/compile.js';
-import { approvalServer, type ApprovalServer } from '../server/approval-server.js';
+import { browserSession } from './browser-session.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-let b: Browser | null = null;
-let s: ApprovalServer | null = null;
-afterAll(async () => {
-  await b?.close();
-  await s?.close();
-});
+const session = browserSession();
 
 const twoApprovals = (p: CompiledPolicy): CompiledPolicy => ({ ...p, quorum: { ...p.quorum, medium: { ...p.quorum.medium, approvals: 2 } } });
 
 /** Issue 15 items 7, 9, 10, 16: the page an on-call engineer keeps open, in a real Chromium at 1280 px. */
 describe('the live incident page', () => {
   it('fits a 1280-px window; a decision made through the API and the final state show without a reload; screenshots into docs/', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
-    b = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    s = await approvalServer({ edit: twoApprovals });
-    const srv = s;
+    const srv = await session.start({ edit: twoApprovals });
     const inc = await srv.awaiting();
-    const page = await (await b.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, errors } = await session.page(1280, 900);
     await page.goto(`${srv.url}/incidents/${encodeURIComponent(inc.id)}`);
     expect(await page.textContent('#state')).toBe('awaiting approval');
     expect(await page.textContent('#remaining')).toMatch(/virtual ≈ .* real/);

@@ -1,30 +1,18 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { approvalServer, type ApprovalServer } from '../server/approval-server.js';
+import { mkdirSync, statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { browserSession } from './browser-session.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PHONE = 390;
 
-let b: Browser | null = null;
-let s: ApprovalServer | null = null;
-afterAll(async () => {
-  await b?.close();
-  await s?.close();
-});
+const session = browserSession();
 
 /** Issue 15 bug 7 on a phone: an on-call engineer opens the link from a page on a 390-px screen. */
 describe('the pages on a phone-wide window', () => {
   it('the list and the incident page (awaiting approval, with its audit trail and timeline) fit 390 px without horizontal scrolling; a screenshot into docs/', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
     // Prepare: the demo incident awaiting approval.
-    b = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    s = await approvalServer();
+    const s = await session.start();
     const inc = await s.awaiting();
-    const page = await (await b.newContext({ viewport: { width: PHONE, height: 844 } })).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { page, errors } = await session.page(PHONE, 844);
 
     // Act + Assess: each page is no wider than the window; nothing but a table's own scroller may be wider.
     for (const path of ['/', `/incidents/${encodeURIComponent(inc.id)}`]) {

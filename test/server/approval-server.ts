@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:cryp
 import type { Server } from 'node:http';
 import { AlbJwksCache } from 'aws-jwt-verify/alb-cache';
 import { Registry } from 'prom-client';
+import { afterAll, beforeAll } from 'vitest';
 import { emailLinkFor } from '../../src/approval/email-notifier.js';
 import type { Incident } from '../../src/incident/incident.js';
 import type { CompiledPolicy } from '../../src/policy/compile.js';
@@ -157,4 +158,19 @@ export function csrfField(html: string): string {
   const m = /name="csrf" value="([^"]+)"/.exec(html);
   if (!m?.[1]) throw new Error('no csrf field in the page');
   return m[1];
+}
+
+/**
+ * For a test file about one proposal: the approval server on the demo with its incident awaiting
+ * approval, handed to `use` before the file's tests (beforeAll) and closed after them (afterAll).
+ */
+export function withAwaitingIncident(use: (s: ApprovalServer, inc: Incident) => void, o: Parameters<typeof approvalServer>[0] = {}): void {
+  let server: ApprovalServer | null = null;
+  beforeAll(async () => {
+    server = await approvalServer(o);
+    use(server, await server.awaiting());
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
 }

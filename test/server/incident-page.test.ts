@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EpochMs } from '../../src/core/time.js';
 import type { Decision, Incident } from '../../src/incident/incident.js';
 import { renderChart } from '../../src/server/render/chart.js';
 import { actionTarget, renderIncidentPage, type IncidentView } from '../../src/server/render/incident-page.js';
-import { approvalServer, type ApprovalServer } from './approval-server.js';
+import { withAwaitingIncident } from './approval-server.js';
 
-let s: ApprovalServer;
 let inc: Incident;
-beforeAll(async () => {
-  s = await approvalServer();
-  inc = await s.awaiting();
-});
-afterAll(async () => {
-  await s.close();
+withAwaitingIncident((_server, awaiting) => {
+  inc = awaiting;
 });
 
 function view(over: Partial<IncidentView> = {}): IncidentView {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EpochMs } from '../../src/core/time.js';
 import type { Incident } from '../../src/incident/incident.js';
 import type { AuditRecord } from '../../src/store/store.js';
@@ -6,17 +6,14 @@ import { renderChart } from '../../src/server/render/chart.js';
 import { approveCommands, canStillApprove } from '../../src/server/render/approve-command.js';
 import { renderIncidentPage, type IncidentView } from '../../src/server/render/incident-page.js';
 import { renderListPage } from '../../src/server/render/list-page.js';
-import { approvalServer, type ApprovalServer } from './approval-server.js';
+import { withAwaitingIncident, type ApprovalServer } from './approval-server.js';
 
 /** Issue 15 bugs 1, 2, 3, 5, 6, 7 as an on-call engineer meets them on the page and the API. */
 let s: ApprovalServer;
 let inc: Incident;
-beforeAll(async () => {
-  s = await approvalServer();
-  inc = await s.awaiting();
-});
-afterAll(async () => {
-  await s.close();
+withAwaitingIncident((server, awaiting) => {
+  s = server;
+  inc = awaiting;
 });
 
 const view = (i: Incident, over: Partial<IncidentView> = {}): IncidentView => ({ incident: i, decisions: [], audit: [], now: i.openedAt, quorum: null, csrf: null, approveCommand: null, ...over });

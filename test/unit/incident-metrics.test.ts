@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerIncidentMetrics } from '../../src/pipeline/metrics.js';
+import { incidentFigures, registerIncidentMetrics } from '../../src/pipeline/metrics.js';
 import { epochMs, type EpochMs } from '../../src/core/time.js';
 import type { Incident } from '../../src/incident/incident.js';
 import type { IncidentState } from '../../src/incident/lifecycle.js';
@@ -60,5 +60,29 @@ describe('/metrics reads what the window needs, not the stored history (issue 16
     expect(reads.filter((id) => id === 'recent')).toHaveLength(1);
     expect(reads.filter((id) => id === 'open')).toHaveLength(2);
     await store.close();
+  });
+});
+
+describe('onset → proposal counts the first proposal of an incident (issue 15 item 15)', () => {
+  const onset = epochMs(Date.parse('2026-11-02T08:03:00Z'));
+  const at = (min: number): EpochMs => (onset + min * 60_000) as EpochMs;
+  const request = (min: number) => ({ runbookHash: `h-${min}`, requestedAt: at(min), expiresAt: at(min + 60), requiredApprovals: 1, excludedApprovers: [], channels: [], remindersSent: 0, escalated: false });
+  const past = (version: number, min: number, outcome: 'expired' | 'rejected' | 'superseded') => ({ version, runbookHash: `h-${min}`, title: 'Roll back', steps: [], requestedAt: at(min), endedAt: at(min + 60), outcome, why: outcome });
+  const incident = (id: string, over: Partial<Incident>): Incident => ({ ...newIncident(id, 'checkout', [], at(0)), onsetAt: onset, ...over });
+
+  it('a re-proposed incident counts once, from its onset to its first request, not to the re-proposal', () => {
+    // Prepare: proposed 3 min after the onset, expired, re-proposed at 75 min, rejected, re-drafted at 150 min.
+    const inc = incident('reproposed', { state: 'awaiting_approval', approval: request(150), requests: [past(1, 3, 'expired'), past(2, 75, 'rejected')] });
+    // Act
+    const f = incidentFigures([inc], () => []);
+    // Assess
+    expect(f.onsetToProposal).toEqual([180]);
+  });
+
+  it('the first request still counts when the incident no longer has an open one (closed after an expiry)', () => {
+    const closed = incident('closed', { state: 'closed', approval: null, requests: [past(1, 4, 'expired')] });
+    const never = incident('never-proposed', { state: 'detected', approval: null });
+    const once = incident('once', { state: 'awaiting_approval', approval: request(2) });
+    expect(incidentFigures([closed, never, once], () => []).onsetToProposal).toEqual([240, 120]);
   });
 });

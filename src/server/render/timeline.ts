@@ -53,6 +53,7 @@ export function buildTimeline(v: TimelineInput): TimelineEntry[] {
     if (r.kind === 'approval.reminder') add(r.at, 'reminder', `reminder ${++reminders} sent`);
     else if (r.kind === 'approval.escalated') add(r.at, 'reminder', `escalated to ${(r.data['to'] as string[] | undefined)?.join(', ') ?? 'the escalation approvers'}`);
     else if (r.kind === 'incident.unmuted') add(r.at, 'muted', 'mute ended: the incident goes on');
+    else if (r.kind === 'approval.reminders_muted') add(r.at, 'muted', `reminders stopped while muted (${((r.data['mutes'] as { id?: string }[] | undefined) ?? []).map((m) => str(m.id)).join(', ') || 'a mute'}); decisions still count`);
     else if (r.kind === 'decision.refused') add(r.at, 'refused', `decision refused${r.data['approver'] ? ` for ${str(r.data['approver'])}` : ''}: ${str(r.data['why'] ?? r.data['reason'] ?? r.data['error'])}`);
     else if (r.kind === 'authorize.denied') add(r.at, 'refused', `authorize refused a step: ${str(r.data['reason'] ?? r.data['why'])}`);
     else if (r.kind === 'incident.transition') {
