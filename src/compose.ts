@@ -110,7 +110,7 @@ interface Ports {
 export function openStore(policy: CompiledPolicy, path: string): SqliteStore | DynamoStore {
   const s = policy.doc.store;
   const endedRetentionMs = parseDuration(s.retention);
-  if (s.kind === 'sqlite') return new SqliteStore(path, { endedRetentionMs });
+  if (s.kind === 'sqlite') return new SqliteStore(path, { endedRetentionMs, auditRetentionMs: s.auditRetention !== undefined ? parseDuration(s.auditRetention) : null });
   return new DynamoStore({ table: s.table, aws: { region: s.region ?? policy.doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] }, endedIncidentRetentionMs: endedRetentionMs });
 }
 
