@@ -39,5 +39,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node is PID 1 and handles SIGTERM itself (stop polling, finish the write in flight, exit 0 within 10 s).
-ENTRYPOINT ["node", "bin/cloudops.js"]
+# V8 heap flags: src/pipeline/heap-flags.ts says why (test/process/heap-flags.test.ts keeps them equal).
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--heap-growing-percent=50", "bin/cloudops.js"]
 CMD ["run", "--policy", "config/demo.yaml", "--log-level", "info"]

@@ -1,12 +1,13 @@
 /**
  * npm run bench:reliability [-- --points default|all|LIST] [--concurrency 2] [--soak-days 7] [--soak-every 15m]
  *   [--soak-metrics 1000] [--storm 500] [--cpu-cycles 10] [--cpu-cycles-10k 3] [--trials 1] [--lease-ttl 3]
- *   [--skip crash,failover,...] [--tsx] [--soak-node-options "--max-semi-space-size=2"]
+ *   [--skip crash,failover,...] [--tsx] [--soak-node-options "--max-semi-space-size=2"] [--default-heap]
  *
  * Fault, load and soak figures (issue 16 items 6, 8, 9). Crash points and failover run real daemon
  * processes; soak, storm and CPU run the pipeline in a child process each (so its resident memory is
  * measured alone), on JavaScript compiled first into bench/out/js (as the daemon runs from dist: no tsx
- * loader in the figure; --tsx runs them through tsx instead). What each figure means:
+ * loader in the figure; --tsx runs them through tsx instead), with the daemon's V8 heap flags
+ * (src/pipeline/heap-flags.ts, as the Dockerfile runs it; --default-heap: V8's defaults). What each figure means:
  *   crash_points / crash_failures: lifecycle writes a daemon was SIGKILLed at / runs that broke an invariant;
  *   double_executions / lost_approvals: over those runs; failover_s: SIGSTOP of the leader → the follower
  *   reports itself leader (worst of --trials), next to lease_ttl_s; soak_*: RSS of the pipeline watching
@@ -24,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { ALL_CRASH_POINTS, DEFAULT_POINTS, runCrashPoints } from './reliability/crash-points.js';
 import { measureFailover } from './reliability/failover.js';
 import type { SoakResult } from './reliability/soak.js';
+import { DAEMON_NODE_FLAGS } from '../src/pipeline/heap-flags.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     'cpu-cycles-10k': { type: 'string', default: '3' },
     tsx: { type: 'boolean', default: false },
     'soak-node-options': { type: 'string', default: '' },
+    'default-heap': { type: 'boolean', default: false },
     trials: { type: 'string', default: '1' },
     'lease-ttl': { type: 'string', default: '3' },
     skip: { type: 'string', default: '' },
@@ -81,7 +84,7 @@ async function child<T>(what: string, opts: Record<string, unknown>, nodeOptions
   if (!values.tsx) await (compiled ??= compileChildren());
   const entry = values.tsx ? ['--import', 'tsx', 'bench/reliability/child.ts'] : [COMPILED_CHILD];
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', ...nodeOptions, ...entry, what, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--expose-gc', ...(values['default-heap'] ? [] : DAEMON_NODE_FLAGS), ...nodeOptions, ...entry, what, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {

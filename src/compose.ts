@@ -7,7 +7,7 @@ import { createBedrockClient } from './agent/bedrock-client.js';
 import { BedrockModel } from './agent/model.js';
 import type { Logger } from 'pino';
 import { AdaptiveMetricSource } from './cloud/adaptive-metric-source.js';
-import { createAwsPorts, type AwsPorts } from './cloud/aws/index.js';
+import { createAwsPorts, createShardPorts, type AwsPorts, type ShardPorts } from './cloud/aws/index.js';
 import { BandRoutingMetricSource } from './cloud/aws/band-routing-source.js';
 import { killSwitchCheck, parseKillSwitchEnv } from './execute/kill-switch.js';
 import { SsmKillSwitch } from './cloud/aws/kill-switch.js';
@@ -78,6 +78,8 @@ export interface WorldOptions {
   readonly shard?: CompiledShard;
   /** AWS only: the shard account's credentials (an assumed role); absent: the default chain. */
   readonly credentials?: AwsCredentialIdentityProvider;
+  /** AWS only: the shard's clients and adapters, built by the caller (`createShardPorts`, which owns them). */
+  readonly awsPorts?: AwsPorts;
 }
 
 export interface World {
@@ -108,7 +110,7 @@ interface Ports {
 export function openStore(policy: CompiledPolicy, path: string): SqliteStore | DynamoStore {
   const s = policy.doc.store;
   const endedRetentionMs = parseDuration(s.retention);
-  if (s.kind === 'sqlite') return new SqliteStore(path, { endedRetentionMs });
+  if (s.kind === 'sqlite') return new SqliteStore(path, { endedRetentionMs, auditRetentionMs: s.auditRetention !== undefined ? parseDuration(s.auditRetention) : null });
   return new DynamoStore({ table: s.table, aws: { region: s.region ?? policy.doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] }, endedIncidentRetentionMs: endedRetentionMs });
 }
 
@@ -179,7 +181,7 @@ export function buildWorld(whole: CompiledPolicy, given: WorldOptions): World {
     sim,
     aws,
     release: () => {
-      aws?.clients.destroy();
+      if (!opts.awsPorts) aws?.clients.destroy();
       bedrock?.destroy();
     },
   };
@@ -220,7 +222,7 @@ function awsPorts(policy: CompiledPolicy, opts: WorldOptions): { aws: AwsPorts; 
   const doc = policy.doc;
   const endpoint = opts.endpoint ?? process.env['AWS_ENDPOINT_URL'];
   const shard = policy.shards.length === 1 && policy.shards[0]?.lease ? policy.shards[0] : null;
-  const aws = createAwsPorts({
+  const aws = opts.awsPorts ?? createAwsPorts({
     region: shard?.region ?? doc.account.region,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(endpoint ? { endpoint } : {}),
@@ -324,4 +326,15 @@ export function restartEndedScenario(policy: CompiledPolicy, dataDir: string, st
   if ((wallNow - wallStart) * policy.doc.cloud.speed <= parseDuration(scenario.duration)) return false;
   for (const f of [join(dataDir, 'sim-state.json'), storePath, `${storePath}-wal`, `${storePath}-shm`]) if (existsSync(f)) rmSync(f);
   return true;
+}
+
+/**
+ * AWS with `accounts`: one set of clients per shard (account, region), each account's through one
+ * AssumeRole provider (external id when its trust policy asks), for `buildWorld`'s `awsPorts`.
+ */
+export function shardAwsPorts(policy: CompiledPolicy): ShardPorts {
+  return createShardPorts(
+    policy.shards.map((s) => ({ key: s.key, region: s.region, roleArn: s.account.roleArn, externalId: s.account.externalId })),
+    { region: policy.doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'], snsTopicArn: policy.doc.notify.sns?.topicArn },
+  );
 }

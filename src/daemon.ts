@@ -5,13 +5,18 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { ConsoleNotifier } from './approval/channels/console-notifier.js';
 import { EmailNotifier, snsEmailPublisher } from './approval/email-notifier.js';
 import type { Notifier } from './cloud/ports.js';
-import { buildWorld, liveLeaseHolder, openStore, restartEndedScenario } from './compose.js';
+import { buildWorld, liveLeaseHolder, openStore, restartEndedScenario, shardAwsPorts } from './compose.js';
 import { SystemClock, VirtualClock, abortableTimeout } from './core/clock.js';
 import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/logger.js';
 import { KILL_SWITCH_ENV } from './execute/kill-switch.js';
 import { INCIDENT_STATES } from './incident/lifecycle.js';
 import { LeaderElector } from './pipeline/leader.js';
+import { ShardLeases, registerShardMetrics } from './pipeline/shard-leases.js';
+import { shardReadiness } from './pipeline/readiness.js';
+import { ShardWatchers } from './pipeline/shard-watchers.js';
+import type { DecisionRequest } from './approval/record-decision.js';
+import type { CompiledShard } from './policy/compile.js';
 import { planSpendMetrics, registerIncidentMetrics, registerLeaderMetrics, type PipelineMetrics } from './pipeline/metrics.js';
 import { pipelineSettings } from './pipeline/settings.js';
 import { readiness } from './pipeline/readiness.js';
@@ -64,13 +69,17 @@ export interface DaemonOptions {
 
 export interface Daemon {
   readonly url: string;
+  /** The pipeline (with `accounts`: the first shard's, its decisions routed to each incident's own shard). */
   readonly watcher: Watcher;
   /** starting → running → draining → stopped. */
   readonly run: RunState;
   readonly store: Store;
   readonly policy: CompiledPolicy;
-  /** The leader lease: only its holder polls, drafts, notifies and executes. */
-  readonly leader: LeaderElector;
+  /** The leader lease: only its holder polls, drafts, notifies and executes. Null with `accounts` (see `shards`). */
+  readonly leader: LeaderElector | null;
+  /** A policy with `accounts`: the shard leases (one per account and region) and one pipeline per shard. */
+  readonly shards: ShardLeases | null;
+  readonly pipelines: ShardWatchers | null;
   stop(): Promise<void>;
 }
 
@@ -94,9 +103,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const policy = compilePolicy(loaded, opts.policyFile);
   assertRunbooksRunnable(policy); // the same runbook check as `cloudops validate`: refuse to start on it
   const doc = policy.doc;
-  // The shard machinery (src/pipeline/shard-*.ts) is not wired into the daemon yet: refuse rather than
-  // watch every account's services in the home account and region with the task's own credentials.
-  if (doc.accounts) throw new Error('accounts: this daemon runs a single account; remove `accounts` (its shards run only in the pipeline tests so far)');
+  // A policy with `accounts`: one pipeline per shard (account, region) behind its own lease (issue 16 item 5).
+  const sharded = doc.accounts !== undefined;
   const host = opts.host ?? process.env['HOST'] ?? doc.server.host;
   const port = opts.port ?? doc.server.port;
   const dataDir = resolve(opts.dataDir ?? process.env['CLOUDOPS_DATA_DIR'] ?? '.');
@@ -142,19 +150,26 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // One writer per store: this process acts only while it holds the leader lease (real time, whatever
   // the simulated clock's speed); meanwhile it serves HTTP and records decisions for the leader.
   const leaseClock = new SystemClock();
-  const leader = new LeaderElector({
+  const leaseOptions = {
     store,
     owner: leaseOwnerId(),
     // A daemon on this machine that crashed (SIGKILL, OOM) is taken over at once; any other waits for expiry.
-    ownerDead: (owner) => ownerCertainlyDead(owner),
+    ownerDead: (owner: string) => ownerCertainlyDead(owner),
     ttlMs: pipelineSettings(policy).leaseTtlMs,
     clock: leaseClock,
     monotonic: leaseClock.monotonic,
     logger,
-  });
-  registerLeaderMetrics(registry, () => leader.status());
+  };
+  // One lease for the whole store, or one per shard (a task holds its fair share of them).
+  const leader = sharded ? null : new LeaderElector(leaseOptions);
+  const leases = sharded ? new ShardLeases({ ...leaseOptions, shards: policy.shards.map((s) => ({ key: s.key, lease: s.lease ?? '' })) }) : null;
+  if (leader) registerLeaderMetrics(registry, () => leader.status());
+  if (leases) registerShardMetrics(registry, () => leases.status());
+  const lease = (leader ?? leases) as LeaderElector | ShardLeases;
   let sns: SNSClient | null = null;
-  const world = buildWorld(policy, {
+  const shardPorts = sharded && doc.cloud.kind === 'aws' ? shardAwsPorts(policy) : null;
+  const shards: readonly (CompiledShard | null)[] = sharded ? policy.shards : [null];
+  const worlds = shards.map((shard) => buildWorld(policy, {
     store,
     logger,
     killSwitchEnv: process.env[KILL_SWITCH_ENV],
@@ -162,8 +177,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     publicUrl: '',
     run,
     pipelineMetrics,
-    gate: leader.gate,
-    fence: () => leader.fence(),
+    gate: shard && leases ? leases.gate(shard.key) : (leader as LeaderElector).gate,
+    fence: () => (shard && leases ? leases.fence(shard.key) : (leader as LeaderElector).fence()),
+    ...(shard ? { shard } : {}),
+    ...(shard && shardPorts ? { awsPorts: shardPorts.get(shard.key) } : {}),
     ...(opts.planner ? { planner: opts.planner } : {}),
     notifiers: ({ store: s, clock }) => {
       const out: Notifier[] = [];
@@ -173,22 +190,26 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         out.push(slack.notifier);
       }
       if (emailCfg && linkSecret) {
-        sns = createSnsClient({ region: doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] });
+        sns ??= createSnsClient({ region: doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] });
         out.push(new EmailNotifier({ policy, secret: linkSecret, publicUrl: () => publicUrl, publish: snsEmailPublisher(sns, emailCfg.topicArn), store: s, clock }));
       }
       return out;
     },
-  });
-  if (world.sim) world.sim.actionLatencyMs = opts.simActionLatencyMs ?? 0;
+  }));
+  for (const w of worlds) if (w.sim) w.sim.actionLatencyMs = opts.simActionLatencyMs ?? 0;
   // Every port and store call reports to the health tracker: a failing source shows in /readyz and
   // /metrics while it fails and clears on its next good answer, without a restart.
   const sourceErrors = new Counter({ name: 'cloudops_source_errors_total', help: 'Failed calls to a source (port or store) by reason', labelNames: ['source', 'reason'], registers: [registry] });
   const health = new SourceHealth(Date.now, (source, reason) => sourceErrors.inc({ source, reason }));
   const SOURCES: readonly SourceName[] = ['metrics', 'logs', 'deployments', 'actions', 'killSwitch', 'store'];
   new Gauge({ name: 'cloudops_source_degraded', help: '1 while the last call to a source failed', labelNames: ['source'], registers: [registry], collect() { for (const src of SOURCES) this.set({ source: src }, health.isDegraded(src) ? 1 : 0); } });
-  const deps = trackSources(opts.wrapPorts ? opts.wrapPorts(world.deps) : world.deps, health);
+  const shardDeps = worlds.map((w) => trackSources(opts.wrapPorts ? opts.wrapPorts(w.deps) : w.deps, health));
+  const deps = shardDeps[0] as PipelineDeps;
   registerIncidentMetrics(registry, store, () => deps.clock.now());
-  const watcher = new Watcher({ ...deps, get publicUrl() { return publicUrl; } });
+  const shardWatchers = shardDeps.map((d) => new Watcher({ ...d, get publicUrl() { return publicUrl; } }));
+  const pipelines = sharded ? new ShardWatchers(policy, store, new Map(policy.shards.map((s, i) => [s.key, shardWatchers[i] as Watcher]))) : null;
+  // What the routes see: the first shard's pipeline (pages, follow-ups), with decisions routed to the incident's own shard.
+  const watcher: Watcher = pipelines ? Object.assign(Object.create(shardWatchers[0] as Watcher) as Watcher, { decide: (req: DecisionRequest) => pipelines.decide(req) }) : (shardWatchers[0] as Watcher);
   const settings = deps.settings;
   const slackActions = slack?.actions({ decide: (req) => watcher.decide(req), store, clock: deps.clock }) ?? null;
   // Follow-up questions to the agent: answered beside the pipeline (own deadline), refused when the agent is off.
@@ -207,7 +228,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       for (const s of INCIDENT_STATES) this.set({ state: s }, counts[s] ?? 0);
     },
   });
-  new Gauge({ name: 'cloudops_cycle_overruns', help: 'Cycles that overran their deadline', registers: [registry], collect() { this.set(watcher.overruns); } });
+  new Gauge({ name: 'cloudops_cycle_overruns', help: 'Cycles that overran their deadline', registers: [registry], collect() { this.set(shardWatchers.reduce((n, w) => n + w.overruns, 0)); } });
 
   // Clock milliseconds per wall millisecond: readiness and the schedule are timed on the wall's monotonic timers.
   const speed = deps.clock instanceof VirtualClock ? deps.clock.speed : 1;
@@ -219,16 +240,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     logger,
     registry,
     approveCommand,
-    ready: () =>
-      readiness({
-        phase: run.phase,
-        lastSuccessMono: watcher.lastSuccessMono,
-        lastError: watcher.lastError,
-        nowMono: performance.now(),
-        maxAgeMs: Math.max(MIN_READY_AGE_MS, (settings.readyAfterIntervals * policy.pollEveryMs) / speed),
-        leader: leader.status(),
-        degraded: describeDegraded(health.degraded(), Date.now()),
-      }),
+    ready: () => {
+      const of = (w: Watcher, role: { role: 'leader' | 'follower'; why: string }) =>
+        readiness({
+          phase: run.phase,
+          lastSuccessMono: w.lastSuccessMono,
+          lastError: w.lastError,
+          nowMono: performance.now(),
+          maxAgeMs: Math.max(MIN_READY_AGE_MS, (settings.readyAfterIntervals * policy.pollEveryMs) / speed),
+          leader: role,
+          degraded: describeDegraded(health.degraded(), Date.now()),
+        });
+      if (!leases) return of(watcher, (leader as LeaderElector).status());
+      const st = leases.status();
+      return shardReadiness(st.shards.map((s, i) => ({ shard: s.key, ...of(shardWatchers[i] as Watcher, { role: s.role, why: s.why }) })));
+    },
   };
   // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.
   await slackActions?.start();
@@ -241,17 +267,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   publicUrl = doc.server.publicUrl ?? `http://${shownHost}:${boundPort}`;
   // The first lease attempt before running: a lone daemon acts from its first cycle; a second one follows.
-  const first = await leader.renew();
-  leader.start();
+  const first = leader ? await leader.renew() : await (leases as ShardLeases).round();
+  lease.start();
   run.to('running');
-  logger.info({ stage: 'start', url: publicUrl, role: first.role, lease: first.why, cloud: doc.cloud.kind, policy: opts.policyFile }, 'cloudops-watcher started');
+  const role = 'role' in first ? { role: first.role, lease: first.why } : { shards: first.shards.map((s) => `${s.key}: ${s.role}`).join(', ') };
+  logger.info({ stage: 'start', url: publicUrl, ...role, cloud: doc.cloud.kind, policy: opts.policyFile }, 'cloudops-watcher started');
 
   // Archiving and the WAL checkpoint, between cycles (bounded growth, issue 16 item 7).
   const maintenance = new StoreMaintenance(store, MAINTAIN_EVERY_MS, (err) => logger.warn({ stage: 'store', err: errorMessage(err) }, 'store maintenance failed; tried again later'));
   // One schedule for both worlds: every `schedule.every` of the pipeline's clock, on monotonic timers.
   const scheduleStop = new AbortController();
   const loop = runSchedule({ intervalMs: policy.pollEveryMs, speed, sleep: (ms, signal) => deps.clock.sleep(ms, signal), cycle: async () => {
-    await watcher.cycle();
+    await (pipelines ? pipelines.cycle() : watcher.cycle());
     await maintenance.maybe(deps.clock.now(), scheduleStop.signal);
   }, signal: scheduleStop.signal });
 
@@ -262,28 +289,29 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       run.to('draining');
       logger.info({ stage: 'shutdown', graceMs: settings.shutdownGraceMs }, 'draining: no new work, finishing what is in flight');
       scheduleStop.abort();
-      watcher.beginDrain();
+      for (const w of shardWatchers) w.beginDrain();
       const grace = abortableTimeout(settings.shutdownGraceMs).then(() => 'grace' as const);
-      const settled = Promise.all([loop, watcher.drain(), slackActions?.stop(), slackActions?.idle()]).then(() => 'settled' as const);
+      const settled = Promise.all([loop, ...shardWatchers.map((w) => w.drain()), slackActions?.stop(), slackActions?.idle()]).then(() => 'settled' as const);
       if ((await Promise.race([settled, grace])) === 'grace') logger.warn({ stage: 'shutdown' }, 'grace period over: cancelling work still in flight');
-      watcher.stop();
+      for (const w of shardWatchers) w.stop();
       ask.stop();
       await Promise.all([ask.idle(), slackEvents?.idle()]);
       ask.close();
       await mcp.close();
       // After the work in flight: the next leader takes over at once instead of waiting for the TTL.
-      await leader.stop();
+      await lease.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();
-      world.release();
+      for (const w of worlds) w.release();
+      shardPorts?.destroy();
       sns?.destroy();
       run.to('stopped');
       logger.info({ stage: 'shutdown' }, 'stopped');
     })();
     return stopped;
   };
-  return { url: publicUrl, watcher, run, store, policy, leader, stop };
+  return { url: publicUrl, watcher, pipelines, run, store, policy, leader, shards: leases, stop };
 }
 
 /** Runs the daemon until SIGTERM or SIGINT, then shuts down cleanly and exits 0. The one owner of signals. */

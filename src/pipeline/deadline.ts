@@ -40,3 +40,26 @@ export function deadlineContext<C extends CycleContext>(clock: Clock, ctx: C, ms
     },
   };
 }
+
+/**
+ * `p`, or a rejection as soon as `signal` aborts — with `reason()` when given, else the signal's own
+ * reason — so a call that ignores its signal (a store, an SDK) cannot hold its caller past the deadline.
+ */
+export function raceAbort<T>(p: Promise<T>, signal: AbortSignal, reason?: () => Error): Promise<T> {
+  const why = (): Error => reason?.() ?? (signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  if (signal.aborted) return Promise.reject(why());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(why());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

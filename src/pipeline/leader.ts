@@ -3,6 +3,7 @@ import type { Clock, MonotonicClock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { LEADER_LEASE, type LeaseFence, type LeaseRecord, type LeaseStore } from '../store/lease.js';
 import type { StageGate } from './context.js';
+import { raceAbort } from './deadline.js';
 
 /**
  * The leader elector: one process per store polls, drafts, notifies and executes; the others follow
@@ -224,23 +225,4 @@ export class LeaderElector {
       this.o.logger.warn({ stage: 'lease', lease: this.lease, err: errorMessage(err) }, 'the lease could not be released; it expires by itself');
     }
   }
-}
-
-/** `p`, or a rejection as soon as `signal` aborts (a store call that ignores its signal cannot hold us). */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }

@@ -68,36 +68,69 @@ export function freezeReason(freezes: readonly LearningFreeze[], service: string
  *   its end), so a regression that starts at a deploy is not absorbed before the incident opens;
  * - they fall in a maintenance window of the policy for the service (planned work is not normal);
  * the last two only once the baseline learned `warmup` points.
+ * Metrics are observed in slices of OBSERVE_SLICE (each slice's cursors read, points fed and cursors
+ * written before the next), so a cycle's working set does not grow with the number of metrics.
  * Deployments are read with one `list` call per cycle, for the pipelines of watched services, over the
  * stretch of time being read; a failed call only costs the deploy windows of this cycle.
  */
 export async function observe(deps: PipelineDeps, ctx: CycleContext, frozen: ReadonlySet<string> = new Set()): Promise<MetricEvent[]> {
+  const { policy } = deps;
+  // The deployments are read once per cycle, from the earliest point a slice reads; again only when a
+  // later slice reads further back (a metric whose cursor lags, e.g. after downtime).
+  let readFrom = Infinity;
+  let freezes: readonly LearningFreeze[] = [];
+  const freezesFrom = async (start: number): Promise<readonly LearningFreeze[]> => {
+    if (start < readFrom) {
+      freezes = [...(await deploymentFreezes(deps, ctx, start)), ...maintenanceFreezes(deps)];
+      readFrom = start;
+    }
+    return freezes;
+  };
+  const events: MetricEvent[] = [];
+  for (let i = 0; i < policy.metrics.length; i += OBSERVE_SLICE) {
+    for (const e of await observeSlice(deps, ctx, policy.metrics.slice(i, i + OBSERVE_SLICE), frozen, freezesFrom)) events.push(e);
+  }
+  return events;
+}
+
+/**
+ * Metrics observed together: their cursors read, their points fetched and fed, their cursors written,
+ * before the next slice starts. The cycle's working set (parsed detector states, series, the
+ * detectors' scratch) is then one slice's, whatever the number of metrics — it dies young instead of
+ * filling the heap for the length of a cycle. One GetMetricData call holds 500 queries, so a slice is
+ * at most one call.
+ */
+export const OBSERVE_SLICE = 100;
+
+async function observeSlice(deps: PipelineDeps, ctx: CycleContext, metrics: readonly WatchedMetric[], frozen: ReadonlySet<string>, freezesFrom: (start: number) => Promise<readonly LearningFreeze[]>): Promise<MetricEvent[]> {
   const { policy, store } = deps;
   // Warm start: metrics without a cursor first learn their history (see warm-start.ts).
-  const cursors = await warmStart(deps, ctx, await store.getValues<MetricCursor>(policy.metrics.map((m) => key(m.id))), key);
-  const starts = policy.metrics.map((m) => {
+  const cursors = await warmStart(deps, ctx, await store.getValues<MetricCursor>(metrics.map((m) => key(m.id))), key, metrics);
+  const starts = metrics.map((m) => {
     const c = cursors.get(key(m.id));
     const period = m.periodSec * 1000;
     return c?.lastT != null ? c.lastT + period : Math.floor((ctx.now - policy.windowMs) / period) * period;
   });
   const start = Math.min(...starts);
-  const series = await (deps.observeMetrics ?? deps.metrics).fetch(policy.metrics, { start: epochMs(start), end: ctx.now }, ctx.signal);
+  const series = await (deps.observeMetrics ?? deps.metrics).fetch(metrics, { start: epochMs(start), end: ctx.now }, ctx.signal);
+  const freezes = await freezesFrom(start);
   const byId = new Map<string, MetricSeries>(series.map((s) => [s.id, s]));
-  const freezes = [...(await deploymentFreezes(deps, ctx, start)), ...maintenanceFreezes(deps)];
   const events: MetricEvent[] = [];
   const save: Record<string, MetricCursor> = {};
-  policy.metrics.forEach((m, i) => {
+  metrics.forEach((m, i) => {
     const s = byId.get(m.id);
+    // No new point: the cursor is unchanged and is not written again.
     if (!s || s.points.length === 0) return;
     const cursor = cursors.get(key(m.id)) ?? { lastT: null, run: 0, state: deps.detectorFor(m).init(), learned: 0 };
     // Deploy and maintenance windows protect a warm baseline; a baseline still warming up (the first
     // cycle reads hours of history) learns through them, or it might never warm up.
     const why = (t: number): string | null =>
       frozen.has(m.id) ? 'open incident' : (cursor.learned ?? Infinity) < m.detector.warmup ? null : freezeReason(freezes, m.service, t);
-    events.push(...feed(deps, m, cursor, s, starts[i] ?? start, why));
-    save[key(m.id)] = cursor;
+    const before = cursor.lastT;
+    for (const e of feed(deps, m, cursor, s, starts[i] ?? start, why)) events.push(e);
+    if (cursor.lastT !== before) save[key(m.id)] = cursor;
   });
-  await store.setValues(save);
+  if (Object.keys(save).length > 0) await store.setValues(save);
   return events;
 }
 

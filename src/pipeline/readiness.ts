@@ -44,3 +44,18 @@ function cycleReadiness(r: ReadinessInput): { readonly ok: boolean; readonly why
   if (age > r.maxAgeMs) return { ok: false, why: `the last successful cycle was ${s(age)} s ago (limit ${s(r.maxAgeMs)} s)${r.lastError ? `; last cycle: ${r.lastError}` : ''}` };
   return { ok: true, why: `last successful cycle ${s(age)} s ago` };
 }
+
+/** One shard's readiness (a policy with `accounts`): its pipeline's cycles and this task's role for it. */
+export interface ShardReadiness extends Readiness {
+  readonly shard: string;
+}
+
+/**
+ * A task's readiness over its shards: ready when every shard's pipeline is (a shard it follows is ready
+ * as a follower is); leader when it holds at least one shard; the reason names each shard. Pure.
+ */
+export function shardReadiness(shards: readonly ShardReadiness[]): Readiness & { readonly shards: readonly ShardReadiness[] } {
+  const ok = shards.length > 0 && shards.every((s) => s.ok);
+  const role = shards.some((s) => s.role === 'leader') ? 'leader' : 'follower';
+  return { ok, why: shards.map((s) => `${s.shard}: ${s.why}`).join(' | '), role, shards };
+}

@@ -36,8 +36,9 @@ export function shardStore(inner: Store, shard: CompiledShard, home: { readonly 
   const scoped: Partial<Store> = {
     createIncident: (inc: Incident, audit: AuditInput, opts?: StoreCallOptions) => inner.createIncident(stamp(inc), audit, opts),
     updateIncident: (next: Incident, audit: AuditInput, fence?: LeaseFence, opts?: UpdateOptions) => inner.updateIncident(stamp(next), audit, fence, opts),
+    // Asked of the store (the limit counts the shard's incidents only); `mine` stays as a guard.
     async listIncidents(filter?: IncidentFilter, opts?: StoreCallOptions) {
-      return (await inner.listIncidents(filter, opts)).filter(mine);
+      return (await inner.listIncidents({ ...filter, place: { ...place, home } }, opts)).filter(mine);
     },
     getValue: <T>(k: string, opts?: StoreCallOptions) => inner.getValue<T>(key(k), opts),
     setValue: (k: string, value: unknown, opts?: StoreCallOptions) => inner.setValue(key(k), value, opts),

@@ -127,18 +127,27 @@ export interface WarmStartReport {
 }
 
 /**
- * The cursors of `cursors` plus a learned one for every watched metric that has none yet (first start,
+ * The cursors of `cursors` plus a learned one for every metric of `metrics` (a slice of the watched
+ * metrics; all of them by default) that has none yet (first start,
  * a metric added to the policy). History ends where the first cycle's own read begins (`now − window`),
  * so observe's first read is unchanged. A metric without history gets a fresh cursor: the cold-start
  * guard covers it, and it is not backfilled again. A failed backfill read is logged and the cycle goes
  * on: those metrics start cold (observe's own read gives them a cursor), as before warm start existed.
  */
-export async function warmStart(deps: PipelineDeps, ctx: CycleContext, cursors: ReadonlyMap<string, MetricCursor>, keyOf: (id: string) => string): Promise<Map<string, MetricCursor>> {
+export async function warmStart(
+  deps: PipelineDeps,
+  ctx: CycleContext,
+  cursors: ReadonlyMap<string, MetricCursor>,
+  keyOf: (id: string) => string,
+  metrics: readonly WatchedMetric[] = deps.policy.metrics,
+): Promise<Map<string, MetricCursor>> {
   const out = new Map(cursors);
-  const cold = deps.policy.metrics.filter((m) => !cursors.has(keyOf(m.id)) && m.detector.kind !== 'static' && m.detector.kind !== 'cloudwatchBand');
+  const cold = metrics.filter((m) => !cursors.has(keyOf(m.id)) && m.detector.kind !== 'static' && m.detector.kind !== 'cloudwatchBand');
   if (cold.length === 0) return out;
   const end = ctx.now - deps.policy.windowMs;
-  const plan = planBackfill(cold, end);
+  // A slice of the metrics gets its share of the call budget, so all slices together stay within it.
+  const budget = Math.max(1, Math.floor((BACKFILL_MAX_CALLS * metrics.length) / Math.max(1, deps.policy.metrics.length)));
+  const plan = planBackfill(cold, end, BACKFILL_MS, budget);
   const points = new Map<string, MetricPoint[]>();
   let failed = false;
   for (const call of plan.calls) {

@@ -33,6 +33,9 @@ const risk = z.enum(['low', 'medium', 'high']);
 
 /** How long an ended incident stays in the listings after its last change (SQLite: then archived; DynamoDB: then expired by TTL). */
 const storeRetention = durationIn('1d', '400d').default('30d').describe('ended incidents older than this leave the listings: archived (SQLite) or expired by TTL (DynamoDB); the audit trail stays verifiable');
+const auditRetention = durationIn('1d', '3650d')
+  .optional()
+  .describe('SQLite: audit records older than this (of archived incidents or of none) are removed under a signed summary at maintenance, and `cloudops audit verify` starts the chain after it; needs CLOUDOPS_AUDIT_KEY. Absent: the audit trail is kept whole');
 
 
 const metricSchema = z.strictObject({
@@ -171,7 +174,7 @@ export const policySchema = z.strictObject({
     .prefault({}),
   store: z
     .discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.data/cloudops.db'), retention: storeRetention }),
+      z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.data/cloudops.db'), retention: storeRetention, auditRetention }),
       z.strictObject({
         kind: z.literal('dynamodb'),
         table: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3–255 of a-z A-Z 0-9 _ . -)'),

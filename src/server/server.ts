@@ -20,7 +20,7 @@ export interface ServerDeps {
   readonly logger: Logger;
   readonly registry: Registry;
   /** Ready when a cycle ran recently and nothing is shutting down. */
-  readonly ready: () => { ok: boolean; why: string; role?: 'leader' | 'follower' };
+  readonly ready: () => { ok: boolean; why: string; role?: 'leader' | 'follower'; shards?: readonly unknown[] };
   /** The terminal command with which `approver` approves the incident. */
   readonly approveCommand: (incidentId: string, approver: string) => string;
   /** Extra route handlers (Slack interactions, email links): return true when handled. */
@@ -49,7 +49,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     if (path === '/healthz') return sendJson(res, 200, { ok: true });
     if (path === '/readyz') {
       const r = deps.ready();
-      return sendJson(res, r.ok ? 200 : 503, { ready: r.ok, why: r.why, ...(r.role ? { role: r.role } : {}) });
+      return sendJson(res, r.ok ? 200 : 503, { ready: r.ok, why: r.why, ...(r.role ? { role: r.role } : {}), ...(r.shards ? { shards: r.shards } : {}) });
     }
     if (path === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': deps.registry.contentType });

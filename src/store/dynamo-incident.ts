@@ -34,6 +34,9 @@ export function incidentWrite(table: string, inc: Incident, ctx: IncidentWriteCo
     ...key(PK_INCIDENT + inc.id, 'META'),
     id: S(inc.id),
     service: S(inc.service),
+    // Top-level, so a listing can ask for one account and region (IncidentFilter.place).
+    ...(inc.account !== undefined ? { account: S(inc.account) } : {}),
+    ...(inc.region !== undefined ? { region: S(inc.region) } : {}),
     state: S(inc.state),
     version: N(inc.version),
     openedAt: N(inc.openedAt),

@@ -86,6 +86,13 @@ export class DynamoStore implements Store, LeaseStore {
     return guarded('dynamodb.listIncidents', signal, async () => {
       const limit = filter.limit ?? 1000;
       const states = filter.states ?? INCIDENT_STATES;
+      const conditions: string[] = filter.service !== undefined ? ['service = :s'] : [];
+      if (filter.place) {
+        // An item without account (region) is the home account's (region's).
+        const p = filter.place;
+        conditions.push(p.account === p.home.name ? '(#acc = :acc OR attribute_not_exists(#acc))' : '#acc = :acc');
+        conditions.push(p.region === p.home.region ? '(#reg = :reg OR attribute_not_exists(#reg))' : '#reg = :reg');
+      }
       const found: Item[] = [];
       for (const state of new Set(states)) {
         let start: Item | undefined;
@@ -102,8 +109,9 @@ export class DynamoStore implements Store, LeaseStore {
                   ':p': S(`STATE#${state}`),
                   ...(filter.openedAfter !== undefined ? { ':a': S(pad(filter.openedAfter)) } : {}),
                   ...(filter.service !== undefined ? { ':s': S(filter.service) } : {}),
+                  ...(filter.place ? { ':acc': S(filter.place.account), ':reg': S(filter.place.region) } : {}),
                 },
-                ...(filter.service !== undefined ? { FilterExpression: 'service = :s' } : {}),
+                ...(conditions.length > 0 ? { FilterExpression: conditions.join(' AND '), ...(filter.place ? { ExpressionAttributeNames: { '#acc': 'account', '#reg': 'region' } } : {}) } : {}),
                 ScanIndexForward: false,
                 Limit: Math.min(1000, limit),
                 ...(start ? { ExclusiveStartKey: start } : {}),

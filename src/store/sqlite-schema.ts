@@ -43,16 +43,20 @@ export function openSqlite(path: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
-  // Stores made before compare-and-set: every existing value starts at version 1.
-  const kvCols = db.prepare('PRAGMA table_info(kv)').all() as { name: string }[];
-  if (!kvCols.some((c) => c.name === 'version')) db.exec('ALTER TABLE kv ADD COLUMN version INTEGER NOT NULL DEFAULT 1');
-  // Records may be deleted only once the signed summary covers them (retention); the trigger of older
-  // files refused every delete and is replaced. A guard against mistakes: the signature is the protection.
-  const trigger = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_no_delete'").get() as { sql: string } | undefined;
-  if (!trigger?.sql.includes('audit_summary')) {
-    db.exec(`DROP TRIGGER IF EXISTS audit_no_delete; ${AUDIT_NO_DELETE}`);
-  }
+  // Schema and migrations in one write transaction: processes opening one file at once (tasks on one
+  // volume) do it one after another, so none sees another's half-made schema ("trigger … already exists").
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    // Stores made before compare-and-set: every existing value starts at version 1.
+    const kvCols = db.prepare('PRAGMA table_info(kv)').all() as { name: string }[];
+    if (!kvCols.some((c) => c.name === 'version')) db.exec('ALTER TABLE kv ADD COLUMN version INTEGER NOT NULL DEFAULT 1');
+    // Records may be deleted only once the signed summary covers them (retention); the trigger of older
+    // files refused every delete and is replaced. A guard against mistakes: the signature is the protection.
+    const trigger = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_no_delete'").get() as { sql: string } | undefined;
+    if (!trigger?.sql.includes('audit_summary')) {
+      db.exec(`DROP TRIGGER IF EXISTS audit_no_delete; ${AUDIT_NO_DELETE}`);
+    }
+  }).immediate();
   return db;
 }
 

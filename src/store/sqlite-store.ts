@@ -138,6 +138,11 @@ export class SqliteStore implements Store {
       where.push('opened_at >= ?');
       args.push(filter.openedAfter);
     }
+    if (filter.place) {
+      const p = filter.place;
+      where.push("coalesce(json_extract(doc, '$.account'), ?) = ? AND coalesce(json_extract(doc, '$.region'), ?) = ?");
+      args.push(p.home.name, p.account, p.home.region, p.region);
+    }
     const sql = `SELECT doc FROM incidents ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY opened_at DESC, id DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, filter.limit ?? 1000) as { doc: string }[];
     return rows.map((r) => JSON.parse(r.doc) as Incident);

@@ -68,7 +68,18 @@ export interface IncidentFilter {
   readonly service?: string;
   /** Only incidents opened at or after this time. */
   readonly openedAfter?: EpochMs;
+  /**
+   * Only the incidents of one account and region (a shard), asked of the store rather than filtered
+   * after a limited read; an incident without account or region is `home`'s (as `incidentPlace`).
+   */
+  readonly place?: IncidentPlaceFilter;
   readonly limit?: number;
+}
+
+export interface IncidentPlaceFilter {
+  readonly account: string;
+  readonly region: string;
+  readonly home: { readonly name: string; readonly region: string };
 }
 
 /** What one `maintain` did. */

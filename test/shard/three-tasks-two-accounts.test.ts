@@ -165,8 +165,17 @@ describe('three tasks, two simulated accounts, one store', () => {
 });
 
 describe('the daemon and accounts', () => {
-  it('refuses a policy with accounts with a clear message (its shards are not wired into the daemon yet)', async () => {
+  it('runs a policy with accounts as shards: one pipeline per account and region, each behind its own lease, the lone daemon holding them all', async () => {
     const { startDemoDaemon } = await import('../helpers/demo-daemon.js');
-    await expect(startDemoDaemon((doc) => (doc.accounts = [{ name: 'one', id: '111111111111', regions: ['eu-west-1'], services: 'all' }]))).rejects.toThrow('accounts: this daemon runs a single account');
+    const d = await startDemoDaemon((doc) => (doc.accounts = [{ name: 'one', id: '111111111111', regions: ['eu-west-1', 'us-east-1'], services: 'all' }]));
+    try {
+      expect(d.daemon.leader).toBeNull();
+      expect(d.daemon.pipelines?.watchers.size).toBe(2);
+      expect(d.daemon.shards?.held().sort()).toEqual(['one/eu-west-1', 'one/us-east-1']);
+      const r = (await (await fetch(`${d.daemon.url}/readyz`)).json()) as { shards: { shard: string; role: string }[] };
+      expect(r.shards.map((s) => [s.shard, s.role]).sort()).toEqual([['one/eu-west-1', 'leader'], ['one/us-east-1', 'leader']]);
+    } finally {
+      await d.close();
+    }
   });
 });

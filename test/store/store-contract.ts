@@ -55,6 +55,28 @@ export function storeContract(name: string, make: () => Promise<StoreHarness>): 
       expect((await store.listAudit({ incidentId: 'inc-1' })).map((r) => r.kind)).toEqual(['incident.opened']);
     });
 
+    it('lists the incidents of one account and region when asked (the limit counts only theirs); unplaced incidents are the home account\'s', async () => {
+      const { store } = await fresh();
+      const home = { name: 'shop', region: 'eu-west-1' };
+      // Newest first: many incidents of another place opened after the one asked for, so a limited read filtered afterwards would miss it.
+      const pay = { ...incidentFor('pay-1', 'checkout', at(1)), account: 'pay', region: 'eu-west-1' };
+      await store.createIncident(pay, entry('pay-1', 'incident.opened'));
+      for (let i = 0; i < 5; i++) {
+        const other = { ...incidentFor(`us-${i}`, 'checkout', at(10 + i)), account: 'shop', region: 'us-east-1' };
+        await store.createIncident(other, entry(other.id, 'incident.opened'));
+      }
+      await store.createIncident(incidentFor('old-1', 'checkout', at(2)), entry('old-1', 'incident.opened'));
+      await store.createIncident({ ...incidentFor('home-1', 'checkout', at(3)), account: 'shop', region: 'eu-west-1' }, entry('home-1', 'incident.opened'));
+      const ids = async (account: string, region: string, limit?: number): Promise<string[]> =>
+        (await store.listIncidents({ place: { account, region, home }, ...(limit ? { limit } : {}) })).map((i) => i.id);
+      expect(await ids('pay', 'eu-west-1', 1)).toEqual(['pay-1']);
+      expect(await ids('shop', 'eu-west-1')).toEqual(['home-1', 'old-1']);
+      expect((await ids('shop', 'us-east-1', 2)).length).toBe(2);
+      expect(await ids('nobody', 'eu-west-1')).toEqual([]);
+      // With a state and a service as well.
+      expect((await store.listIncidents({ states: ['detected'], service: 'checkout', place: { account: 'pay', region: 'eu-west-1', home } })).map((i) => i.id)).toEqual(['pay-1']);
+    });
+
     it('refuses a second incident with the same id and keeps the first', async () => {
       const { store } = await fresh();
       const inc = incidentFor('inc-1');

@@ -1,6 +1,7 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { errorMessage } from '../../core/errors.js';
+import { raceAbort } from '../../pipeline/deadline.js';
 
 /**
  * Credentials for another account (issue 16 item 5): STS AssumeRole with the role's external id, cached
@@ -68,10 +69,10 @@ export function assumeRoleProvider(o: AssumeRoleOptions): AssumedRoleProvider {
     calls++;
     const deadline = AbortSignal.timeout(timeoutMs);
     try {
-      const out = await raceDeadline(
+      const out = await raceAbort(
         o.sts.send(new AssumeRoleCommand({ RoleArn: o.roleArn, RoleSessionName: sessionName, DurationSeconds: durationSeconds, ...(o.externalId ? { ExternalId: o.externalId } : {}) }), { abortSignal: deadline }),
         deadline,
-        timeoutMs,
+        () => new Error(`no answer within ${timeoutMs} ms`),
       );
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) throw new Error('the answer has no complete credentials');
@@ -99,23 +100,4 @@ export function assumeRoleProvider(o: AssumeRoleOptions): AssumedRoleProvider {
     }
   };
   return Object.assign(provider, { calls: () => calls });
-}
-
-/** `p`, or a rejection when `signal` fires (an SDK call whose abort is ignored cannot hold the caller). */
-function raceDeadline<T>(p: Promise<T>, signal: AbortSignal, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new Error(`no answer within ${ms} ms`));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
