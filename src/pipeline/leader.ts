@@ -157,7 +157,13 @@ export class LeaderElector {
       this.lastAnswerMono = this.o.monotonic.elapsedMs();
       this.lastError = null;
       if (r.held) {
-        if (this.mine?.token !== r.lease.token) this.o.logger.warn({ stage: 'lease', lease: this.lease, fence: r.lease.token, owner: this.owner }, 'became the leader: this process polls, drafts, notifies and executes');
+        if (this.mine?.token !== r.lease.token) {
+          // Taking over from another task is news for whoever watches the fleet; a lone task's first lease is not.
+          const from = this.holder && this.holder.owner !== this.owner ? this.holder.owner : null;
+          const line = { stage: 'lease', lease: this.lease, fence: r.lease.token, owner: this.owner, ...(from ? { from } : {}) };
+          if (from) this.o.logger.warn(line, 'took the lease over: this process now polls, drafts, notifies and executes');
+          else this.o.logger.info(line, 'became the leader: this process polls, drafts, notifies and executes');
+        }
         this.mine = r.lease;
         this.holder = r.lease;
         this.actUntilMono = sentMono + this.ttlMs * ACT_FRACTION;

@@ -48,6 +48,22 @@ describe('LeaderElector', () => {
     expect(b.fence()).toEqual({ lease: 'leader', token: 0 });
   });
 
+  it('a lone first lease is logged at info; a takeover from another task is a warning naming the task it came from', async () => {
+    const w = fastWorld(demoFiles());
+    const lines: { level: number; msg: string; from?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string; from?: string }) });
+    const a = new LeaderElector({ store: w.store, owner: 'a', ttlMs: TTL, clock: w.clock, monotonic: w.clock.monotonic, logger });
+    const b = new LeaderElector({ store: w.store, owner: 'b', ttlMs: TTL, clock: w.clock, monotonic: w.clock.monotonic, logger });
+    await a.renew();
+    expect(lines.filter((l) => l.msg.startsWith('became the leader')).map((l) => l.level)).toEqual([30]);
+    expect((await b.renew()).role).toBe('follower');
+    w.clock.advance(TTL + 1);
+    expect((await b.renew()).role).toBe('leader');
+    const takeover = lines.filter((l) => l.msg.startsWith('took the lease over'));
+    expect(takeover.map((l) => [l.level, l.from])).toEqual([[40, 'a']]);
+    expect(lines.filter((l) => l.level >= 40)).toHaveLength(1);
+  });
+
   it('a follower takes over only after expiry, with a larger token; the old leader has stopped acting by its own clock before that', async () => {
     const w = fastWorld(demoFiles());
     const a = elector(w.store, w.clock, 'a');
