@@ -94,20 +94,28 @@ export function recoveredOutcome(seen: ActionCheck): Outcome {
 
 const cooldownKey = (resource: string): string => `cooldown:${resource}`;
 
-/** The newest earlier action on any resource the step touches, across incidents. */
-export async function lastActionOn(store: Store, step: ActionCall): Promise<{ resource: string; lastAt: EpochMs } | null> {
+/** A cooldown mark: when a step acted on the resource, and for which incident (a bare number: marks stored before that). */
+type Mark = number | { readonly at: number; readonly incidentId: string };
+
+/**
+ * The newest earlier action on any resource the step touches, across incidents. The cooldown is across
+ * incidents: a mark `ownIncident`'s own run made (step 2 on the stage step 1 froze) does not hold it back.
+ */
+export async function lastActionOn(store: Store, step: ActionCall, ownIncident?: string): Promise<{ resource: string; lastAt: EpochMs } | null> {
   const resources = callResources(step);
-  const values = await store.getValues<number>(resources.map(cooldownKey));
+  const values = await store.getValues<Mark>(resources.map(cooldownKey));
   let best: { resource: string; lastAt: EpochMs } | null = null;
   for (const r of resources) {
-    const at = values.get(cooldownKey(r));
+    const mark = values.get(cooldownKey(r));
+    if (mark === undefined || (typeof mark === 'object' && mark.incidentId === ownIncident)) continue;
+    const at = typeof mark === 'number' ? mark : mark.at;
     if (typeof at === 'number' && (best === null || at > best.lastAt)) best = { resource: r, lastAt: at as EpochMs };
   }
   return best;
 }
 
 /** Records that the step acts on its resources now (written with the step's start, before the call). */
-export async function markResources(store: Store, step: ActionCall, at: EpochMs): Promise<void> {
+export async function markResources(store: Store, step: ActionCall, at: EpochMs, incidentId = ''): Promise<void> {
   const resources = callResources(step);
-  if (resources.length > 0) await store.setValues(Object.fromEntries(resources.map((r) => [cooldownKey(r), at])));
+  if (resources.length > 0) await store.setValues(Object.fromEntries(resources.map((r) => [cooldownKey(r), { at, incidentId }])));
 }
