@@ -2,7 +2,7 @@ import { DisableStageTransitionCommand, EnableStageTransitionCommand } from '@aw
 import { z } from 'zod';
 import { awsCall } from '../cloud/aws/errors.js';
 import type { ActionResult } from '../cloud/ports.js';
-import { defineAction, type Action, type ActionContext } from './action.js';
+import { defineAction, verifyByCheck, type Action, type ActionContext } from './action.js';
 import { stageState } from './codepipeline-read.js';
 import { awsName, keyDigest } from './params.js';
 
@@ -62,6 +62,13 @@ export function transition(enable: boolean): Action {
     },
     async check(ctx) {
       return (await enabled(ctx)) === enable ? 'done' : 'not_started';
+    },
+    verify(ctx) {
+      return verifyByCheck((c) => this.check(c), ctx, `the inbound transition of ${ctx.params.pipeline}/${ctx.params.stage} ${enable ? 'enabled' : 'disabled'}`);
+    },
+    simVerify: (world, p) => {
+      const now = world.transitionEnabled(p.pipeline, p.stage);
+      return { ok: now === enable, detail: `the inbound transition of ${p.pipeline}/${p.stage} is ${now ? 'enabled' : 'disabled'}` };
     },
     sim: (world, p, at) => {
       world.setTransition(p.pipeline, p.stage, enable, at);

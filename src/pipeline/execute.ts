@@ -2,7 +2,7 @@ import { addMs } from '../core/time.js';
 import { failRun } from '../execute/compensate.js';
 import { authorizeStep, claimStep, finishStep } from '../execute/step-gate.js';
 import { manualStepTimeout } from '../execute/manual-step.js';
-import { askCloud, checkPreconditions, isManual, stillUnhealthy, previewStep, recoveredOutcome, runStep } from '../execute/step-outcome.js';
+import { askCloud, checkPreconditions, isManual, stillUnhealthy, previewStep, recoveredOutcome, runStep, verifyStep } from '../execute/step-outcome.js';
 import type { Incident, StepRecord } from '../incident/incident.js';
 import { announce } from './announce.js';
 import { admit, type CycleContext, type PipelineDeps } from './context.js';
@@ -146,9 +146,14 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       await announce(deps, ctx, inc, 'final', `needs a person: the outcome of step ${i + 1} is unknown`);
       return;
     }
-    inc = await saveIncident(store, inc, end, 'executor', 'step.finished', (n) => finishStep(n, i, ok ? 'succeeded' : 'failed', end, summary), { step: i + 1, ok, summary });
-    if (!ok) {
-      await failRun(deps, ctx, inc, i, summary);
+    // The action's own verify: the cloud shows what the step promised (not only the runbook's recovery criteria later).
+    const check = ok ? await verifyStep(deps.actions, step, key, ctx.signal, now, outcome.result ?? { ok: true, summary }) : null;
+    const verified = check?.ok !== false;
+    const recorded = check && !check.ok ? `${summary}; verify failed: ${check.detail}` : summary;
+    inc = await saveIncident(store, inc, end, 'executor', 'step.finished', (n) => finishStep(n, i, ok && verified ? 'succeeded' : 'failed', end, recorded), { step: i + 1, ok: ok && verified, summary: recorded, ...(check ? { verify: check } : {}) });
+    if (!ok || !verified) {
+      // A failed verify means the call landed: its own compensating step is due as well.
+      await failRun(deps, ctx, inc, i, recorded, { failedLanded: ok });
       return;
     }
   }
