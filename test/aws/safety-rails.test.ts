@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsPorts } from '../../src/cloud/aws/index.js';
 import { SsmKillSwitch } from '../../src/cloud/aws/kill-switch.js';
 import { killSwitchCheck, parseKillSwitchEnv } from '../../src/execute/kill-switch.js';
-import type { Incident } from '../../src/incident/incident.js';
 import { Watcher } from '../../src/pipeline/watcher.js';
 import type { PolicyDoc } from '../../src/policy/schema.js';
-import { demoFiles, fastWorld, seedCheckoutIncident, type FastWorld } from '../helpers/fast-world.js';
+import { approveAndRun, proposeCheckout } from '../execute/approve-and-run.js';
+import { demoFiles, fastWorld, type FastWorld } from '../helpers/fast-world.js';
 import { startCodePipelineStub, type CodePipelineStub, type StubExecution } from './codepipeline-stub.js';
 import { motoUrl, portsAt, resetMoto } from './helpers.js';
 
@@ -52,23 +52,6 @@ function world(sources: { policyFlag?: boolean; env?: string }, edit?: (d: Polic
   return { w, watcher: new Watcher(w.deps) };
 }
 
-async function propose(w: FastWorld, watcher: Watcher, id?: string): Promise<Incident> {
-  const inc = await seedCheckoutIncident(w, id);
-  await watcher.runCycle();
-  const p = (await w.store.getIncident(inc.id))!;
-  expect(p.runbook, p.reason).toBeTruthy();
-  return p;
-}
-
-async function approve(w: FastWorld, watcher: Watcher, p: Incident): Promise<Incident> {
-  const res = await watcher.decide({ incidentId: p.id, approver: 'alice', verdict: 'approve', runbookHash: p.runbook!.hash, channel: 'cli', identity: 'token:alice' });
-  expect(res.outcome).toBe('approved');
-  await watcher.queueIdle();
-  await watcher.runCycle();
-  await watcher.queueIdle();
-  return (await w.store.getIncident(p.id))!;
-}
-
 const setParam = (value: string) => ports.clients.ssm.send(new PutParameterCommand({ Name: PARAM, Value: value, Type: 'String', Overwrite: true }));
 const denials = async (w: FastWorld, id: string) => (await w.store.listAudit({ incidentId: id })).filter((a) => a.kind === 'authorize.denied');
 
@@ -82,10 +65,10 @@ describe('the kill switch, with the AWS target', () => {
     it(`${c.name}: no step runs, nothing mutating reaches AWS, and the audit says why`, async () => {
       await setParam('off');
       const { w, watcher } = world(c.sources);
-      const p = await propose(w, watcher);
+      const p = await proposeCheckout(w, watcher);
       if (c.flip !== undefined) await setParam(c.flip);
       const before = stub.calls.length;
-      const inc = await approve(w, watcher, p);
+      const inc = await approveAndRun(w, watcher, p);
       expect(stub.calls.slice(before).filter((x) => MUTATING.test(x))).toEqual([]);
       expect(inc.steps).toEqual([]);
       const denied = await denials(w, inc.id);
@@ -99,9 +82,9 @@ describe('the kill switch, with the AWS target', () => {
   it('with every source off the same runbook runs: RollbackStage reaches the pipeline once', async () => {
     await setParam('off');
     const { w, watcher } = world({});
-    const p = await propose(w, watcher);
+    const p = await proposeCheckout(w, watcher);
     const before = stub.calls.length;
-    const inc = await approve(w, watcher, p);
+    const inc = await approveAndRun(w, watcher, p);
     expect(stub.calls.slice(before).filter((x) => x === 'RollbackStage')).toHaveLength(1);
     expect(inc.steps.map((s) => s.status)).toEqual(['succeeded']);
   });
@@ -111,12 +94,12 @@ describe('the per-resource cooldown, with the AWS target', () => {
   it('a second incident acting on the same pipeline stage inside the cooldown is refused with the resource and the cooldown named', async () => {
     await setParam('off');
     const { w, watcher } = world({}, (d) => (d.execution.cooldown = '30m'));
-    const first = await approve(w, watcher, await propose(w, watcher, 'checkout-20261102-0803'));
+    const first = await approveAndRun(w, watcher, await proposeCheckout(w, watcher, 'checkout-20261102-0803'));
     expect(first.steps.map((s) => s.status)).toEqual(['succeeded']);
     const rollbacks = stub.calls.filter((x) => x === 'RollbackStage').length;
 
     w.clock.advance(5 * MIN);
-    const second = await approve(w, watcher, await propose(w, watcher, 'checkout-20261102-0815'));
+    const second = await approveAndRun(w, watcher, await proposeCheckout(w, watcher, 'checkout-20261102-0815'));
     expect(stub.calls.filter((x) => x === 'RollbackStage').length).toBe(rollbacks);
     expect(second.steps).toEqual([]);
     const denied = await denials(w, second.id);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionTarget } from '../../src/cloud/ports.js';
-import type { Incident } from '../../src/incident/incident.js';
 import { Watcher } from '../../src/pipeline/watcher.js';
 import type { PolicyDoc } from '../../src/policy/schema.js';
 import { runbookHash, type DraftedRunbook } from '../../src/runbook/runbook.js';
 import { parseTemplate } from '../../src/runbook/template.js';
 import { nextVersion } from '../../src/store/store.js';
-import { demoFiles, fastWorld, seedCheckoutIncident, type FastWorld, type PortOverrides } from '../helpers/fast-world.js';
+import { demoFiles, fastWorld, type FastWorld, type PortOverrides } from '../helpers/fast-world.js';
+import { approveAndRun, proposeCheckout } from './approve-and-run.js';
 
 /** Compensating steps (issue 12 item 2): approved with the runbook, run only as approved, only when a later step fails. */
 
@@ -58,23 +58,6 @@ function world(compensate: boolean, o: PortOverrides = { actions: rollbackFails 
   return { w, watcher: new Watcher(w.deps) };
 }
 
-async function proposed(w: FastWorld, watcher: Watcher): Promise<Incident> {
-  const inc = await seedCheckoutIncident(w);
-  await watcher.runCycle();
-  const p = await w.store.getIncident(inc.id);
-  if (!p?.runbook) throw new Error(`not proposed: ${p?.reason ?? ''}`);
-  return p;
-}
-
-async function approve(w: FastWorld, watcher: Watcher, p: Incident): Promise<Incident> {
-  const res = await watcher.decide({ incidentId: p.id, approver: 'alice', verdict: 'approve', runbookHash: p.runbook!.hash, channel: 'cli', identity: 'token:alice' });
-  expect(res.outcome).toBe('approved');
-  await watcher.queueIdle();
-  await watcher.runCycle();
-  await watcher.queueIdle();
-  return (await w.store.getIncident(p.id))!;
-}
-
 const started = async (w: FastWorld, id: string): Promise<string[]> =>
   (await w.store.listAudit({ incidentId: id })).filter((a) => a.kind === 'step.started').map((a) => String(a.data['action']));
 
@@ -92,10 +75,10 @@ describe('a compensating step is part of what is approved', () => {
 
   it('a later step fails → the approved compensating step undoes step 1, then failed → needs_human with notice', async () => {
     const { w, watcher } = world(true);
-    const p = await proposed(w, watcher);
+    const p = await proposeCheckout(w, watcher);
     expect(p.runbook!.steps[0]!.compensate?.action).toBe('codepipeline.enableTransition');
     const { pipeline, stage } = p.runbook!.steps[0]!.params as { pipeline: string; stage: string };
-    const inc = await approve(w, watcher, p);
+    const inc = await approveAndRun(w, watcher, p);
     expect(await started(w, inc.id)).toEqual(['codepipeline.disableTransition', 'codepipeline.rollback', 'codepipeline.enableTransition']);
     expect(w.sim.transitionEnabled(pipeline, stage)).toBe(true);
     expect(inc.steps.map((s) => [s.index, s.status])).toEqual([[0, 'succeeded'], [1, 'failed'], [2, 'succeeded']]);
@@ -107,9 +90,9 @@ describe('a compensating step is part of what is approved', () => {
 
   it('without a compensating step in the approved runbook nothing is undone: the freeze stays', async () => {
     const { w, watcher } = world(false);
-    const p = await proposed(w, watcher);
+    const p = await proposeCheckout(w, watcher);
     const { pipeline, stage } = p.runbook!.steps[0]!.params as { pipeline: string; stage: string };
-    const inc = await approve(w, watcher, p);
+    const inc = await approveAndRun(w, watcher, p);
     expect(await started(w, inc.id)).toEqual(['codepipeline.disableTransition', 'codepipeline.rollback']);
     expect(w.sim.transitionEnabled(pipeline, stage)).toBe(false);
     expect(inc.state).toBe('needs_human');
@@ -117,13 +100,13 @@ describe('a compensating step is part of what is approved', () => {
 
   it('a compensating step changed after the approval voids it: nothing runs, the denial says why', async () => {
     const { w, watcher } = world(true);
-    const p = await proposed(w, watcher);
+    const p = await proposeCheckout(w, watcher);
     // The stored runbook is edited behind the approval: its compensation now touches another stage.
     const edited = nextVersion(p, w.clock.now());
     const rb = edited.runbook!;
     edited.runbook = { ...rb, steps: [{ ...rb.steps[0]!, compensate: { ...rb.steps[0]!.compensate!, params: { ...rb.steps[0]!.compensate!.params, stage: 'Prod' } } }, ...rb.steps.slice(1)] };
     await w.store.updateIncident(edited, { at: w.clock.now(), incidentId: p.id, kind: 'test.edited', actor: 'test', data: {} });
-    const inc = await approve(w, watcher, p);
+    const inc = await approveAndRun(w, watcher, p);
     expect(await started(w, inc.id)).toEqual([]);
     expect(w.sim.executeCalls()).toBe(0);
     const denied = (await w.store.listAudit({ incidentId: inc.id })).find((a) => a.kind === 'authorize.denied');
@@ -145,8 +128,8 @@ describe('a compensating step is part of what is approved', () => {
         check: (...a) => inner.check(...a),
       }),
     });
-    const p = await proposed(w, watcher);
-    const inc = await approve(w, watcher, p);
+    const p = await proposeCheckout(w, watcher);
+    const inc = await approveAndRun(w, watcher, p);
     expect(await started(w, inc.id)).toEqual(['codepipeline.disableTransition', 'codepipeline.rollback']);
     const denied = (await w.store.listAudit({ incidentId: inc.id })).find((a) => a.kind === 'authorize.denied');
     expect(denied?.data).toMatchObject({ reason: 'kill_switch', compensates: 1 });

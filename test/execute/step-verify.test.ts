@@ -1,28 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/actions/catalogue.js';
 import type { ActionTarget } from '../../src/cloud/ports.js';
-import type { Incident } from '../../src/incident/incident.js';
 import { Watcher } from '../../src/pipeline/watcher.js';
-import { demoFiles, fastWorld, seedCheckoutIncident, type FastWorld, type PortOverrides } from '../helpers/fast-world.js';
+import { demoFiles, fastWorld, type FastWorld, type PortOverrides } from '../helpers/fast-world.js';
+import { approveAndRun, proposeCheckout } from './approve-and-run.js';
 
 /** Per-action verify (issue 12 item 1 "how to verify it", item 2 "a failed step stops the run"): used right after each step. */
 
 function world(o: PortOverrides = {}): { w: FastWorld; watcher: Watcher } {
   const w = fastWorld(demoFiles(), o);
   return { w, watcher: new Watcher(w.deps) };
-}
-
-async function approveAndRun(w: FastWorld, watcher: Watcher): Promise<Incident> {
-  const inc = await seedCheckoutIncident(w);
-  await watcher.runCycle();
-  const p = (await w.store.getIncident(inc.id))!;
-  expect(p.runbook).toBeTruthy();
-  const res = await watcher.decide({ incidentId: p.id, approver: 'alice', verdict: 'approve', runbookHash: p.runbook!.hash, channel: 'cli', identity: 'token:alice' });
-  expect(res.outcome).toBe('approved');
-  await watcher.queueIdle();
-  await watcher.runCycle();
-  await watcher.queueIdle();
-  return (await w.store.getIncident(p.id))!;
 }
 
 /** The simulated cloud, with the action's verify answered by `verify`. */
@@ -43,7 +30,7 @@ describe('a step is verified right after its call', () => {
   it('verify passes (the simulated cloud shows the rollback) → the run goes on to the recovery window', async () => {
     const calls: string[] = [];
     const { w, watcher } = world({ actions: (inner) => verifying(async (call, key, signal, opts) => { calls.push(call.action); return inner.verify!(call, key, signal, opts); })(inner) });
-    const inc = await approveAndRun(w, watcher);
+    const inc = await approveAndRun(w, watcher, await proposeCheckout(w, watcher));
     expect(calls).toEqual(['codepipeline.rollback']);
     expect(inc.steps[0]?.status).toBe('succeeded');
     expect(['verifying', 'resolved']).toContain(inc.state);
@@ -53,7 +40,7 @@ describe('a step is verified right after its call', () => {
 
   it('verify fails → the step is failed, the run stops: failed → needs_human, with notice, and no recovery window', async () => {
     const { w, watcher } = world({ actions: verifying(async () => ({ ok: false, detail: 'stage Deploy still runs execution 5a6b7c8d' })) });
-    const inc = await approveAndRun(w, watcher);
+    const inc = await approveAndRun(w, watcher, await proposeCheckout(w, watcher));
     expect(w.sim.executeCalls()).toBe(1);
     expect(inc.steps[0]?.status).toBe('failed');
     expect(inc.steps[0]?.summary).toMatch(/verify failed: stage Deploy still runs execution 5a6b7c8d/);
@@ -66,7 +53,7 @@ describe('a step is verified right after its call', () => {
 
   it('a verify that cannot read the cloud fails closed: the run stops', async () => {
     const { w, watcher } = world({ actions: verifying(async () => { throw new Error('GetPipelineState timed out'); }) });
-    const inc = await approveAndRun(w, watcher);
+    const inc = await approveAndRun(w, watcher, await proposeCheckout(w, watcher));
     expect(inc.steps[0]?.status).toBe('failed');
     expect(inc.steps[0]?.summary).toMatch(/could not be verified: GetPipelineState timed out/);
     expect(inc.state).toBe('needs_human');
