@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionTarget } from '../../src/cloud/ports.js';
+import type { Incident } from '../../src/incident/incident.js';
+import { RunState } from '../../src/pipeline/run-state.js';
 import { Watcher } from '../../src/pipeline/watcher.js';
 import type { PolicyDoc } from '../../src/policy/schema.js';
 import { runbookHash, type DraftedRunbook } from '../../src/runbook/runbook.js';
@@ -134,5 +136,54 @@ describe('a compensating step is part of what is approved', () => {
     const denied = (await w.store.listAudit({ incidentId: inc.id })).find((a) => a.kind === 'authorize.denied');
     expect(denied?.data).toMatchObject({ reason: 'kill_switch', compensates: 1 });
     expect(inc.reason).toMatch(/compensation stopped: the compensation of step 1 was not run: the kill switch is on/);
+  });
+});
+
+describe('the daemon killed inside a compensating step, then restarted', () => {
+  /** As a daemon killed inside the compensation leaves it: executing, step 1 done, step 2 failed, the compensation claimed. */
+  async function killedInsideCompensation(w: FastWorld, watcher: Watcher, landed: boolean): Promise<{ inc: Incident; undoKey: string }> {
+    const p = await proposeCheckout(w, watcher);
+    await watcher.decide({ incidentId: p.id, approver: 'alice', verdict: 'approve', runbookHash: p.runbook!.hash, channel: 'cli', identity: 'token:alice' });
+    w.deps.run.to('draining');
+    await watcher.queueIdle();
+    const rb = p.runbook!;
+    const base = `${p.id}/${rb.hash.slice(7, 23)}`;
+    const undoKey = `${base}/undo-1`;
+    await w.sim.execute(rb.steps[0]!, `${base}/step-1`, AbortSignal.timeout(5000));
+    if (landed) await w.sim.execute(rb.steps[0]!.compensate!, undoKey, AbortSignal.timeout(5000));
+    const at = w.clock.now();
+    const next = nextVersion((await w.store.getIncident(p.id))!, at);
+    next.state = 'executing';
+    next.steps = [
+      { index: 0, action: rb.steps[0]!.action, idempotencyKey: `${base}/step-1`, status: 'succeeded', startedAt: at, endedAt: at, summary: 'froze' },
+      { index: 1, action: rb.steps[1]!.action, idempotencyKey: `${base}/step-2`, status: 'failed', startedAt: at, endedAt: at, summary: 'RollbackStage failed' },
+      { index: 2, action: rb.steps[0]!.compensate!.action, idempotencyKey: undoKey, status: 'started', startedAt: at, endedAt: null, summary: '' },
+    ];
+    await w.store.updateIncident(next, { at, incidentId: p.id, kind: 'step.started', actor: 'executor', data: { step: 3, compensates: 1, key: undoKey } });
+    return { inc: next, undoKey };
+  }
+
+  const restart = (w: FastWorld): Watcher => new Watcher({ ...w.deps, run: new RunState('running') });
+
+  it('done in the cloud → recorded done, not run again; the run ends failed → needs_human', async () => {
+    const { w, watcher } = world(true);
+    const { inc, undoKey } = await killedInsideCompensation(w, watcher, true);
+    await restart(w).runCycle();
+    const after = (await w.store.getIncident(inc.id))!;
+    expect(after.steps.find((s) => s.index === 2)?.status).toBe('skipped_already_done');
+    expect(w.sim.executeCalls(undoKey)).toBe(1);
+    expect(after.state).toBe('needs_human');
+    expect(after.reason).toMatch(/step 2 failed: RollbackStage failed; compensated step 1/);
+  });
+
+  it('not started in the cloud → handed to a person, never re-run blindly', async () => {
+    const { w, watcher } = world(true);
+    const { inc, undoKey } = await killedInsideCompensation(w, watcher, false);
+    await restart(w).runCycle();
+    const after = (await w.store.getIncident(inc.id))!;
+    expect(after.steps.find((s) => s.index === 2)?.status).toBe('handed_to_human');
+    expect(w.sim.executeCalls(undoKey)).toBe(0);
+    expect(after.state).toBe('needs_human');
+    expect(after.reason).toMatch(/compensation stopped: the compensation of step 1 was interrupted and its outcome is not_started/);
   });
 });
