@@ -4,7 +4,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
-import type { ActionCheck, ActionResult, Precondition, Preview } from '../cloud/ports.js';
+import type { ActionCheck, ActionResult, Precondition, Preview, StepVerification } from '../cloud/ports.js';
 import type { EpochMs } from '../core/time.js';
 
 /**
@@ -88,8 +88,12 @@ export interface ActionSpec<P> {
   execute(ctx: ActionContext<P>): Promise<ActionResult>;
   /** From the cloud: did the step with this key already happen? */
   check(ctx: ActionContext<P>): Promise<ActionCheck>;
+  /** Right after the call returned ok (read-only): the cloud shows the effect this action promises; not ok stops the run. */
+  verify(ctx: ActionContext<P>, result: ActionResult): Promise<StepVerification>;
   /** The simulated cloud's effect. */
   sim(world: SimWorld, p: P, at: number): ActionResult;
+  /** The simulated cloud's verify (read-only); absent = the recorded call's own answer. */
+  simVerify?(world: SimWorld, p: P, at: number): StepVerification;
   /** The simulated cloud's preview (read-only); absent = the preview from the parameters alone. */
   simPreview?(world: SimWorld, p: P, at: number): Preview;
 }
@@ -101,4 +105,15 @@ export type Action = ActionSpec<unknown>;
 export function defineAction<P>(spec: ActionSpec<P>): Action {
   // Method parameters are bivariant, so the typed spec is already an Action.
   return spec;
+}
+
+/**
+ * A verify that reads the action's own `check`: done, or started and in progress in the cloud (a rollout that
+ * takes minutes), is the effect seen; anything else is not. `effect` names what should be seen.
+ */
+export async function verifyByCheck<P>(check: (ctx: ActionContext<P>) => Promise<ActionCheck>, ctx: ActionContext<P>, effect: string): Promise<StepVerification> {
+  const seen = await check(ctx);
+  if (seen === 'done') return { ok: true, detail: `the cloud shows ${effect}` };
+  if (seen === 'in_progress') return { ok: true, detail: `the cloud shows ${effect} under way` };
+  return { ok: false, detail: `the cloud does not show ${effect} (it reads ${seen})` };
 }

@@ -2,7 +2,7 @@ import { RollbackStageCommand, type PipelineExecutionSummary } from '@aws-sdk/cl
 import { z } from 'zod';
 import { awsCall } from '../cloud/aws/errors.js';
 import { PermanentError } from '../core/errors.js';
-import { defineAction, type ActionContext, type AwsActionClients } from './action.js';
+import { defineAction, verifyByCheck, type ActionContext, type AwsActionClients } from './action.js';
 import { listExecutions, stageState } from './codepipeline-read.js';
 import { awsName } from './params.js';
 
@@ -108,6 +108,9 @@ export const codepipelineRollbackStage = defineAction<P>({
     if (existing.status === 'Succeeded') return 'done';
     if (existing.status === 'InProgress' || existing.status === 'Stopping') return 'in_progress';
     return 'unknown'; // it ran and failed or was stopped: re-running is a person's call
+  },
+  verify(ctx) {
+    return verifyByCheck((c) => this.check(c), ctx, `a rollback execution of stage ${ctx.params.stage} of ${ctx.params.pipeline}`);
   },
   sim: (world, p, at) => world.rollbackPipeline(p.pipeline, p.targetExecutionId, at),
   simPreview: (world, p, at) => {

@@ -1,7 +1,7 @@
 import { GetPipelineExecutionCommand, StopPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
 import { z } from 'zod';
 import { awsCall } from '../cloud/aws/errors.js';
-import { defineAction, type ActionContext } from './action.js';
+import { defineAction, verifyByCheck, type ActionContext } from './action.js';
 import { awsName, errorName, flag, keyDigest } from './params.js';
 
 const schema = z.strictObject({
@@ -65,6 +65,11 @@ export const codepipelineStopExecution = defineAction<P>({
     // Finished by itself (Succeeded, Failed, Superseded): whether this step stopped it cannot be told.
     return 'unknown';
   },
+  verify(ctx) {
+    return verifyByCheck((c) => this.check(c), ctx, `execution ${ctx.params.executionId} of ${ctx.params.pipeline} stopped`);
+  },
+  simVerify: (world, p) =>
+    world.executionStoppedAt(p.pipeline, p.executionId) !== undefined ? { ok: true, detail: `execution ${p.executionId} of ${p.pipeline} is stopped` } : { ok: false, detail: `execution ${p.executionId} of ${p.pipeline} is not stopped` },
   sim: (world, p, at) => {
     if (world.executionStoppedAt(p.pipeline, p.executionId) !== undefined) return { ok: true, summary: `execution ${p.executionId} of ${p.pipeline} was already stopped` };
     world.stopExecution(p.pipeline, p.executionId, at);

@@ -1,8 +1,8 @@
 import { DisableStageTransitionCommand, EnableStageTransitionCommand } from '@aws-sdk/client-codepipeline';
 import { z } from 'zod';
 import { awsCall } from '../cloud/aws/errors.js';
-import type { ActionResult } from '../cloud/ports.js';
-import { defineAction, type Action, type ActionContext } from './action.js';
+import type { ActionResult, Preview } from '../cloud/ports.js';
+import { defineAction, verifyByCheck, type Action, type ActionContext } from './action.js';
 import { stageState } from './codepipeline-read.js';
 import { awsName, keyDigest } from './params.js';
 
@@ -26,6 +26,14 @@ async function enabled(ctx: ActionContext<P>): Promise<boolean> {
 
 export function transition(enable: boolean): Action {
   const verb = enable ? 'enable' : 'disable';
+  /** The preview from the transition's state now (read from the cloud, or the sim's remembered state). */
+  const preview = ({ pipeline, stage }: P, now: boolean): Preview => ({
+    summary: now === enable ? `the inbound transition of ${pipeline}/${stage} is already ${enable ? 'enabled' : 'disabled'}: no change` : `${verb} the inbound transition of ${pipeline}/${stage}`,
+    changes: [`${pipeline}/${stage} inbound transition: ${now ? 'enabled' : 'disabled'} → ${enable ? 'enabled' : 'disabled'}`],
+    resources: [`codepipeline:${pipeline}/${stage}`],
+    source: 'cloud',
+    cost: { kind: 'none', why: 'a pipeline transition' },
+  });
   return defineAction<P>({
     name: enable ? 'codepipeline.enableTransition' : 'codepipeline.disableTransition',
     description: enable ? 'let artifacts into a pipeline stage again (end a freeze)' : 'stop artifacts entering a pipeline stage (freeze it)',
@@ -35,15 +43,7 @@ export function transition(enable: boolean): Action {
     resources: (p) => [`codepipeline:${p.pipeline}/${p.stage}`],
     describe: (p) => `${verb} the inbound transition of stage ${p.stage} of pipeline ${p.pipeline}`,
     async preview(ctx) {
-      const now = await enabled(ctx);
-      const { pipeline, stage } = ctx.params;
-      return {
-        summary: now === enable ? `the inbound transition of ${pipeline}/${stage} is already ${enable ? 'enabled' : 'disabled'}: no change` : `${verb} the inbound transition of ${pipeline}/${stage}`,
-        changes: [`${pipeline}/${stage} inbound transition: ${now ? 'enabled' : 'disabled'} → ${enable ? 'enabled' : 'disabled'}`],
-        resources: [`codepipeline:${pipeline}/${stage}`],
-        source: 'cloud',
-        cost: { kind: 'none', why: 'a pipeline transition' },
-      };
+      return preview(ctx.params, await enabled(ctx));
     },
     async preconditions(ctx) {
       await stageState(ctx.aws, ctx.params.pipeline, ctx.params.stage, ctx.signal); // the stage still exists
@@ -63,20 +63,17 @@ export function transition(enable: boolean): Action {
     async check(ctx) {
       return (await enabled(ctx)) === enable ? 'done' : 'not_started';
     },
+    verify(ctx) {
+      return verifyByCheck((c) => this.check(c), ctx, `the inbound transition of ${ctx.params.pipeline}/${ctx.params.stage} ${enable ? 'enabled' : 'disabled'}`);
+    },
+    simVerify: (world, p) => {
+      const now = world.transitionEnabled(p.pipeline, p.stage);
+      return { ok: now === enable, detail: `the inbound transition of ${p.pipeline}/${p.stage} is ${now ? 'enabled' : 'disabled'}` };
+    },
     sim: (world, p, at) => {
       world.setTransition(p.pipeline, p.stage, enable, at);
       return { ok: true, summary: `${enable ? 'enabled' : 'disabled'} the inbound transition of ${p.pipeline}/${p.stage}` };
     },
-    simPreview: (world, p) => {
-      const now = world.transitionEnabled(p.pipeline, p.stage);
-      const { pipeline, stage } = p;
-      return {
-        summary: now === enable ? `the inbound transition of ${pipeline}/${stage} is already ${enable ? 'enabled' : 'disabled'}: no change` : `${verb} the inbound transition of ${pipeline}/${stage}`,
-        changes: [`${pipeline}/${stage} inbound transition: ${now ? 'enabled' : 'disabled'} → ${enable ? 'enabled' : 'disabled'}`],
-        resources: [`codepipeline:${pipeline}/${stage}`],
-        source: 'cloud',
-        cost: { kind: 'none', why: 'a pipeline transition' },
-      };
-    },
+    simPreview: (world, p) => preview(p, world.transitionEnabled(p.pipeline, p.stage)),
   });
 }

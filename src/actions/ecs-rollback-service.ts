@@ -2,7 +2,7 @@ import { ListTaskDefinitionsCommand, UpdateServiceCommand } from '@aws-sdk/clien
 import { z } from 'zod';
 import { awsCall } from '../cloud/aws/errors.js';
 import { PermanentError } from '../core/errors.js';
-import { defineAction, type ActionContext } from './action.js';
+import { defineAction, verifyByCheck, type ActionContext } from './action.js';
 import { describeService, fleetCost, sameTaskDef, shortTaskDef, taskSize } from './ecs-read.js';
 import { awsName } from './params.js';
 
@@ -94,6 +94,16 @@ export const ecsRollbackService = defineAction<P>({
     if (to !== undefined && !sameTaskDef(svc.taskDefinition, to)) return 'unknown';
     const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
     return primary?.rolloutState === 'IN_PROGRESS' ? 'in_progress' : primary?.rolloutState === 'FAILED' ? 'unknown' : 'done';
+  },
+  async verify(ctx, result) {
+    // An error the cloud check settled as done leaves no refs: the action's check is the verify then.
+    if (result.refs?.['taskDefinition'] === undefined) return verifyByCheck((c) => this.check(c), ctx, `ECS service ${ctx.params.service} in ${ctx.params.cluster} on its previous task definition`);
+    const p = ctx.params;
+    const to = result.refs?.['taskDefinition'] ?? '';
+    const svc = await describeService(ctx.aws, p.cluster, p.service, ctx.signal);
+    return sameTaskDef(svc.taskDefinition, to)
+      ? { ok: true, detail: `ECS service ${p.service} in ${p.cluster} is set to ${shortTaskDef(to)}` }
+      : { ok: false, detail: `ECS service ${p.service} in ${p.cluster} is set to ${shortTaskDef(svc.taskDefinition)}, not ${shortTaskDef(to)}` };
   },
   sim: (world, p, at) => world.rollbackService(p.service, at),
   simPreview: (world, p, at) => {

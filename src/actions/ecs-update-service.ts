@@ -2,7 +2,7 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import { awsCall } from '../cloud/aws/errors.js';
 import type { ActionCheck } from '../cloud/ports.js';
-import { defineAction } from './action.js';
+import { defineAction, verifyByCheck } from './action.js';
 import { describeService, fleetCost, sameTaskDef, shortTaskDef, taskSize } from './ecs-read.js';
 import { awsName, flag, intIn } from './params.js';
 
@@ -88,6 +88,14 @@ export const ecsUpdateService = defineAction<P>({
     const mine = (svc.deployments ?? []).find((d) => (d.createdAt?.getTime() ?? 0) >= ctx.startedAt!);
     if (!mine) return p.desiredCount !== undefined ? 'unknown' : 'not_started';
     return mine.rolloutState === 'IN_PROGRESS' ? 'in_progress' : mine.rolloutState === 'FAILED' ? 'unknown' : 'done';
+  },
+  verify(ctx) {
+    return verifyByCheck((c) => this.check(c), ctx, what(ctx.params));
+  },
+  simVerify: (world, p) => {
+    const desired = world.serviceTasks(p.service)?.desired;
+    if (p.desiredCount === undefined || desired === undefined) return { ok: true, detail: `${what(p)} of ${p.service}` };
+    return { ok: desired === p.desiredCount, detail: `ECS service ${p.service} has ${desired} desired tasks (asked ${p.desiredCount})` };
   },
   simPreview: (world, p) => {
     const t = world.serviceTasks(p.service);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { awsCall } from '../cloud/aws/errors.js';
 import type { ActionCheck } from '../cloud/ports.js';
 import { PermanentError } from '../core/errors.js';
-import { defineAction, type ActionContext } from './action.js';
+import { defineAction, verifyByCheck, type ActionContext } from './action.js';
 import { awsName } from './params.js';
 
 const version = z.string().regex(/^[0-9]{1,10}$/, 'expected a published version number ($LATEST is not a version to roll back to)');
@@ -107,6 +107,15 @@ export const lambdaUpdateAlias = defineAction<P>({
     if (to !== undefined) return a.FunctionVersion === to && weights(a) === '' ? 'done' : 'unknown';
     if (from === undefined) return 'unknown'; // "the previous version" moved with the alias
     return a.FunctionVersion === (await target(ctx, from)) ? 'done' : 'unknown';
+  },
+  async verify(ctx, result) {
+    // An error the cloud check settled as done leaves no refs: the action's check is the verify then.
+    if (result.refs?.['functionVersion'] === undefined) return verifyByCheck((c) => this.check(c), ctx, `alias ${ctx.params.alias} of ${ctx.params.functionName} on its previous version`);
+    const to = result.refs?.['functionVersion'] ?? '';
+    const a = await getAlias(ctx);
+    const where = `alias ${ctx.params.alias} of ${ctx.params.functionName}`;
+    if (a.FunctionVersion !== to) return { ok: false, detail: `${where} points at version ${a.FunctionVersion ?? '?'}, not ${to}` };
+    return weights(a) === '' ? { ok: true, detail: `${where} points at version ${to}` } : { ok: false, detail: `${where} still routes a share elsewhere (${weights(a)})` };
   },
   sim: (world, p, at) => world.rollbackService(p.functionName, at),
   simPreview: (world, p, at) => {

@@ -24,5 +24,6 @@ export const manual = defineAction<P>({
   preconditions: async () => ({ ok: true }),
   execute: async (ctx) => ({ ok: false, summary: `manual step, for a person: ${ctx.params.instruction}` }),
   check: async () => 'unknown',
+  verify: async () => ({ ok: true, detail: 'a person marked it done' }),
   sim: (_world, p) => ({ ok: false, summary: `manual step, for a person: ${p.instruction}` }),
 });

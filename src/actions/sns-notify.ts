@@ -37,5 +37,7 @@ export const snsNotify = defineAction<P>({
     return { ok: true, summary: `published to ${p.topicArn} (message ${out.MessageId ?? '?'})`, refs: { messageId: out.MessageId ?? '' } };
   },
   check: async () => 'unknown',
+  // Publish has no read-back: SNS accepted the message when it returned a message id.
+  verify: async (_ctx, result) => (result.refs?.['messageId'] ? { ok: true, detail: `SNS accepted message ${result.refs['messageId']}` } : { ok: false, detail: 'SNS returned no message id' }),
   sim: (_world, p) => ({ ok: true, summary: `published to ${p.topicArn}` }),
 });

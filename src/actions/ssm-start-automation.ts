@@ -1,7 +1,7 @@
 import { DescribeAutomationExecutionsCommand, DescribeDocumentCommand, StartAutomationExecutionCommand } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { awsCall } from '../cloud/aws/errors.js';
-import { defineAction, type ActionContext } from './action.js';
+import { defineAction, verifyByCheck, type ActionContext } from './action.js';
 import { keyDigest, uuidFromKey } from './params.js';
 
 /** Automation input parameters as the API takes them: name → list of strings, written as JSON in the step. */
@@ -91,6 +91,9 @@ export const ssmStartAutomation = defineAction<P>({
     if (e.status === 'Success') return 'done';
     if (['Pending', 'InProgress', 'Waiting', 'Cancelling', 'PendingApproval', 'Approved', 'Scheduled', 'RunbookInProgress', 'PendingChangeCalendarOverride', 'ChangeCalendarOverrideApproved', 'Exiting'].includes(e.status)) return 'in_progress';
     return 'unknown'; // failed, timed out, cancelled: a person decides
+  },
+  verify(ctx) {
+    return verifyByCheck((c) => this.check(c), ctx, `an automation execution of ${ctx.params.documentName} for this step`);
   },
   sim: (_world, p) => ({ ok: true, summary: `started SSM Automation ${p.documentName}` }),
 });

@@ -166,7 +166,7 @@ const decide = (verdict: 'approve' | 'reject') => async (id: string, o: { as: st
   const body = await api(o.url, `/api/incidents/${encodeURIComponent(id)}/${verdict}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ runbookHash: inc.runbook?.hash, as: o.as, ...(o.reason ? { reason: o.reason } : {}) }),
+    body: JSON.stringify({ runbookHash: inc.runbook?.hash, as: o.as, via: 'cli', ...(o.reason ? { reason: o.reason } : {}) }),
   });
   if (o.json) return out(JSON.stringify(body, null, 2));
   out(`${o.as}: ${verdict} recorded for "${inc.runbook?.title ?? ''}" (${String(body['outcome'])}); incident is now ${STATE_LABEL[String(body['state'])] ?? String(body['state'])}`);

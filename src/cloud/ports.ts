@@ -130,6 +130,9 @@ export interface ActionResult {
 /** Where a step stands in the cloud, asked after a crash before anything is re-run. */
 export type ActionCheck = 'done' | 'not_started' | 'in_progress' | 'unknown';
 
+/** After a step's call returned: does the cloud show the effect the action promises (src/actions: each action's `verify`)? */
+export type StepVerification = { readonly ok: boolean; readonly detail: string };
+
 /** What a step will change, read from the cloud (src/actions: each action's `preview`). */
 export interface Preview {
   /** One line a person reads on the page and in the approval request. */
@@ -182,6 +185,8 @@ export interface ActionTarget {
   check(call: ActionCall, idempotencyKey: string, signal: AbortSignal, opts?: { readonly startedAt?: EpochMs }): Promise<ActionCheck>;
   /** What the step would change (read-only). Absent on targets that cannot tell. */
   preview?(call: ActionCall, signal: AbortSignal): Promise<Preview>;
+  /** After the call returned ok: the action's own verify (read-only). Absent = nothing to check beyond the call's answer. */
+  verify?(call: ActionCall, idempotencyKey: string, signal: AbortSignal, opts: { readonly startedAt: EpochMs; readonly result: ActionResult }): Promise<StepVerification>;
   /** Re-checked immediately before `execute`. Absent = nothing to check. */
   preconditions?(call: ActionCall, idempotencyKey: string, signal: AbortSignal): Promise<Precondition>;
 }

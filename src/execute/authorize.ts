@@ -28,11 +28,15 @@ export interface AuthorizeInput {
   readonly now: EpochMs;
   readonly state: IncidentState;
   readonly runbook: DraftedRunbook | null;
+  /** runbookHash() of the runbook as stored now: content edited after the approval (a compensating step too) voids it. */
+  readonly contentHash?: string;
   readonly request: ApprovalRequest | null;
   readonly decisions: readonly Decision[];
   /** The incident's audit records: an approval counts only if its `decision.recorded` record verifies. */
   readonly audit: readonly AuditRecord[];
   readonly stepIndex: number;
+  /** Asks for step `stepIndex`'s compensating step (a later step failed) instead of the step itself. */
+  readonly compensating?: boolean;
   /** Whether any step of this runbook was started already (a started run is finished, not expired). */
   readonly anyStepStarted: boolean;
   /** The policy's approval.executeWithin: how long after the quorum was met the first step may start. */
@@ -58,8 +62,12 @@ export function authorize(input: AuthorizeInput): Authorization {
   const { runbook, request } = input;
   if (!runbook || !request) return deny('no_request', 'no approval request for a runbook');
   if (runbook.hash !== request.runbookHash) return deny('runbook_changed', 'the runbook differs from the one approval was asked for');
+  if (input.contentHash !== undefined && input.contentHash !== request.runbookHash) return deny('runbook_changed', 'the runbook\'s steps or compensating steps were changed after approval was asked for');
   const step: RunbookStep | undefined = runbook.steps[input.stepIndex];
   if (!step) return deny('step_not_in_runbook', `the runbook has no step ${input.stepIndex + 1}`);
+  // A compensating step runs only as it was approved: the one the approved runbook (hash above) names.
+  const call = input.compensating === true ? step.compensate : step;
+  if (!call) return deny('step_not_in_runbook', `step ${input.stepIndex + 1} has no compensating step in the approved runbook`);
 
   // Every reject counts, vouched for or not (stopping is always safe); approvals need their audit record.
   const { unattested } = attestDecisions(input.decisions, input.audit);
@@ -75,7 +83,7 @@ export function authorize(input: AuthorizeInput): Authorization {
     return deny('approval_stale', `approved too long ago: quorum met ${Math.round((input.now - quorum.metAt) / 60_000)} min ago, first step must start within ${Math.round(input.executeWithinMs / 60_000)} min`);
   }
   if (input.killSwitchOn) return deny('kill_switch', 'the kill switch is on');
-  const violation = actionViolation(input.actions, step);
+  const violation = actionViolation(input.actions, call);
   if (violation) return deny('action_not_allowed', violation);
   if (input.stepsLastHour >= input.maxActionsPerHour) {
     return deny('budget_spent', `${input.stepsLastHour} actions ran in the last hour (limit ${input.maxActionsPerHour})`);

@@ -1,5 +1,5 @@
 import { callResources, describeCall, parseCall } from '../actions/catalogue.js';
-import type { ActionCall, ActionCheck, ActionTarget, Precondition } from '../cloud/ports.js';
+import type { ActionCall, ActionCheck, ActionResult, ActionTarget, Precondition, StepVerification } from '../cloud/ports.js';
 import { errorMessage } from '../core/errors.js';
 import type { EpochMs } from '../core/time.js';
 import { allCleared } from '../incident/grouping.js';
@@ -14,7 +14,7 @@ import type { Store } from '../store/store.js';
 
 /** How a step ended when nobody can say from the call alone. */
 export type Outcome =
-  | { readonly kind: 'succeeded'; readonly summary: string }
+  | { readonly kind: 'succeeded'; readonly summary: string; readonly result?: ActionResult }
   | { readonly kind: 'failed'; readonly summary: string }
   | { readonly kind: 'uncertain'; readonly summary: string };
 
@@ -73,7 +73,7 @@ export async function askCloud(actions: ActionTarget, step: ActionCall, key: str
 export async function runStep(actions: ActionTarget, step: ActionCall, key: string, signal: AbortSignal, startedAt: EpochMs): Promise<Outcome> {
   try {
     const res = await actions.execute(step, key, signal);
-    return res.ok ? { kind: 'succeeded', summary: res.summary } : { kind: 'failed', summary: res.summary };
+    return res.ok ? { kind: 'succeeded', summary: res.summary, result: res } : { kind: 'failed', summary: res.summary };
   } catch (err) {
     const error = errorMessage(err);
     // The run's own deadline may be what threw: the check gets a fresh one of its own.
@@ -81,6 +81,19 @@ export async function runStep(actions: ActionTarget, step: ActionCall, key: stri
     if (seen === 'done' || seen === 'in_progress') return { kind: 'succeeded', summary: `the call reported "${error}", but the cloud shows it ${seen === 'done' ? 'done' : 'in progress'}` };
     if (seen === 'not_started') return { kind: 'failed', summary: `error: ${error} (the cloud shows it did not happen)` };
     return { kind: 'uncertain', summary: `error: ${error}; whether it happened cannot be told from the cloud` };
+  }
+}
+
+/**
+ * The action's own verify, right after its call returned ok: does the cloud show what the action promises?
+ * A verify that cannot read the cloud fails closed: the run stops and a person looks.
+ */
+export async function verifyStep(actions: ActionTarget, step: ActionCall, key: string, signal: AbortSignal, startedAt: EpochMs, result: ActionResult): Promise<StepVerification> {
+  if (!actions.verify) return { ok: true, detail: 'the target has no read-back; the call\'s answer stands' };
+  try {
+    return await actions.verify(step, key, signal, { startedAt, result });
+  } catch (err) {
+    return { ok: false, detail: `the step could not be verified: ${errorMessage(err)}` };
   }
 }
 
@@ -94,20 +107,28 @@ export function recoveredOutcome(seen: ActionCheck): Outcome {
 
 const cooldownKey = (resource: string): string => `cooldown:${resource}`;
 
-/** The newest earlier action on any resource the step touches, across incidents. */
-export async function lastActionOn(store: Store, step: ActionCall): Promise<{ resource: string; lastAt: EpochMs } | null> {
+/** A cooldown mark: when a step acted on the resource, and for which incident (a bare number: marks stored before that). */
+type Mark = number | { readonly at: number; readonly incidentId: string };
+
+/**
+ * The newest earlier action on any resource the step touches, across incidents. The cooldown is across
+ * incidents: a mark `ownIncident`'s own run made (step 2 on the stage step 1 froze) does not hold it back.
+ */
+export async function lastActionOn(store: Store, step: ActionCall, ownIncident?: string): Promise<{ resource: string; lastAt: EpochMs } | null> {
   const resources = callResources(step);
-  const values = await store.getValues<number>(resources.map(cooldownKey));
+  const values = await store.getValues<Mark>(resources.map(cooldownKey));
   let best: { resource: string; lastAt: EpochMs } | null = null;
   for (const r of resources) {
-    const at = values.get(cooldownKey(r));
+    const mark = values.get(cooldownKey(r));
+    if (mark === undefined || (typeof mark === 'object' && mark.incidentId === ownIncident)) continue;
+    const at = typeof mark === 'number' ? mark : mark.at;
     if (typeof at === 'number' && (best === null || at > best.lastAt)) best = { resource: r, lastAt: at as EpochMs };
   }
   return best;
 }
 
 /** Records that the step acts on its resources now (written with the step's start, before the call). */
-export async function markResources(store: Store, step: ActionCall, at: EpochMs): Promise<void> {
+export async function markResources(store: Store, step: ActionCall, at: EpochMs, incidentId = ''): Promise<void> {
   const resources = callResources(step);
-  if (resources.length > 0) await store.setValues(Object.fromEntries(resources.map((r) => [cooldownKey(r), at])));
+  if (resources.length > 0) await store.setValues(Object.fromEntries(resources.map((r) => [cooldownKey(r), { at, incidentId }])));
 }

@@ -1,12 +1,9 @@
-import type { ActionCall as RunbookStepCall } from '../cloud/ports.js';
-import { addMs, HOUR, parseDuration, type EpochMs } from '../core/time.js';
-import { authorize } from '../execute/authorize.js';
+import { addMs } from '../core/time.js';
+import { failRun } from '../execute/compensate.js';
+import { authorizeStep, claimStep, finishStep } from '../execute/step-gate.js';
 import { manualStepTimeout } from '../execute/manual-step.js';
-import { askCloud, checkPreconditions, isManual, stillUnhealthy, lastActionOn, markResources, previewStep, recoveredOutcome, runStep } from '../execute/step-outcome.js';
+import { askCloud, checkPreconditions, isManual, stillUnhealthy, previewStep, recoveredOutcome, runStep, verifyStep } from '../execute/step-outcome.js';
 import type { Incident, StepRecord } from '../incident/incident.js';
-import { approvalRules } from '../policy/compile.js';
-import { StepBudgetSpentError } from '../store/errors.js';
-import { StaleFencingTokenError } from '../store/lease.js';
 import { announce } from './announce.js';
 import { admit, type CycleContext, type PipelineDeps } from './context.js';
 import { moveIncident, saveIncident } from './transitions.js';
@@ -34,6 +31,11 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     const key = idempotencyKey(inc, i);
     const prior = inc.steps.find((s) => s.index === i);
     if (prior && (prior.status === 'succeeded' || prior.status === 'skipped_already_done')) continue;
+    // A step recorded failed while the run is still executing: the daemon stopped while compensating; go on with that.
+    if (prior?.status === 'failed') {
+      await failRun(deps, ctx, inc, i, prior.summary);
+      return;
+    }
     const now = deps.clock.now();
     // A manual step waits for a person to mark it done (src/execute/manual-step.ts); the next cycle looks
     // again, until its time limit: then the run stops and a person takes over.
@@ -67,26 +69,7 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       return;
     }
 
-    const decisions = await store.listDecisions(inc.id);
-    const verdict = authorize({
-      now,
-      state: inc.state,
-      runbook: rb,
-      request: inc.approval,
-      decisions,
-      audit: await store.listAudit({ incidentId: inc.id }),
-      stepIndex: i,
-      anyStepStarted: inc.steps.length > 0,
-      executeWithinMs: parseDuration(policy.doc.approval.executeWithin),
-      rules: approvalRules(policy, rb.risk, inc.approval?.escalated ?? false),
-      actions: policy.doc.actions,
-      killSwitchOn: await deps.killSwitch(ctx.signal).catch(() => true),
-      // The clock-hour counter is what two tasks cannot both overspend; the audit count over the last 60
-      // minutes keeps "at most N per hour" true across an hour boundary, where a bucket alone allows 2N.
-      stepsLastHour: Math.max(await store.stepsInHour(now, { signal: ctx.signal }), await store.countStepsSince(addMs(now, -HOUR), { signal: ctx.signal })),
-      maxActionsPerHour: policy.doc.safety.maxActionsPerHour,
-      cooldown: await cooldownFor(deps, step),
-    });
+    const verdict = await authorizeStep(deps, ctx, inc, i, now);
     if (!verdict.allowed) {
       await store.appendAudit({ at: now, incidentId: inc.id, kind: 'authorize.denied', actor: 'executor', data: { step: i + 1, reason: verdict.reason, detail: verdict.detail } });
       if (verdict.reason === 'approval_stale') {
@@ -138,25 +121,19 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     }
 
     const record: StepRecord = { index: i, action: step.action, idempotencyKey: key, status: 'started', startedAt: now, endedAt: null, summary: '' };
-    // The claim carries the lease's fencing token: a process that lost the lease (paused past it) is refused here.
-    const fence = deps.fence?.();
-    try {
-      inc = await saveIncident(store, inc, now, 'executor', 'step.started', (n) => {
-        n.steps = [...n.steps.filter((s) => s.index !== i), record];
-      }, { step: i + 1, action: step.action, params: step.params, key, approvedBy: verdict.approvedBy, ...(fence ? { fence: fence.token } : {}) }, fence, { budget: { at: now, max: policy.doc.safety.maxActionsPerHour }, signal: ctx.signal });
-    } catch (err) {
-      if (err instanceof StepBudgetSpentError) {
-        // Another task (or incident) spent the hour's budget between authorize() and the claim: as authorize would say.
-        await store.appendAudit({ at: now, incidentId: inc.id, kind: 'authorize.denied', actor: 'executor', data: { step: i + 1, reason: 'budget_spent', detail: err.message } });
-        inc = await moveIncident(store, inc, 'needs_human', now, 'executor', `not executed: ${err.message}`);
-        await announce(deps, ctx, inc, 'final', `not executed: ${err.message}`);
+    const claim = await claimStep(deps, ctx, inc, step, record, now, { step: i + 1, action: step.action, params: step.params, key, approvedBy: verdict.approvedBy });
+    if (!claim.claimed) {
+      if (claim.budgetSpent === null) {
+        log.warn({ step: i + 1 }, 'step not started: the store refused the claim (not the leader)');
         return;
       }
-      if (!(err instanceof StaleFencingTokenError)) throw err;
-      log.warn({ step: i + 1, why: err.message }, 'step not started: the store refused the claim (not the leader)');
+      // Another task (or incident) spent the hour's budget between authorize() and the claim: as authorize would say.
+      await store.appendAudit({ at: now, incidentId: inc.id, kind: 'authorize.denied', actor: 'executor', data: { step: i + 1, reason: 'budget_spent', detail: claim.budgetSpent } });
+      inc = await moveIncident(store, inc, 'needs_human', now, 'executor', `not executed: ${claim.budgetSpent}`);
+      await announce(deps, ctx, inc, 'final', `not executed: ${claim.budgetSpent}`);
       return;
     }
-    await markResources(store, step, now);
+    inc = claim.inc;
     log.info({ step: i + 1, action: step.action }, 'step started');
 
     const outcome = await runStep(deps.actions, step, key, ctx.signal, now);
@@ -169,11 +146,14 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       await announce(deps, ctx, inc, 'final', `needs a person: the outcome of step ${i + 1} is unknown`);
       return;
     }
-    inc = await saveIncident(store, inc, end, 'executor', 'step.finished', (n) => finishStep(n, i, ok ? 'succeeded' : 'failed', end, summary), { step: i + 1, ok, summary });
-    if (!ok) {
-      inc = await moveIncident(store, inc, 'failed', end, 'executor', `step ${i + 1} failed: ${summary}`);
-      inc = await moveIncident(store, inc, 'needs_human', end, 'executor', `step ${i + 1} failed: ${summary}; a person must take over`);
-      await announce(deps, ctx, inc, 'final', `failed at step ${i + 1}`);
+    // The action's own verify: the cloud shows what the step promised (not only the runbook's recovery criteria later).
+    const check = ok ? await verifyStep(deps.actions, step, key, ctx.signal, now, outcome.result ?? { ok: true, summary }) : null;
+    const verified = check?.ok !== false;
+    const recorded = check && !check.ok ? `${summary}; verify failed: ${check.detail}` : summary;
+    inc = await saveIncident(store, inc, end, 'executor', 'step.finished', (n) => finishStep(n, i, ok && verified ? 'succeeded' : 'failed', end, recorded), { step: i + 1, ok: ok && verified, summary: recorded, ...(check ? { verify: check } : {}) });
+    if (!ok || !verified) {
+      // A failed verify means the call landed: its own compensating step is due as well.
+      await failRun(deps, ctx, inc, i, recorded, { failedLanded: ok });
       return;
     }
   }
@@ -188,15 +168,4 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
     n.verification = { startedAt: now, deadline: addMs(now, rb.verify.withinMs), healthyPolls: 0 };
   });
   await announce(deps, ctx, inc, 'decision', 'executed; verifying recovery');
-}
-
-/** The newest earlier action on a resource this step touches, with the policy's cooldown. */
-async function cooldownFor(deps: PipelineDeps, step: RunbookStepCall): Promise<{ resource: string; lastAt: EpochMs; ms: number } | null> {
-  const last = await lastActionOn(deps.store, step);
-  return last ? { ...last, ms: parseDuration(deps.policy.doc.execution.cooldown) } : null;
-}
-
-function finishStep(n: Incident, index: number, status: StepRecord['status'], at: EpochMs, summary: string): void {
-  const s = n.steps.find((x) => x.index === index);
-  if (s) Object.assign(s, { status, endedAt: at, summary });
 }

@@ -4,10 +4,17 @@ import type { ActionCall } from '../cloud/ports.js';
 export type Risk = 'low' | 'medium' | 'high';
 export const RISKS: readonly Risk[] = ['low', 'medium', 'high'];
 
+/** What undoes a step when a later step of the run fails (src/execute/compensate.ts); approved with the runbook. */
+export interface CompensatingStep extends ActionCall {
+  readonly description: string;
+}
+
 export interface RunbookStep extends ActionCall {
   /** Plain words for the approver: what this step will do. */
   readonly description: string;
   readonly risk: Risk;
+  /** Runs only if the run fails after this step acted, and only as approved: it is part of the runbook's hash. */
+  readonly compensate?: CompensatingStep;
 }
 
 export interface VerifySpec {
@@ -44,12 +51,12 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** The content hash of what a runbook would do: steps, parameters, risk and verification. */
+/** The content hash of what a runbook would do: steps (and their compensating steps), parameters, risk and verification. */
 export function runbookHash(r: Omit<DraftedRunbook, 'hash'>): string {
   const content = {
     templateId: r.templateId,
     risk: r.risk,
-    steps: r.steps.map((s) => ({ action: s.action, params: s.params, risk: s.risk })),
+    steps: r.steps.map((s) => ({ action: s.action, params: s.params, risk: s.risk, ...(s.compensate ? { compensate: { action: s.compensate.action, params: s.compensate.params } } : {}) })),
     verify: r.verify,
     ...(r.revision !== undefined ? { revision: r.revision } : {}),
   };

@@ -1,7 +1,7 @@
 import type { Incident } from '../incident/incident.js';
 import type { ActionAllowList } from '../execute/action-policy.js';
 import { parseDuration } from '../core/time.js';
-import { maxRisk, runbookHash, type DraftedRunbook, type Risk, type RunbookStep } from './runbook.js';
+import { maxRisk, runbookHash, type CompensatingStep, type DraftedRunbook, type Risk, type RunbookStep } from './runbook.js';
 import type { RunbookTemplate } from './template.js';
 import { plainTrace, type PlanResult, type Planner } from './planner.js';
 
@@ -33,6 +33,17 @@ export function fill(text: string, values: Readonly<Record<string, string>>): st
   return missing ? null : out;
 }
 
+/** Fills every string parameter; null when a placeholder has no value. */
+function fillParams(raw: Readonly<Record<string, string | number | boolean>>, values: Readonly<Record<string, string>>): Record<string, string | number | boolean> | null {
+  const params: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const filled = typeof v === 'string' ? fill(v, values) : v;
+    if (filled === null) return null;
+    params[k] = filled;
+  }
+  return params;
+}
+
 function applies(t: RunbookTemplate, incident: Incident): boolean {
   const hasSuspect = Boolean(incident.correlation?.suspect);
   if (t.applies.suspect === 'required' && !hasSuspect) return false;
@@ -47,20 +58,18 @@ export function instantiate(t: RunbookTemplate, incident: Incident, actions: Act
   const values = templateValues(incident);
   const steps: RunbookStep[] = [];
   for (const s of t.steps) {
-    const params: Record<string, string | number | boolean> = {};
-    for (const [k, raw] of Object.entries(s.params)) {
-      if (typeof raw !== 'string') {
-        params[k] = raw;
-        continue;
-      }
-      const filled = fill(raw, values);
-      if (filled === null) return null;
-      params[k] = filled;
-    }
+    const params = fillParams(s.params, values);
     const description = fill(s.description, values);
-    if (description === null) return null;
+    if (params === null || description === null) return null;
     const risk: Risk = actions[s.action]?.risk ?? 'high';
-    steps.push({ action: s.action, params, description, risk });
+    let compensate: CompensatingStep | undefined;
+    if (s.compensate) {
+      const cParams = fillParams(s.compensate.params, values);
+      const cDescription = fill(s.compensate.description, values);
+      if (cParams === null || cDescription === null) return null;
+      compensate = { action: s.compensate.action, params: cParams, description: cDescription };
+    }
+    steps.push({ action: s.action, params, description, risk, ...(compensate ? { compensate } : {}) });
   }
   const title = fill(t.title, values) ?? t.title;
   const body = fill(t.body, values) ?? t.body;

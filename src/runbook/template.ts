@@ -2,6 +2,8 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { duration } from '../policy/schema.js';
 
+const stepParams = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({});
+
 /** A runbook template file: Markdown with YAML front matter between `---` lines. */
 export const templateSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a kebab-case id'),
@@ -19,7 +21,11 @@ export const templateSchema = z.strictObject({
       z.strictObject({
         action: z.string().min(1),
         description: z.string().min(1).max(500),
-        params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+        params: stepParams,
+        compensate: z
+          .strictObject({ action: z.string().min(1), description: z.string().min(1).max(500), params: stepParams })
+          .optional()
+          .describe('what undoes this step if a later step fails; approved with the runbook'),
       }),
     )
     .min(1),

@@ -17,6 +17,8 @@ const decisionBody = z.strictObject({
   runbookHash: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected the runbook hash shown with the proposal (sha256:…)'),
   as: z.string().max(100).optional(),
   reason: z.string().max(1000).optional(),
+  // As for a step marked done: the CLI says it is the CLI (audited as channel cli); the page, Slack and email have routes of their own.
+  via: z.enum(['api', 'cli'], 'expected "api" or "cli" (the page, Slack and email decide through their own routes)').optional(),
 });
 
 /** Incident with what a client needs to decide: decisions and the quorum so far. */
@@ -183,7 +185,7 @@ export async function handleApi(deps: ServerDeps, req: IncomingMessage, res: Ser
     approver,
     verdict,
     runbookHash: parsed.data.runbookHash,
-    channel: 'api',
+    channel: parsed.data.via ?? 'api',
     identity: `token:${approver}`,
     ...(parsed.data.reason !== undefined ? { reason: parsed.data.reason } : {}),
   });

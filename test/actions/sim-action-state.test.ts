@@ -1,29 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ActionCall } from '../../src/cloud/ports.js';
-import { parseScenario } from '../../src/cloud/sim/scenario.js';
-import { SimCloud } from '../../src/cloud/sim/sim-cloud.js';
-import { SimStateFile } from '../../src/cloud/sim/sim-state.js';
-import { ManualClock } from '../../src/core/clock.js';
-
-const SCENARIO = `
-name: sized
-start: 2026-11-02T08:00:00Z
-services:
-  api:
-    metrics:
-      CPUUtilization: { baseline: { level: 30, noise: 1 } }
-    tasks: { desired: 2, cpu: 256, memory: 512 }
-`;
+import type { SimCloud } from '../../src/cloud/sim/sim-cloud.js';
+import { sizedSims } from './sized-sim.js';
 
 /** A sim over one state file; a second one on the same file is the daemon after a restart. */
-function sims(): { open: () => SimCloud } {
-  const file = join(mkdtempSync(join(tmpdir(), 'cloudops-sim-state-')), 'sim-state.json');
-  const clock = new ManualClock(Date.parse('2026-11-02T09:00:00Z'));
-  return { open: () => new SimCloud(parseScenario(SCENARIO, 'sized.yaml'), clock, new SimStateFile(file)) };
-}
+const sims = (): { open: () => SimCloud } => sizedSims('2026-11-02T09:00:00Z');
 
 const signal = (): AbortSignal => AbortSignal.timeout(2_000);
 const scale = (n: number): ActionCall => ({ action: 'ecs.updateService', params: { cluster: 'prod', service: 'api', desiredCount: n } });

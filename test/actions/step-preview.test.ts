@@ -1,12 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionCall, ActionTarget } from '../../src/cloud/ports.js';
-import { parseScenario } from '../../src/cloud/sim/scenario.js';
-import { SimCloud } from '../../src/cloud/sim/sim-cloud.js';
-import { SimStateFile } from '../../src/cloud/sim/sim-state.js';
-import { ManualClock } from '../../src/core/clock.js';
+import type { SimCloud } from '../../src/cloud/sim/sim-cloud.js';
+import { sizedSims } from './sized-sim.js';
 import { blastText, previewLine, previewSteps, priceCost, type PreviewPrices, type StepPreview } from '../../src/execute/step-preview.js';
 import type { Incident } from '../../src/incident/incident.js';
 import { renderSlackMessage } from '../../src/approval/channels/slack-blocks.js';
@@ -18,23 +13,7 @@ import { simHarness, type Harness } from '../helpers/sim-harness.js';
 const PRICES: PreviewPrices = { fargateVcpuHour: 0.04048, fargateGbHour: 0.004445, lambdaProvisionedGbHour: 0.015 };
 const OPTS = { prices: PRICES, timeoutMs: 2_000 };
 
-const SCENARIO = `
-name: sized
-start: 2026-11-02T08:00:00Z
-services:
-  api:
-    metrics:
-      CPUUtilization: { baseline: { level: 30, noise: 1 } }
-    tasks: { desired: 2, cpu: 256, memory: 512 }
-  bare:
-    metrics:
-      CPUUtilization: { baseline: { level: 30, noise: 1 } }
-`;
-
-function sizedSim(): SimCloud {
-  const dir = mkdtempSync(join(tmpdir(), 'cloudops-preview-'));
-  return new SimCloud(parseScenario(SCENARIO, 'sized.yaml'), new ManualClock(Date.parse('2026-11-02T08:00:00Z')), new SimStateFile(join(dir, 'sim-state.json')));
-}
+const sizedSim = (): SimCloud => sizedSims().open();
 
 const view = (inc: Incident): IncidentView => ({ incident: inc, decisions: [], audit: [], now: inc.updatedAt, quorum: { approvedBy: [], needed: 1 }, csrf: 'c'.repeat(32), approveCommand: null });
 

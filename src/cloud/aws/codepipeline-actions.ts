@@ -7,7 +7,7 @@ import type { Action, ActionContext, AwsActionClients } from '../../actions/acti
 import { ACTION_NAMES, parseCall } from '../../actions/catalogue.js';
 import { PermanentError } from '../../core/errors.js';
 import type { EpochMs } from '../../core/time.js';
-import type { ActionCall, ActionCheck, ActionResult, ActionTarget, Precondition, Preview } from '../ports.js';
+import type { ActionCall, ActionCheck, ActionResult, ActionTarget, Precondition, Preview, StepVerification } from '../ports.js';
 import type { CodePipelineDeploymentSource } from './codepipeline-deployments.js';
 
 /** Every action the catalogue defines; the AWS target runs all of them (src/actions/catalogue.ts). */
@@ -47,6 +47,11 @@ export class AwsActionTarget implements ActionTarget {
   async check(call: ActionCall, key: string, signal: AbortSignal, opts: { readonly startedAt?: EpochMs } = {}): Promise<ActionCheck> {
     const { action, run } = this.context(call, key, signal, opts.startedAt);
     return action.check(run);
+  }
+
+  async verify(call: ActionCall, key: string, signal: AbortSignal, opts: { readonly startedAt: EpochMs; readonly result: ActionResult }): Promise<StepVerification> {
+    const { action, run } = this.context(call, key, signal, opts.startedAt);
+    return action.verify(run, opts.result);
   }
 
   async preview(call: ActionCall, signal: AbortSignal): Promise<Preview> {

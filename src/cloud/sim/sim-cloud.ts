@@ -17,6 +17,7 @@ import type {
   MetricSeries,
   MetricSource,
   Preview,
+  StepVerification,
   TimeRange,
 } from '../ports.js';
 import { renderLogTemplate } from './log-lines.js';
@@ -285,6 +286,17 @@ export class SimCloud implements MetricSource, DeploymentSource, ActionTarget, S
     const a = this.state.data.actions.find((x) => x.key === key);
     if (!a) return 'not_started';
     return a.status === 'in_progress' ? 'in_progress' : 'done';
+  }
+
+  /** The catalogue action's own sim verify (read-only) over the remembered state, else the recorded call's answer. */
+  async verify(call: ActionCall, key: string, signal: AbortSignal): Promise<StepVerification> {
+    signal.throwIfAborted();
+    const rec = this.state.data.actions.find((x) => x.key === key);
+    if (!rec || rec.status !== 'done') return { ok: false, detail: `the simulated cloud has no finished call for ${key}` };
+    const parsed = parseCall(call);
+    if (!parsed.ok) return { ok: false, detail: parsed.problems.map((p) => p.message).join('; ') };
+    const a = parsed.entry.action;
+    return a.simVerify ? a.simVerify(this, parsed.params, this.clock.now()) : { ok: true, detail: rec.summary };
   }
 
   /** The catalogue action's own sim preview (read-only), or one from its parameters. */
