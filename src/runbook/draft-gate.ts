@@ -43,36 +43,20 @@ export function checkDraft(policy: CompiledPolicy, runbook: Runbook, opts: { rea
   if (steps.length > MAX_STEPS) problems.push({ step: null, code: 'too_many_steps', message: `the runbook has ${steps.length} steps (at most ${MAX_STEPS})` });
 
   steps.forEach((s, step) => {
-    const rule = policy.actions.get(s.action);
-    if (!rule) {
-      problems.push({ step, code: 'action_not_allowed', message: `action "${s.action}" is not allow-listed in the policy` });
-      return;
-    }
-    if (!catalogueEntry(s.action)) {
-      problems.push({ step, code: 'action_unknown', message: `action "${s.action}" is not in the action catalogue` });
-      return;
-    }
-    for (const [param, value] of Object.entries(s.params) as [string, ParamValue][]) {
-      if (!rule.params.has(param)) problems.push({ step, param, code: 'param_not_allowed', message: `parameter "${param}" is not allowed for ${s.action}` });
-      else problems.push(...checkValue(s.action, param, value, rule.params.get(param)!, step, template));
-    }
-    for (const [param, p] of rule.params) {
-      if (p.required && s.params[param] === undefined) {
-        problems.push({ step, param, code: 'param_missing', message: `parameter "${param}" is required for ${s.action}` });
-      }
-    }
-    // The catalogue's own checks, for the parameters the policy's rules did not already fault.
-    const faulted = new Set(problems.filter((p) => p.step === step).map((p) => p.param));
-    problems.push(...catalogueProblems(s.action, s.params as Record<string, ParamValue>, step, template).filter((p) => !faulted.has(p.param)));
+    const own = checkCall(policy, s, step, template, '');
+    problems.push(...own);
     // A drafted step states its own risk; it may not be lower than the policy's, or the quorum would be too.
-    if ('risk' in s && RISKS.indexOf(s.risk) < RISKS.indexOf(rule.risk)) {
+    const rule = policy.actions.get(s.action);
+    if (rule && 'risk' in s && RISKS.indexOf(s.risk) < RISKS.indexOf(rule.risk)) {
       problems.push({ step, code: 'risk_understated', message: `step risk "${s.risk}" is lower than ${s.action}'s risk "${rule.risk}" in the policy` });
     }
+    // What undoes the step is approved with it, so it passes the same gate before anyone is asked.
+    if (s.compensate) problems.push(...checkCall(policy, s.compensate, step, template, 'compensating step: '));
   });
 
   if (isDrafted(runbook)) {
     // Unknown actions are reported above; the runbook's risk is judged over the known ones.
-    const stepsRisk = maxRisk(runbook.steps.flatMap((s) => policy.actions.get(s.action)?.risk ?? []));
+    const stepsRisk = maxRisk(runbook.steps.flatMap((s) => [s, ...(s.compensate ? [s.compensate] : [])]).flatMap((c) => policy.actions.get(c.action)?.risk ?? []));
     if (RISKS.indexOf(runbook.risk) < RISKS.indexOf(stepsRisk)) {
       problems.push({ step: null, code: 'risk_understated', message: `runbook risk "${runbook.risk}" is lower than its highest step risk "${stepsRisk}"` });
     }
@@ -127,6 +111,25 @@ function catalogueProblems(action: string, params: Readonly<Record<string, Param
     // Names the policy already refused are reported once, by the allow-list check.
     for (const p of parsed.problems) if (p.param === undefined || paramNames(action).includes(p.param)) problems.push({ step, ...(p.param !== undefined ? { param: p.param } : {}), code: 'param_invalid', message: p.message });
   }
+  return problems;
+}
+
+/** The allow-list, catalogue and parameter problems of one call (a step, or the step's compensation). */
+function checkCall(policy: CompiledPolicy, s: { readonly action: string; readonly params: Readonly<Record<string, ParamValue>> }, step: number, template: boolean, prefix: string): DraftProblem[] {
+  const problems: DraftProblem[] = [];
+  const rule = policy.actions.get(s.action);
+  if (!rule) return [{ step, code: 'action_not_allowed', message: `${prefix}action "${s.action}" is not allow-listed in the policy` }];
+  if (!catalogueEntry(s.action)) return [{ step, code: 'action_unknown', message: `${prefix}action "${s.action}" is not in the action catalogue` }];
+  for (const [param, value] of Object.entries(s.params)) {
+    if (!rule.params.has(param)) problems.push({ step, param, code: 'param_not_allowed', message: `${prefix}parameter "${param}" is not allowed for ${s.action}` });
+    else problems.push(...checkValue(s.action, param, value, rule.params.get(param)!, step, template).map((p) => ({ ...p, message: prefix + p.message })));
+  }
+  for (const [param, p] of rule.params) {
+    if (p.required && s.params[param] === undefined) problems.push({ step, param, code: 'param_missing', message: `${prefix}parameter "${param}" is required for ${s.action}` });
+  }
+  // The catalogue's own checks, for the parameters the policy's rules did not already fault.
+  const faulted = new Set(problems.map((p) => p.param));
+  problems.push(...catalogueProblems(s.action, s.params as Record<string, ParamValue>, step, template).filter((p) => !faulted.has(p.param)).map((p) => ({ ...p, message: prefix + p.message })));
   return problems;
 }
 

@@ -76,7 +76,8 @@ export function instantiate(t: RunbookTemplate, incident: Incident, actions: Act
   const draft = {
     templateId: t.id,
     title,
-    risk: maxRisk(steps.map((s) => s.risk)),
+    // The quorum covers what may run: a compensation riskier than its step raises the runbook's risk.
+    risk: maxRisk(steps.flatMap((s) => [s.risk, ...(s.compensate ? [actions[s.compensate.action]?.risk ?? 'high'] : [])])),
     steps,
     verify: { withinMs: parseDuration(t.verify.within), healthyPolls: t.verify.healthyPolls },
     body,

@@ -55,6 +55,9 @@ const ROWS: [string, DraftedRunbook, Pick<DraftProblem, 'step' | 'code'>][] = [
   ['a runbook that understates its risk', drafted([ROLLBACK, RESTART], 'low'), { step: null, code: 'risk_understated' }],
   ['a hash that is not the hash of the content', { ...BASE, hash: drafted([RESTART]).hash }, { step: null, code: 'hash_mismatch' }],
   ['content changed after hashing', { ...BASE, steps: [ROLLBACK, { ...RESTART, params: { ...RESTART.params, service: 'payments' } }] }, { step: null, code: 'hash_mismatch' }],
+  ['a compensating step whose action is not allow-listed', withStep(1, { compensate: { action: 'ecs.deleteService', params: {}, description: 'undo' } }), { step: 1, code: 'action_not_allowed' }],
+  ['a compensating step with a value outside the enum', withStep(1, { compensate: { action: 'codepipeline.rollback', params: { pipeline: 'billing-deploy', stage: 'Prod' }, description: 'undo' } }), { step: 1, code: 'param_not_in_enum' }],
+  ['a runbook whose risk is below its compensating step\'s', drafted([RESTART, { ...RESTART, compensate: { action: 'codepipeline.rollback', params: { pipeline: 'checkout-deploy', stage: 'Prod' }, description: 'undo' } }], 'low'), { step: null, code: 'risk_understated' }],
   ['no steps', drafted([]), { step: null, code: 'no_steps' }],
   ['more steps than the bound', drafted(Array.from({ length: MAX_STEPS + 1 }, () => RESTART), 'low'), { step: null, code: 'too_many_steps' }],
 ];
@@ -68,6 +71,14 @@ describe('checkDraft(): the draft gate before anybody is asked', () => {
     const problems = checkDraft(POLICY, runbook);
     expect(problems.map((p) => ({ step: p.step, code: p.code }))).toEqual([expected]);
     expect(problems[0]?.message).not.toBe('');
+  });
+
+  it('passes an allowed compensating step, and says a refused one is the compensation', () => {
+    const undo = { action: 'codepipeline.rollback', params: { pipeline: 'checkout-deploy', stage: 'Prod' }, description: 'undo' };
+    expect(checkDraft(POLICY, drafted([{ ...RESTART, compensate: undo }, ROLLBACK]))).toEqual([]);
+    expect(checkDraft(POLICY, withStep(1, { compensate: { ...undo, params: { pipeline: 'checkout-deploy' } } }))).toEqual([
+      { step: 1, param: 'stage', code: 'param_missing', message: 'compensating step: parameter "stage" is required for codepipeline.rollback' },
+    ]);
   });
 
   it('lists every problem, not only the first', () => {
