@@ -8,6 +8,9 @@ import { announce } from './announce.js';
 import { admit, type CycleContext, type PipelineDeps } from './context.js';
 import { moveIncident, saveIncident } from './transitions.js';
 
+/** Wall-clock bound on reading one step back from the cloud after its call (verify); its own, not the stage's. */
+export const STEP_VERIFY_MS = 20_000;
+
 export const idempotencyKey = (inc: Incident, index: number): string => `${inc.id}/${(inc.runbook?.hash ?? '').slice(7, 23)}/step-${index + 1}`;
 
 /**
@@ -147,7 +150,9 @@ export async function executeOne(deps: PipelineDeps, ctx: CycleContext, claimed:
       return;
     }
     // The action's own verify: the cloud shows what the step promised (not only the runbook's recovery criteria later).
-    const check = ok ? await verifyStep(deps.actions, step, key, ctx.signal, now, outcome.result ?? { ok: true, summary }) : null;
+    // Its own deadline, not what is left of the stage's: a slow step that landed must still be read back,
+    // and a stage deadline that passed during the call is not evidence that the step did not do its work.
+    const check = ok ? await verifyStep(deps.actions, step, key, AbortSignal.timeout(STEP_VERIFY_MS), now, outcome.result ?? { ok: true, summary }) : null;
     const verified = check?.ok !== false;
     const recorded = check && !check.ok ? `${summary}; verify failed: ${check.detail}` : summary;
     inc = await saveIncident(store, inc, end, 'executor', 'step.finished', (n) => finishStep(n, i, ok && verified ? 'succeeded' : 'failed', end, recorded), { step: i + 1, ok: ok && verified, summary: recorded, ...(check ? { verify: check } : {}) });
