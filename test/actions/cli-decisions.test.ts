@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
-import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoToken } from '../../src/daemon.js';
@@ -8,22 +6,10 @@ import type { Incident } from '../../src/incident/incident.js';
 import { Watcher } from '../../src/pipeline/watcher.js';
 import { createHttpServer, listen } from '../../src/server/server.js';
 import { demoFiles, fastWorld, seedCheckoutIncident, type FastWorld } from '../helpers/fast-world.js';
+import { cloudops } from '../helpers/cloudops-cli.js';
 
 /** Issue 12 item 6 / approvals: a decision made with the real `cloudops approve|reject` command is recorded and audited as channel cli, with the identity. */
 
-const run = promisify(execFile);
-
-async function cloudops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env['CLOUDOPS_TOKEN'];
-  try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, timeout: 90_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 let w: FastWorld;
 let watcher: Watcher;

@@ -8,27 +8,15 @@ import { RunState } from '../../src/pipeline/run-state.js';
 import { Watcher } from '../../src/pipeline/watcher.js';
 import { nextVersion } from '../../src/store/store.js';
 import type { PolicyDoc } from '../../src/policy/schema.js';
-import { demoFiles, fastWorld, seedCheckoutIncident, type FastWorld, type PortOverrides } from '../helpers/fast-world.js';
+import { demoFiles, fastWorld, type FastWorld, type PortOverrides } from '../helpers/fast-world.js';
+import { approveAndRun as approveAndRunProposed, proposeCheckout } from '../execute/approve-and-run.js';
 
 /** The step runner around the catalogue (issue 12): preconditions, shadow/dry run, cooldown, uncertain outcomes, recovery. */
 
-async function proposed(w: FastWorld, watcher: Watcher): Promise<Incident> {
-  const inc = await seedCheckoutIncident(w);
-  await watcher.runCycle();
-  const p = await w.store.getIncident(inc.id);
-  if (!p?.runbook) throw new Error('not proposed');
-  return p;
-}
-
 async function approveAndRun(w: FastWorld, watcher: Watcher, before?: () => void): Promise<Incident> {
-  const p = await proposed(w, watcher);
+  const p = await proposeCheckout(w, watcher);
   before?.();
-  const res = await watcher.decide({ incidentId: p.id, approver: 'alice', verdict: 'approve', runbookHash: p.runbook!.hash, channel: 'cli', identity: 'token:alice' });
-  expect(res.outcome).toBe('approved');
-  await watcher.queueIdle();
-  await watcher.runCycle();
-  await watcher.queueIdle();
-  return (await w.store.getIncident(p.id))!;
+  return approveAndRunProposed(w, watcher, p);
 }
 
 function world(edit?: (doc: PolicyDoc) => void, o: PortOverrides = {}): { w: FastWorld; watcher: Watcher } {
@@ -63,14 +51,14 @@ describe('shadow mode and dry run', () => {
 
   it('the approval request itself says shadow mode is on, before anybody decides', async () => {
     const { w, watcher } = world((d) => (d.execution.mode = 'shadow'));
-    const p = await proposed(w, watcher);
+    const p = await proposeCheckout(w, watcher);
     expect(p.state).toBe('awaiting_approval');
     expect(p.reason).toMatch(/WARNING: shadow mode/);
   });
 
   it('the approval request says the kill switch is on when it is on at proposal time', async () => {
     const { w, watcher } = world(undefined, { killSwitch: async () => true });
-    const p = await proposed(w, watcher);
+    const p = await proposeCheckout(w, watcher);
     expect(p.reason).toMatch(/WARNING: the kill switch is on/);
   });
 
@@ -97,7 +85,7 @@ describe('safety rails re-checked right before the step', () => {
 
   it('a resource acted on within the cooldown (by another incident) is not acted on again', async () => {
     const { w, watcher } = world((d) => (d.execution.cooldown = '30m'));
-    const p = await proposed(w, watcher);
+    const p = await proposeCheckout(w, watcher);
     await markResources(w.store, p.runbook!.steps[0]!, (w.clock.now() - 5 * MINUTE) as EpochMs);
     const res = await watcher.decide({ incidentId: p.id, approver: 'alice', verdict: 'approve', runbookHash: p.runbook!.hash, channel: 'cli', identity: 'token:alice' });
     expect(res.outcome).toBe('approved');
@@ -112,7 +100,7 @@ describe('safety rails re-checked right before the step', () => {
 
   it('past the cooldown the same resource may be acted on again', async () => {
     const { w, watcher } = world((d) => (d.execution.cooldown = '30m'));
-    const p = await proposed(w, watcher);
+    const p = await proposeCheckout(w, watcher);
     await markResources(w.store, p.runbook!.steps[0]!, (w.clock.now() - 31 * MINUTE) as EpochMs);
     await watcher.decide({ incidentId: p.id, approver: 'alice', verdict: 'approve', runbookHash: p.runbook!.hash, channel: 'cli', identity: 'token:alice' });
     await watcher.queueIdle();
@@ -179,7 +167,7 @@ describe('an exception after the call was sent is checked against the cloud befo
 describe('a step found started but unfinished after a restart', () => {
   /** Leaves the incident as a daemon killed inside step 1 leaves it: executing, step 1 started, nothing finished. */
   async function killedInsideStep(w: FastWorld, watcher: Watcher, landed: boolean): Promise<Incident> {
-    const p = await proposed(w, watcher);
+    const p = await proposeCheckout(w, watcher);
     await watcher.decide({ incidentId: p.id, approver: 'alice', verdict: 'approve', runbookHash: p.runbook!.hash, channel: 'cli', identity: 'token:alice' });
     w.deps.run.to('draining');
     await watcher.queueIdle();

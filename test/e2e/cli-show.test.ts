@@ -1,26 +1,12 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incident/incident.js';
 import { createHttpServer, listen } from '../../src/server/server.js';
 import { simHarness, type Harness } from '../helpers/sim-harness.js';
+import { cloudops } from '../helpers/cloudops-cli.js';
 
-const run = promisify(execFile);
-
-async function cloudops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env['CLOUDOPS_TOKEN'];
-  try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, timeout: 90_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 /** Brief items 2 and 3 through the real `cloudops` command against the daemon's HTTP server. */
 describe('cloudops show / incidents / --version', () => {
