@@ -16,7 +16,7 @@ import { compilePolicy, type CompiledPolicy } from '../../src/policy/compile.js'
 import { loadPolicyFile } from '../../src/policy/load.js';
 
 export const METRICS_PER_SERVICE = 20;
-const START = '2026-11-02T08:00:00Z';
+export const START = '2026-11-02T08:00:00Z';
 
 export interface EstateOptions {
   readonly metrics: number;
