@@ -38,6 +38,7 @@ import { approveCommands, canStillApprove } from './server/render/approve-comman
 import { demoApprovers } from './approval/demo-token.js';
 import { slackFromPolicy } from './server/slack-routes.js';
 import { createAskService } from './agent/ask.js';
+import { routedSources } from './pipeline/routed-sources.js';
 import { askRoutes } from './server/ask-route.js';
 import { loadCatalog } from './runbook/catalog.js';
 import { leaseOwnerId, ownerCertainlyDead } from './store/lease-owner.js';
@@ -206,6 +207,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const shardDeps = worlds.map((w) => trackSources(opts.wrapPorts ? opts.wrapPorts(w.deps) : w.deps, health));
   const deps = shardDeps[0] as PipelineDeps;
   registerIncidentMetrics(registry, store, () => deps.clock.now());
+  // MCP and follow-up questions serve every shard: each question goes to the account and region it is about.
+  const routed = routedSources(policy, shardDeps.map((d, i) => ({ shard: shards[i] ?? null, metrics: d.metrics, logs: d.logs, deployments: d.deployments })));
   const shardWatchers = shardDeps.map((d) => new Watcher({ ...d, get publicUrl() { return publicUrl; } }));
   const pipelines = sharded ? new ShardWatchers(policy, store, new Map(policy.shards.map((s, i) => [s.key, shardWatchers[i] as Watcher]))) : null;
   // What the routes see: the first shard's pipeline (pages, follow-ups), with decisions routed to the incident's own shard.
@@ -213,7 +216,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const settings = deps.settings;
   const slackActions = slack?.actions({ decide: (req) => watcher.decide(req), store, clock: deps.clock }) ?? null;
   // Follow-up questions to the agent: answered beside the pipeline (own deadline), refused when the agent is off.
-  const ask = createAskService(policy, { store, clock: deps.clock, metrics: deps.metrics, logs: deps.logs, deployments: deps.deployments, templates: loadCatalog(policy.runbookDir, doc.actions), logger, endpoint: process.env['AWS_ENDPOINT_URL'] });
+  const ask = createAskService(policy, { store, clock: deps.clock, metrics: routed.metrics, logs: routed.logs, deployments: routed.deployments, sourcesFor: (inc) => routed.forIncident(inc), templates: loadCatalog(policy.runbookDir, doc.actions), logger, endpoint: process.env['AWS_ENDPOINT_URL'] });
   // Questions a stopped daemon was answering would show "answering" forever: recorded as failed first.
   await ask.recoverInterrupted().catch((err: unknown) => logger.warn({ stage: 'ask', err: errorMessage(err) }, 'could not close the questions a stopped daemon was answering'));
   const slackEvents = slack?.events({ ask, store }) ?? null;
@@ -258,7 +261,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
   // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.
   await slackActions?.start();
-  const mcp = mcpHttpRoute(mcpDepsFrom(deps, () => publicUrl));
+  const mcp = mcpHttpRoute(mcpDepsFrom({ ...deps, store, policy, metrics: routed.metrics, logs: routed.logs, deployments: routed.deployments }, () => publicUrl));
   const server = createHttpServer({
     ...serverDeps,
     extraRoutes: [...(slackActions?.route ? [slackActions.route] : []), ...(slackEvents ? [slackEvents.route] : []), askRoutes(serverDeps, ask, { alb: doc.server.albOidc ?? null }), mcp.route, ...approvalWebRoutes(serverDeps, { linkSecret: linkSecret ?? null, alb: doc.server.albOidc ?? null })],

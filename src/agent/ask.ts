@@ -85,6 +85,8 @@ export interface AskServiceDeps {
   readonly metrics: MetricSource;
   readonly logs: LogSource;
   readonly deployments: DeploymentSource;
+  /** The read ports of the incident's own account and region (a policy with `accounts`); else the ports above. */
+  readonly sourcesFor?: (inc: Incident) => { readonly metrics: MetricSource; readonly logs: LogSource; readonly deployments: DeploymentSource };
   readonly templates: readonly RunbookTemplate[];
   readonly logger: Logger;
   readonly promptDir?: string;
@@ -208,7 +210,8 @@ export class AskService {
     let result: { ok: true; record: AnswerRecord } | { ok: false; reason: string };
     try {
       if (!prompts || !model || !breaker) throw new AgentError('disabled', 'the agent is not configured');
-      const toolCtx: ToolContext = { incident: inc, policy: this.deps.policy, metrics: this.deps.metrics, logs: this.deps.logs, deployments: this.deps.deployments, store: this.deps.store, templates: this.deps.templates, signal };
+      const src = this.deps.sourcesFor?.(inc) ?? this.deps;
+      const toolCtx: ToolContext = { incident: inc, policy: this.deps.policy, metrics: src.metrics, logs: src.logs, deployments: src.deployments, store: this.deps.store, templates: this.deps.templates, signal };
       const loopDeps: LoopDeps = {
         model,
         settings: s,

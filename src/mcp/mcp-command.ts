@@ -9,7 +9,9 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { pino } from 'pino';
 import type { Command } from 'commander';
-import { buildWorld, openStore } from '../compose.js';
+import { buildWorld, openStore, shardAwsPorts } from '../compose.js';
+import type { CompiledShard } from '../policy/compile.js';
+import { routedSources } from '../pipeline/routed-sources.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { compilePolicy } from '../policy/compile.js';
@@ -35,9 +37,17 @@ export function registerMcp(program: Command, fail: (message: string, code?: num
       const storePath = policy.storePath && !isAbsolute(policy.storePath) ? join(dataDir, policy.storePath) : (policy.storePath ?? join(dataDir, 'cloudops.db'));
       const logger = createLogger({ level: 'warn', destination: pino.destination(2) });
       const store = openStore(policy, storePath);
-      const world = buildWorld(policy, { store, logger, notifiers: () => [], publicUrl: '', dataDir: join(storePath, '..') });
+      // A policy with `accounts`: one world per shard (account, region), each query sent to the one it is about.
+      const sharded = policy.doc.accounts !== undefined;
+      const shardPorts = sharded && policy.doc.cloud.kind === 'aws' ? shardAwsPorts(policy) : null;
+      const shards: readonly (CompiledShard | null)[] = sharded ? policy.shards : [null];
+      const worlds = shards.map((shard) =>
+        buildWorld(policy, { store, logger, notifiers: () => [], publicUrl: '', dataDir: join(storePath, '..'), ...(shard ? { shard } : {}), ...(shard && shardPorts ? { awsPorts: shardPorts.get(shard.key) } : {}) }),
+      );
+      const world = worlds[0] as (typeof worlds)[number];
+      const routed = routedSources(policy, worlds.map((w, i) => ({ shard: shards[i] ?? null, metrics: w.deps.metrics, logs: w.deps.logs, deployments: w.deps.deployments })));
       const publicUrl = o.publicUrl ?? policy.doc.server.publicUrl ?? `http://127.0.0.1:${policy.doc.server.port}`;
-      const deps = mcpDepsFrom(world.deps, () => publicUrl);
+      const deps = mcpDepsFrom({ ...world.deps, store, policy, metrics: routed.metrics, logs: routed.logs, deployments: routed.deployments }, () => publicUrl);
       const caller = `stdio:${safeUser()}`;
       const handle = serveStdio(() => buildMcpServer(deps, caller), { onerror: (err) => logger.warn({ stage: 'mcp', err: errorMessage(err) }, 'mcp error') });
       const shutdown = (): void => {
@@ -45,7 +55,8 @@ export function registerMcp(program: Command, fail: (message: string, code?: num
           .close()
           .catch(() => undefined)
           .finally(() => {
-            world.release();
+            for (const w of worlds) w.release();
+            shardPorts?.destroy();
             void store.close().finally(() => process.exit(0));
           });
       };
