@@ -200,11 +200,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   for (const w of worlds) if (w.sim) w.sim.actionLatencyMs = opts.simActionLatencyMs ?? 0;
   // Every port and store call reports to the health tracker: a failing source shows in /readyz and
   // /metrics while it fails and clears on its next good answer, without a restart.
-  const sourceErrors = new Counter({ name: 'cloudops_source_errors_total', help: 'Failed calls to a source (port or store) by reason', labelNames: ['source', 'reason'], registers: [registry] });
-  const health = new SourceHealth(Date.now, (source, reason) => sourceErrors.inc({ source, reason }));
+  // One tracker per shard: a throttled account or region is named as such, not as the whole task's trouble.
+  const sourceErrors = new Counter({ name: 'cloudops_source_errors_total', help: 'Failed calls to a source (port or store) by reason, per shard', labelNames: ['source', 'reason', 'shard'], registers: [registry] });
+  const shardKeys = worlds.map((_w, i) => shards[i]?.key ?? (policy.shards[0] as CompiledShard).key);
+  const healths = shardKeys.map((shard) => new SourceHealth(Date.now, (source, reason) => sourceErrors.inc({ source, reason, shard })));
   const SOURCES: readonly SourceName[] = ['metrics', 'logs', 'deployments', 'actions', 'killSwitch', 'store'];
-  new Gauge({ name: 'cloudops_source_degraded', help: '1 while the last call to a source failed', labelNames: ['source'], registers: [registry], collect() { for (const src of SOURCES) this.set({ source: src }, health.isDegraded(src) ? 1 : 0); } });
-  const shardDeps = worlds.map((w) => trackSources(opts.wrapPorts ? opts.wrapPorts(w.deps) : w.deps, health));
+  new Gauge({ name: 'cloudops_source_degraded', help: '1 while the last call to a source failed, per shard', labelNames: ['source', 'shard'], registers: [registry], collect() { healths.forEach((h, i) => { for (const src of SOURCES) this.set({ source: src, shard: shardKeys[i] as string }, h.isDegraded(src) ? 1 : 0); }); } });
+  const shardDeps = worlds.map((w, i) => trackSources(opts.wrapPorts ? opts.wrapPorts(w.deps) : w.deps, healths[i] as SourceHealth));
   const deps = shardDeps[0] as PipelineDeps;
   registerIncidentMetrics(registry, store, () => deps.clock.now());
   // MCP and follow-up questions serve every shard: each question goes to the account and region it is about.
@@ -244,7 +246,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     registry,
     approveCommand,
     ready: () => {
-      const of = (w: Watcher, role: { role: 'leader' | 'follower'; why: string }) =>
+      const of = (w: Watcher, role: { role: 'leader' | 'follower'; why: string }, health: SourceHealth) =>
         readiness({
           phase: run.phase,
           lastSuccessMono: w.lastSuccessMono,
@@ -254,9 +256,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           leader: role,
           degraded: describeDegraded(health.degraded(), Date.now()),
         });
-      if (!leases) return of(watcher, (leader as LeaderElector).status());
+      if (!leases) return of(watcher, (leader as LeaderElector).status(), healths[0] as SourceHealth);
       const st = leases.status();
-      return shardReadiness(st.shards.map((s, i) => ({ shard: s.key, ...of(shardWatchers[i] as Watcher, { role: s.role, why: s.why }) })));
+      return shardReadiness(st.shards.map((s, i) => ({ shard: s.key, ...of(shardWatchers[i] as Watcher, { role: s.role, why: s.why }, healths[i] as SourceHealth) })));
     },
   };
   // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.

@@ -8,6 +8,7 @@ import type { ActionTarget, MetricSource } from '../../src/cloud/ports.js';
 import { TransientError } from '../../src/core/errors.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import type { PipelineDeps } from '../../src/pipeline/context.js';
+import type { CompiledShard } from '../../src/policy/compile.js';
 import type { Store } from '../../src/store/store.js';
 import { demoPolicyFile } from '../helpers/daemon-files.js';
 import { waitFor } from '../helpers/daemon-process.js';
@@ -53,7 +54,7 @@ function faultyObserve(inner: MetricSource, f: Faulty): MetricSource {
   };
 }
 
-async function start(wrapPorts: (deps: PipelineDeps) => PipelineDeps, logs?: string[]): Promise<Daemon> {
+async function start(wrapPorts: (deps: PipelineDeps) => PipelineDeps, logs?: string[], edit?: (doc: Record<string, any>) => void): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), 'cloudops-fault-'));
   const policyFile = demoPolicyFile(dir, (doc) => {
     doc['server'].port = 0;
@@ -61,6 +62,7 @@ async function start(wrapPorts: (deps: PipelineDeps) => PipelineDeps, logs?: str
     // At 600x a few wall seconds of outage are half an hour: keep the approval fresh across it (staleness is not what is tested).
     doc['approval'] = { ...doc['approval'], ttl: '6h', executeWithin: '3h', reminders: [] };
     delete doc['approval'].escalation;
+    edit?.(doc);
   });
   const logger = logs
     ? pino({ level: 'warn' }, new Writable({ write(chunk: Buffer, _enc, cb) { logs.push(chunk.toString()); cb(); } }))
@@ -87,6 +89,7 @@ describe('fault suite: a failing source degrades the daemon, never stops it', ()
     const f: Faulty = { mode: 'ok', inflight: 0, maxInflight: 0, fetches: 0 };
     const d = await start((deps) => ({ ...deps, observeMetrics: faultyObserve(deps.observeMetrics ?? deps.metrics, f) }));
     await waitFor('ready', async () => (await readyz(d)).ready, 20_000);
+    const home = (d.policy.shards[0] as CompiledShard).key;
 
     for (const [mode, reason] of [['throttle', 'throttled'], ['5xx', 'server_error'], ['hang', 'timeout']] as const) {
       // Act: the source fails in this way.
@@ -101,18 +104,52 @@ describe('fault suite: a failing source degrades the daemon, never stops it', ()
       }, 15_000);
       expect(r.why).toMatch(new RegExp(`degraded: metrics \\(${reason}, \\d+ failures? in a row for \\d+ s\\)`));
       const text = await metricsText(d);
-      expect(metricValue(text, `cloudops_source_errors_total{source="metrics",reason="${reason}"}`)).toBeGreaterThan(0);
-      expect(metricValue(text, 'cloudops_source_degraded{source="metrics"}')).toBe(1);
+      expect(metricValue(text, `cloudops_source_errors_total{source="metrics",reason="${reason}",shard="${home}"}`)).toBeGreaterThan(0);
+      expect(metricValue(text, `cloudops_source_degraded{source="metrics",shard="${home}"}`)).toBe(1);
       await waitFor('more cycles while the source fails', async () => (await cyclesRun(d)) >= before + 3 && f.fetches >= fetchesBefore + 3, 15_000);
     }
 
     // Recovery: the next good answer clears it, no restart.
     f.mode = 'ok';
     await waitFor('/readyz without the degraded source', async () => !(await readyz(d)).why.includes('degraded'), 15_000);
-    expect(metricValue(await metricsText(d), 'cloudops_source_degraded{source="metrics"}')).toBe(0);
+    expect(metricValue(await metricsText(d), `cloudops_source_degraded{source="metrics",shard="${home}"}`)).toBe(0);
     expect((await readyz(d)).ready).toBe(true);
     // One cycle at a time: the poll's reads never overlapped, the hung one included.
     expect(f.maxInflight).toBe(1);
+  }, 90_000);
+
+  it('with two accounts, a throttled account is named as that shard\'s trouble: /readyz and /metrics say which account and region, the other stays clean, and it recovers', async () => {
+    // Prepare: account shop (quiet payments) throttles; account pay (the demo's checkout) answers.
+    const f: Faulty = { mode: 'throttle', inflight: 0, maxInflight: 0, fetches: 0 };
+    const d = await start(
+      (deps) => (deps.policy.shards[0]?.account.name === 'shop' ? { ...deps, observeMetrics: faultyObserve(deps.observeMetrics ?? deps.metrics, f) } : deps),
+      undefined,
+      (doc) => {
+        doc['accounts'] = [
+          { name: 'shop', id: '111111111111', regions: ['eu-west-1'], services: ['payments'], scenario: join(import.meta.dirname, '..', 'shard', 'fixtures', 'quiet-payments.yaml') },
+          { name: 'pay', id: '222222222222', regions: ['eu-west-1'], services: ['checkout'] },
+        ];
+      },
+    );
+    const segment = (why: string, shard: string): string => why.split(' | ').find((p) => p.startsWith(`${shard}: `)) ?? '';
+
+    // Assess: the shop shard is degraded by name; pay's segment and gauge are clean.
+    const r = await waitFor('/readyz to name shop as throttled', async () => {
+      const x = await readyz(d);
+      return segment(x.why, 'shop/eu-west-1').includes('degraded: metrics (throttled') ? x : null;
+    }, 20_000);
+    expect(segment(r.why, 'pay/eu-west-1')).not.toBe('');
+    expect(segment(r.why, 'pay/eu-west-1')).not.toContain('degraded');
+    const text = await metricsText(d);
+    expect(metricValue(text, 'cloudops_source_degraded{source="metrics",shard="shop/eu-west-1"}')).toBe(1);
+    expect(metricValue(text, 'cloudops_source_degraded{source="metrics",shard="pay/eu-west-1"}')).toBe(0);
+    expect(metricValue(text, 'cloudops_source_errors_total{source="metrics",reason="throttled",shard="shop/eu-west-1"}')).toBeGreaterThan(0);
+    expect(metricValue(text, 'cloudops_source_errors_total{source="metrics",reason="throttled",shard="pay/eu-west-1"}')).toBe(0);
+
+    // Recovery without a restart.
+    f.mode = 'ok';
+    await waitFor('/readyz without the degraded shard', async () => !(await readyz(d)).why.includes('degraded'), 20_000);
+    expect(metricValue(await metricsText(d), 'cloudops_source_degraded{source="metrics",shard="shop/eu-west-1"}')).toBe(0);
   }, 90_000);
 });
 
