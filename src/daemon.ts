@@ -205,7 +205,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const shardKeys = worlds.map((_w, i) => shards[i]?.key ?? (policy.shards[0] as CompiledShard).key);
   const healths = shardKeys.map((shard) => new SourceHealth(Date.now, (source, reason) => sourceErrors.inc({ source, reason, shard })));
   const SOURCES: readonly SourceName[] = ['metrics', 'logs', 'deployments', 'actions', 'killSwitch', 'store'];
-  new Gauge({ name: 'cloudops_source_degraded', help: '1 while the last call to a source failed, per shard', labelNames: ['source', 'shard'], registers: [registry], collect() { healths.forEach((h, i) => { for (const src of SOURCES) this.set({ source: src, shard: shardKeys[i] as string }, h.isDegraded(src) ? 1 : 0); }); } });
+  new Gauge({ name: 'cloudops_source_degraded', help: '1 while the last call to a source failed, per shard', labelNames: ['source', 'shard'], registers: [registry], collect() { healths.forEach((h, i) => { for (const src of SOURCES) this.set({ source: src, shard: shardKeys[i] }, h.isDegraded(src) ? 1 : 0); }); } });
   const shardDeps = worlds.map((w, i) => trackSources(opts.wrapPorts ? opts.wrapPorts(w.deps) : w.deps, healths[i] as SourceHealth));
   const deps = shardDeps[0] as PipelineDeps;
   registerIncidentMetrics(registry, store, () => deps.clock.now());
