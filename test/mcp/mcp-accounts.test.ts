@@ -1,20 +1,16 @@
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incident/incident.js';
 import { startDemoDaemon, type DemoDaemon } from '../helpers/demo-daemon.js';
+import { connect, jsonOf, sha, textOf } from '../helpers/mcp-client.js';
 
 /**
  * Issue 16 item 5 on the routes every task serves: MCP on a daemon watching two accounts. Account "shop"
  * (quiet payments) is the first shard; the demo's bad checkout release happens in account "pay". What a
  * reader asks about checkout must come from pay's cloud and pay's incidents, not from the first shard's.
  */
-const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 const READER = 'reader-token-for-accounts-0123456789';
-type ToolResult = { isError?: boolean; content: { type: string; text?: string }[] };
-const textOf = (r: unknown): string => (r as ToolResult).content.find((c) => c.type === 'text')?.text ?? '';
-const jsonOf = (r: unknown): any => JSON.parse(textOf(r));
 
 describe('MCP on a daemon with two accounts', () => {
   let demo: DemoDaemon;
@@ -31,8 +27,7 @@ describe('MCP on a daemon with two accounts', () => {
       doc.mcp = { readers: { assistant: { tokenSha256: sha(READER) } }, ratePerMinute: 60, maxRange: '6h' };
     });
     inc = await demo.until('a proposal in account pay', (all) => all.find((i) => i.state === 'awaiting_approval' && i.service === 'checkout'), 45_000);
-    client = new Client({ name: 'test-assistant', version: '1.0.0' }, { versionNegotiation: { mode: 'legacy' } });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${demo.daemon.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${READER}` } } }));
+    client = await connect(demo.daemon.url, READER);
   }, 60_000);
 
   afterAll(async () => {

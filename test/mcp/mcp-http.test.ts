@@ -1,28 +1,17 @@
-import { createHash } from 'node:crypto';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incident/incident.js';
 import { startDemoDaemon, type DemoDaemon } from '../helpers/demo-daemon.js';
+import { connect, jsonOf, sha, textOf, type ToolResult } from '../helpers/mcp-client.js';
 
 /**
  * A real MCP client (the official SDK's) against /mcp on a running daemon (the demo on the simulated
  * cloud): discovery, each tool's happy path and bounds, identity, rate limits, audit, and that nothing
  * reachable through MCP moves an incident.
  */
-const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 const READER = 'reader-token-for-tests-0123456789';
 const FLOOD = 'flood-token-for-tests-0123456789';
 const TOOLS = ['explain_correlation', 'get_evidence', 'get_incident', 'list_incidents', 'query_logs', 'query_metrics', 'verify_audit'];
-
-type ToolResult = { isError?: boolean; content: { type: string; text?: string }[] };
-const textOf = (r: unknown): string => ((r as ToolResult).content.find((c) => c.type === 'text')?.text ?? '');
-const jsonOf = (r: unknown): any => JSON.parse(textOf(r));
-
-async function connect(url: string, token: string, mode: 'legacy' | 'auto' = 'legacy'): Promise<Client> {
-  const client = new Client({ name: 'test-assistant', version: '1.0.0' }, { versionNegotiation: { mode } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
-  return client;
-}
 
 describe('MCP over HTTP on the daemon', () => {
   let demo: DemoDaemon;
