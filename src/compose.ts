@@ -110,8 +110,9 @@ interface Ports {
 export function openStore(policy: CompiledPolicy, path: string): SqliteStore | DynamoStore {
   const s = policy.doc.store;
   const endedRetentionMs = parseDuration(s.retention);
-  if (s.kind === 'sqlite') return new SqliteStore(path, { endedRetentionMs, auditRetentionMs: s.auditRetention !== undefined ? parseDuration(s.auditRetention) : null });
-  return new DynamoStore({ table: s.table, aws: { region: s.region ?? policy.doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] }, endedIncidentRetentionMs: endedRetentionMs });
+  const auditRetentionMs = s.auditRetention !== undefined ? parseDuration(s.auditRetention) : null;
+  if (s.kind === 'sqlite') return new SqliteStore(path, { endedRetentionMs, auditRetentionMs });
+  return new DynamoStore({ table: s.table, aws: { region: s.region ?? policy.doc.account.region, endpoint: process.env['AWS_ENDPOINT_URL'] }, endedIncidentRetentionMs: endedRetentionMs, auditRetentionMs });
 }
 
 /** Builds the pipeline's ports for the policy's world and the dependencies around them. */

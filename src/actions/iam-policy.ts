@@ -33,7 +33,7 @@ const WATCHER: readonly IamStatement[] = [
   {
     Sid: 'SharedStateOnDynamoDB',
     Effect: 'Allow',
-    Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+    Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Scan'],
     Resource: ['arn:aws:dynamodb:*:*:table/cloudops-*', 'arn:aws:dynamodb:*:*:table/cloudops-*/index/*'],
   },
   {

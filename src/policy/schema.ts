@@ -35,7 +35,7 @@ const risk = z.enum(['low', 'medium', 'high']);
 const storeRetention = durationIn('1d', '400d').default('30d').describe('ended incidents older than this leave the listings: archived (SQLite) or expired by TTL (DynamoDB); the audit trail stays verifiable');
 const auditRetention = durationIn('1d', '3650d')
   .optional()
-  .describe('SQLite: audit records older than this (of archived incidents or of none) are removed under a signed summary at maintenance, and `cloudops audit verify` starts the chain after it; needs CLOUDOPS_AUDIT_KEY. Absent: the audit trail is kept whole');
+  .describe('audit records older than this are removed under a signed summary at maintenance (SQLite: those of archived incidents or of none; DynamoDB: the whole chain of an ended or expired incident, and old records of none), and `cloudops audit verify` accepts what the summary covers; needs CLOUDOPS_AUDIT_KEY. Absent: the audit trail is kept whole');
 
 
 const metricSchema = z.strictObject({
@@ -180,6 +180,7 @@ export const policySchema = z.strictObject({
         table: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3–255 of a-z A-Z 0-9 _ . -)'),
         region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1').optional().describe('default: account.region'),
         retention: storeRetention,
+        auditRetention,
       }),
     ])
     .prefault({ kind: 'sqlite' }),

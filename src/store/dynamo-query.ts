@@ -3,7 +3,25 @@ import { dynamoCall } from './dynamo-client.js';
 import { S, type Item } from './dynamo-table.js';
 
 /** Every item under partition `pk` whose sort key begins with `prefix` ('' for all), page after page, consistently read. */
-export async function queryPrefix(client: DynamoDBClient, table: string, pk: string, prefix: string, signal?: AbortSignal): Promise<Item[]> {
+export function queryPrefix(client: DynamoDBClient, table: string, pk: string, prefix: string, signal?: AbortSignal): Promise<Item[]> {
+  return queryRange(client, table, pk, prefix === '' ? {} : { prefix }, signal);
+}
+
+/** Which items of a partition `queryRange` reads: sort keys in [from, to] (either end open) or beginning with `prefix`, at most `limit`, keys only. */
+export interface RangeQuery {
+  readonly prefix?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly limit?: number;
+  readonly keysOnly?: boolean;
+}
+
+/** The items under `pk` whose sort key lies in the range, in sort-key order, page after page, consistently read. */
+export async function queryRange(client: DynamoDBClient, table: string, pk: string, q: RangeQuery, signal?: AbortSignal): Promise<Item[]> {
+  const limit = q.limit ?? Infinity;
+  const sk =
+    q.prefix !== undefined ? ' AND begins_with(sk, :x)' : q.from !== undefined && q.to !== undefined ? ' AND sk BETWEEN :f AND :t' : q.from !== undefined ? ' AND sk >= :f' : q.to !== undefined ? ' AND sk <= :t' : '';
+  const values = { ':p': S(pk), ...(q.prefix !== undefined ? { ':x': S(q.prefix) } : {}), ...(q.from !== undefined ? { ':f': S(q.from) } : {}), ...(q.to !== undefined ? { ':t': S(q.to) } : {}) };
   const items: Item[] = [];
   let start: Item | undefined;
   do {
@@ -11,9 +29,11 @@ export async function queryPrefix(client: DynamoDBClient, table: string, pk: str
       client.send(
         new QueryCommand({
           TableName: table,
-          KeyConditionExpression: prefix === '' ? 'pk = :p' : 'pk = :p AND begins_with(sk, :s)',
-          ExpressionAttributeValues: { ':p': S(pk), ...(prefix === '' ? {} : { ':s': S(prefix) }) },
+          KeyConditionExpression: `pk = :p${sk}`,
+          ExpressionAttributeValues: values,
           ConsistentRead: true,
+          ...(q.keysOnly ? { ProjectionExpression: 'pk, sk' } : {}),
+          ...(Number.isFinite(limit) ? { Limit: Math.min(1000, limit - items.length) } : {}),
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
         o,
@@ -21,6 +41,6 @@ export async function queryPrefix(client: DynamoDBClient, table: string, pk: str
     );
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
-  } while (start);
+  } while (start && items.length < limit);
   return items;
 }

@@ -6,6 +6,7 @@ import type { Decision, Incident } from '../incident/incident.js';
 import { INCIDENT_STATES, TERMINAL_STATES, type IncidentState } from '../incident/lifecycle.js';
 import { AUDIT_KEY_ENV, auditKeyFrom, type AnchoredVerification } from './audit-chain.js';
 import { DynamoAudit } from './dynamo-audit.js';
+import { DynamoAuditRetention } from './dynamo-audit-retention.js';
 import { createDynamoClient, dynamoCall, guarded } from './dynamo-client.js';
 import { incidentWrite, readIncident, incidentOf, needsParts, PK_INCIDENT } from './dynamo-incident.js';
 import { DynamoLeases } from './dynamo-lease.js';
@@ -27,6 +28,8 @@ export interface DynamoStoreOptions {
   readonly globalCheckpointEveryMs?: number;
   /** Ended incidents expire (DynamoDB TTL) this long after their last write. Default null: kept. */
   readonly endedIncidentRetentionMs?: number | null;
+  /** Audit chains of ended incidents, and old records of no incident, are removed after this under a signed summary (needs the audit key). Default null: kept. */
+  readonly auditRetentionMs?: number | null;
   /** Started-step markers (blast-radius count) expire after this. Default 7 days. */
   readonly stepRetentionMs?: number;
   /** Silences expire this long after they end. Default 30 days. */
@@ -47,6 +50,8 @@ export class DynamoStore implements Store, LeaseStore {
   private readonly values: DynamoValues;
   private readonly silences: DynamoSilences;
   private readonly endedRetentionMs: number | null;
+  private readonly auditRetentionMs: number | null;
+  private readonly retention: DynamoAuditRetention;
 
   constructor(o: DynamoStoreOptions) {
     if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(o.table)) throw new StoreRejectedError(`dynamodb table: expected 3–255 of a-z A-Z 0-9 _ . -, got "${o.table}"`);
@@ -58,6 +63,8 @@ export class DynamoStore implements Store, LeaseStore {
     this.audit = new DynamoAudit(this.client, { table: o.table, auditKey, globalEveryMs: o.globalCheckpointEveryMs ?? 60_000, stepRetentionMs: o.stepRetentionMs ?? 7 * DAY });
     this.leases = new DynamoLeases(this.client, o.table);
     this.endedRetentionMs = o.endedIncidentRetentionMs ?? null;
+    this.auditRetentionMs = o.auditRetentionMs ?? null;
+    this.retention = new DynamoAuditRetention(this.client, o.table, auditKey, this.audit);
     this.values = new DynamoValues(this.client, o.table, (op, items, signal) => this.audit.transact(op, items, signal));
     this.silences = new DynamoSilences(this.client, o.table, this.audit, o.silenceRetentionMs ?? 30 * DAY);
   }
@@ -320,8 +327,12 @@ export class DynamoStore implements Store, LeaseStore {
   }
 
   /** Nothing to do by hand: ended incidents carry a TTL (`endedIncidentRetentionMs`) and DynamoDB deletes them. */
-  maintain(_now: EpochMs, opts?: StoreCallOptions): Promise<MaintenanceReport> {
-    return guarded('dynamodb.maintain', opts?.signal, async () => ({ archived: 0, auditRemoved: 0, walBytesBefore: null, walBytesAfter: null }));
+  /** Ended incidents expire by TTL; audit records past `auditRetentionMs` are removed under signed summaries. */
+  maintain(now: EpochMs, opts?: StoreCallOptions): Promise<MaintenanceReport> {
+    return guarded('dynamodb.maintain', opts?.signal, async () => {
+      const audit = this.auditRetentionMs === null ? { removed: 0 } : await this.retention.run(now, this.auditRetentionMs, opts?.signal);
+      return { archived: 0, auditRemoved: audit.removed, walBytesBefore: null, walBytesAfter: null };
+    });
   }
 
   async close(): Promise<void> {

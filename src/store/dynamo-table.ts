@@ -11,6 +11,7 @@ import { toSeconds, type EpochMs, type Seconds } from '../core/time.js';
  *   AUD#<chain>   <seq, 12 digits>         one audit record of a chain (one chain per incident, one global)
  *   AUDHEAD       <chain>                  the chain's head: signed checkpoint of its last record
  *   AUDCP         GLOBAL (+ parts)         the signed global checkpoint over every chain head
+ *   AUDSUM        <chain>                  signed summary of a chain's records removed past their retention
  *   STEPS         <at>#<chain>#<seq>       a started step, for the blast-radius count (expires by TTL)
  *   SIL           <id>                     a silence
  *   BUDGET        <hour start>             steps claimed in that clock hour (the blast-radius budget; expires by TTL)

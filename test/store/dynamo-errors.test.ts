@@ -58,6 +58,7 @@ describe('DynamoDB failures become typed store errors', () => {
       .on(GetItemCommand)
       .resolvesOnce({ Item: { version: { N: '1' }, parts: { N: '0' } } }) // the incident before the write
       .resolvesOnce({}) // no chain head yet
+      .resolvesOnce({}) // and no summary of removed records to go on from
       .resolves({ Item: { version: { N: '2' } } }); // after the refusal: someone else wrote version 2
     mock.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
     const err = await storeOnMock().updateIncident(nextVersion(inc, T), entry).catch((e: unknown) => e);
@@ -104,7 +105,7 @@ describe('DynamoDB failures become typed store errors', () => {
   it('ConditionFailed never leaves the store: a refused decision comes back as the existing one', async () => {
     expect(new ConditionFailed([0], 'op')).toBeInstanceOf(Error);
     const existing = { incidentId: 'i', approver: 'alice', verdict: 'approve', runbookHash: 'h', at: T, channel: 'web', identity: 'alice' };
-    mock.on(GetItemCommand).resolvesOnce({}).resolves({ Item: { doc: { S: JSON.stringify(existing) } } });
+    mock.on(GetItemCommand).resolvesOnce({}).resolvesOnce({}).resolves({ Item: { doc: { S: JSON.stringify(existing) } } }); // no head, no summary, then the decision
     mock.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
     expect(await storeOnMock().addDecision({ ...existing, verdict: 'reject' } as never, entry)).toEqual({ added: false, existing });
   });
