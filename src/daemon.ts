@@ -263,7 +263,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
   // Socket Mode connects to Slack here (rejects when Slack refuses the app token); HTTP mode has nothing to start.
   await slackActions?.start();
-  const mcp = mcpHttpRoute(mcpDepsFrom({ ...deps, store, policy, metrics: routed.metrics, logs: routed.logs, deployments: routed.deployments }, () => publicUrl));
+  const mcp = mcpHttpRoute(mcpDepsFrom({ ...deps, store, policy, metrics: routed.metrics, logs: routed.logs, deployments: routed.deployments }, () => publicUrl, (svc) => routed.placesOf(svc)));
   const server = createHttpServer({
     ...serverDeps,
     extraRoutes: [...(slackActions?.route ? [slackActions.route] : []), ...(slackEvents ? [slackEvents.route] : []), askRoutes(serverDeps, ask, { alb: doc.server.albOidc ?? null }), mcp.route, ...approvalWebRoutes(serverDeps, { linkSecret: linkSecret ?? null, alb: doc.server.albOidc ?? null })],

@@ -47,7 +47,7 @@ export function registerMcp(program: Command, fail: (message: string, code?: num
       const world = worlds[0] as (typeof worlds)[number];
       const routed = routedSources(policy, worlds.map((w, i) => ({ shard: shards[i] ?? null, metrics: w.deps.metrics, logs: w.deps.logs, deployments: w.deps.deployments })));
       const publicUrl = o.publicUrl ?? policy.doc.server.publicUrl ?? `http://127.0.0.1:${policy.doc.server.port}`;
-      const deps = mcpDepsFrom({ ...world.deps, store, policy, metrics: routed.metrics, logs: routed.logs, deployments: routed.deployments }, () => publicUrl);
+      const deps = mcpDepsFrom({ ...world.deps, store, policy, metrics: routed.metrics, logs: routed.logs, deployments: routed.deployments }, () => publicUrl, (svc) => routed.placesOf(svc));
       const caller = `stdio:${safeUser()}`;
       const handle = serveStdio(() => buildMcpServer(deps, caller), { onerror: (err) => logger.warn({ stage: 'mcp', err: errorMessage(err) }, 'mcp error') });
       const shutdown = (): void => {

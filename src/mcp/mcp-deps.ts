@@ -1,6 +1,7 @@
 /** Builds what the MCP server reads from the pipeline's ports (the daemon's, or the `cloudops mcp` process's own). */
 import { readFileSync } from 'node:fs';
 import type { PipelineDeps } from '../pipeline/context.js';
+import type { SourcePlace } from '../pipeline/routed-sources.js';
 import { loadCatalog } from '../runbook/catalog.js';
 import type { McpServerDeps } from './mcp-server.js';
 import { RateLimiter } from './rate-limit.js';
@@ -15,8 +16,9 @@ export function packageVersion(): string {
   }
 }
 
-export function mcpDepsFrom(deps: Pick<PipelineDeps, 'store' | 'policy' | 'clock' | 'metrics' | 'logs' | 'deployments'>, publicUrl: () => string): McpServerDeps {
+export function mcpDepsFrom(deps: Pick<PipelineDeps, 'store' | 'policy' | 'clock' | 'metrics' | 'logs' | 'deployments'>, publicUrl: () => string, placesOf?: (service: string) => readonly SourcePlace[]): McpServerDeps {
   return {
+    ...(placesOf ? { placesOf } : {}),
     store: deps.store,
     policy: deps.policy,
     clock: deps.clock,

@@ -21,7 +21,16 @@ export interface ReadSources {
   readonly deployments: DeploymentSource;
 }
 
+/** Where a service is watched: an account (by name) and region, and the ports that read there. */
+export interface SourcePlace {
+  readonly account: string;
+  readonly region: string;
+  readonly sources: ReadSources;
+}
+
 export interface RoutedSources extends ReadSources {
+  /** Every account and region that watches `service` (several when the policy watches it in more than one). */
+  placesOf(service: string): readonly SourcePlace[];
   /** The ports of the shard an incident happened in (its account and region), else of the shard watching its service. */
   forIncident(inc: Pick<Incident, 'account' | 'region' | 'service'>): ReadSources;
 }
@@ -30,7 +39,8 @@ export interface RoutedSources extends ReadSources {
 export function routedSources(policy: CompiledPolicy, shards: readonly ShardSources[]): RoutedSources {
   const first = shards[0];
   if (!first) throw new Error('routedSources: no shard');
-  if (shards.length === 1) return { metrics: first.metrics, logs: first.logs, deployments: first.deployments, forIncident: () => first };
+  const placeOf = (s: ShardSources): SourcePlace => ({ account: s.shard?.account.name ?? policy.doc.account.name, region: s.shard?.region ?? policy.doc.account.region, sources: s });
+  if (shards.length === 1) return { metrics: first.metrics, logs: first.logs, deployments: first.deployments, forIncident: () => first, placesOf: (svc) => (policy.doc.services[svc] ? [placeOf(first)] : []) };
   const byService = new Map<string, ShardSources>();
   for (const s of shards) for (const svc of s.shard?.services ?? []) if (!byService.has(svc)) byService.set(svc, s);
   const byGroup = new Map<string, ShardSources>();
@@ -76,6 +86,7 @@ export function routedSources(policy: CompiledPolicy, shards: readonly ShardSour
     metrics,
     logs,
     deployments,
+    placesOf: (svc) => shards.filter((s) => s.shard?.services.includes(svc)).map(placeOf),
     forIncident(inc) {
       const place = incidentPlace(inc, home);
       return shards.find((s) => s.shard?.account.name === place.account && s.shard.region === place.region) ?? byService.get(inc.service) ?? first;

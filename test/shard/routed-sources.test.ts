@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { DeploymentSource, LogQuery, LogSource, MetricQuery, MetricSource } from '../../src/cloud/ports.js';
 import { epochMs, type EpochMs } from '../../src/core/time.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { queryLogs, queryMetrics, type McpReadDeps } from '../../src/mcp/read-model.js';
 import { routedSources, type ShardSources } from '../../src/pipeline/routed-sources.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { CompiledShard } from '../../src/policy/compile.js';
 import { demoFiles } from '../helpers/fast-world.js';
 
@@ -64,5 +67,35 @@ describe('routed read ports over shards', () => {
     const single = routedSources(policy, [ports[0] as ShardSources]);
     expect(single.metrics).toBe(ports[0]?.metrics);
     expect(single.forIncident({ service: 'checkout' })).toBe(ports[0]);
+    expect(single.placesOf('checkout').map((p) => p.sources)).toEqual([ports[0]]);
+    expect(single.placesOf('nope')).toEqual([]);
+  });
+
+  it('names every account and region that watches a service', () => {
+    expect(routed.placesOf('payments').map((p) => `${p.account}/${p.region}`)).toEqual(['shop/eu-west-1', 'shop/us-east-1']);
+    expect(routed.placesOf('checkout').map((p) => p.sources)).toEqual([ports[2]]);
+  });
+
+  it('MCP metric and log queries read the account and region asked; a service watched in two regions needs the choice', async () => {
+    const deps: McpReadDeps = {
+      store: new SqliteStore(':memory:', { auditKey: null }),
+      policy,
+      clock: new ManualClock(t(60)),
+      ...routed,
+      placesOf: (s) => routed.placesOf(s),
+      templates: [],
+      publicUrl: () => 'http://x',
+    };
+    const payments = policy.metrics.find((m) => m.service === 'payments')?.id ?? '';
+    const checkout = policy.metrics.find((m) => m.service === 'checkout')?.id ?? '';
+    await expect(queryMetrics(deps, { metricId: payments, from: '30m' }, signal)).rejects.toThrow(/payments is watched in shop\/eu-west-1, shop\/us-east-1: name the account and\/or region/);
+    await expect(queryMetrics(deps, { metricId: payments, from: '30m', account: 'pay' }, signal)).rejects.toThrow(/payments is not watched in account pay; it is watched in shop\/eu-west-1, shop\/us-east-1/);
+    const before = ports[1]?.asked.length ?? 0;
+    expect(await queryMetrics(deps, { metricId: payments, from: '30m', region: 'us-east-1' }, signal)).toMatchObject({ account: 'shop', region: 'us-east-1', points: [[expect.any(String), shopUs.key.length]] });
+    expect(ports[1]?.asked.slice(before)).toEqual([`metric:${payments}`]);
+    // One place: no choice needed, and the answer says where it was read.
+    expect(await queryMetrics(deps, { metricId: checkout, from: '30m' }, signal)).toMatchObject({ account: 'pay', region: 'eu-west-1' });
+    const logs = (await queryLogs(deps, { service: 'payments', from: '30m', limit: 10, account: 'shop', region: 'eu-west-1' }, signal)) as { records: { message: string }[] };
+    expect(logs.records.map((r) => r.message)).toEqual(svc('payments').logGroups.map(() => shopEu.key));
   });
 });
