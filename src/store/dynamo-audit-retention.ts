@@ -20,6 +20,8 @@ const SEQ_WIDTH = 12;
 /** BatchWriteItem takes at most 25 requests; unprocessed ones are sent again this many times. */
 const BATCH = 25;
 const BATCH_ATTEMPTS = 5;
+/** Records of no incident looked at in one pass (the next pass goes on), so a pass costs the same however long the chain. */
+const PREFIX_PER_PASS = 1000;
 
 /**
  * Audit records past their retention on DynamoDB, always under a signed summary of the last record removed
@@ -113,7 +115,7 @@ export class DynamoAuditRetention {
     const from = (previous?.seq ?? 0) + 1;
     if (from > head.seq - 1) return removed;
     let last: { seq: number; hash: string } | null = null;
-    for (const item of await queryRange(this.client, this.table, `${RECORD_PK}${chain}`, { from: pad(from, SEQ_WIDTH), to: pad(head.seq - 1, SEQ_WIDTH) }, signal)) {
+    for (const item of await queryRange(this.client, this.table, `${RECORD_PK}${chain}`, { from: pad(from, SEQ_WIDTH), to: pad(head.seq - 1, SEQ_WIDTH), limit: PREFIX_PER_PASS }, signal)) {
       const r = recordOf(item);
       if (r.at >= before) break;
       last = { seq: r.seq, hash: r.hash };
