@@ -108,7 +108,7 @@ export class DynamoAuditRetention {
 
   /** The oldest records of `chain` written before `before`, as one prefix that never takes the head. */
   private async prunePrefix(chain: string, head: Head, before: number, now: EpochMs, auditKey: Buffer, signal?: AbortSignal): Promise<number> {
-    const stored = (await queryRange(this.client, this.table, SUMMARY_PK, { from: chain, to: chain }, signal))[0];
+    const stored = await this.audit.getItem(key(SUMMARY_PK, chain), 'audit summary', signal);
     const previous: AuditSummary | null = stored ? summaryOf(stored) : null;
     // What a cut-off pass left behind first.
     let removed = previous ? await this.removeThrough(chain, previous.seq, signal) : 0;

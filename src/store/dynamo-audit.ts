@@ -132,7 +132,8 @@ export class DynamoAudit {
     return summary ? { ...pick(summaryOf(summary)), from: 'summary' } : { seq: 0, hash: GENESIS_HASH, from: 'genesis' };
   }
 
-  private async getItem(k: Item, what: string, signal?: AbortSignal): Promise<Item | null> {
+  /** One item by key, consistently read, or null. */
+  async getItem(k: Item, what: string, signal?: AbortSignal): Promise<Item | null> {
     const out = await dynamoCall(`dynamodb.GetItem(${what})`, signal, (o) => this.client.send(new GetItemCommand({ TableName: this.o.table, Key: k, ConsistentRead: true }), o));
     return out.Item ?? null;
   }
