@@ -7,9 +7,9 @@ import type { PointVerdict, StreamingDetector } from './detector.js';
 import { CHANNELS, DEFAULT_NOVELTY, initNovelty, noveltyUpdate, type NoveltyOut, type NoveltyParams, type NoveltyState } from './novelty-core.js';
 import { quietVerdict, verdict, type PolicyState } from './policy.js';
 import { clamp } from './robust-stats.js';
-import { initRecentRange, recentRange, recentRangeAdd, type RecentRangeParams, type RecentRangeState } from './recent-range.js';
+import { bucketRange, initRecentRange, recentRange, recentRangeAdd, type RecentRangeParams, type RecentRangeState } from './recent-range.js';
 import { hysteresisUpdate, initHysteresis, pagedRanges, type HysteresisState } from './incident-hysteresis.js';
-import { initWeeklyRange, weeklyFold, weeklyRange, type WeeklyRangeState } from './weekly-range.js';
+import { bucketsPerDay, initWeeklyRange, weeklyFold, weeklyRange, type WeeklyRangeState } from './weekly-range.js';
 import { holdAlarm, holdBar, initIncidentHold, type IncidentHoldState } from './incident-hold.js';
 import { autoSeasonWeight, seasonAlpha, seasonSlot, seasonSlots, type Seasonality } from './seasonal-baseline.js';
 
@@ -60,8 +60,27 @@ export interface AdaptiveState extends PolicyState {
  * smoothed series over days of history spread by more than one sd). Both chosen by leave-one-group-out over the NAB, cloud-monitoring and synthetic groups (spread 1
  * over 0 and over no weekly reference for 12 of 13 held-out groups; meanK 3 over 1, 2, 4, 6 for 12 of 13, weighting a
  * false incident as three missed windows; see the h/gate commits).
+ * Once a series has a week of points (`todDays`), the reference is only the same time of day (± `weeklySpread` buckets)
+ * on earlier days, yesterday's included (`tod`): the day's range contains the daily peak, so a burst in the trough of a
+ * daily cycle stayed within it. Before a week, a weekly pattern seen for the first time (the first weekend's dip) is
+ * still judged against the whole day. Measured by leave-one-group-out through the daemon path (bench/gate-variants.ts)
+ * and bench:noise; see the gate-tod commit.
  */
-export const INCIDENT_GATE: RecentRangeParams & { readonly tol: number; readonly meanMs: number; readonly weeklySpread: number; readonly meanK: number } = {
+export interface IncidentGateParams extends RecentRangeParams {
+  readonly tol: number;
+  readonly meanMs: number;
+  readonly weeklySpread: number;
+  readonly meanK: number;
+  /**
+   * Time-of-day reference. 0: always the last day united with the same time of day over the last week. 1: once the
+   * series has `todDays` days of points (points × period), only the same time of day (± weeklySpread buckets) on earlier
+   * days, yesterday's included; the union before that, and whenever that time of day has no point on an earlier day.
+   */
+  readonly tod: 0 | 1;
+  readonly todDays: number;
+}
+
+export const INCIDENT_GATE: IncidentGateParams = {
   bucketMs: 7_200_000,
   slots: 13,
   skip: 1,
@@ -69,6 +88,8 @@ export const INCIDENT_GATE: RecentRangeParams & { readonly tol: number; readonly
   meanMs: 1_800_000,
   weeklySpread: 1,
   meanK: 3,
+  tod: 1,
+  todDays: 7,
 };
 
 /** Name used in NAB result files (no `_`). */
@@ -115,6 +136,18 @@ export function adaptiveDetector(
   const auto = c.seasonality === 'auto';
   const gate = { ...INCIDENT_GATE };
   const union = (a: { lo: number; hi: number }, b: { lo: number; hi: number }): { lo: number; hi: number } => (b.hi < b.lo ? a : a.hi < a.lo ? b : { lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi) });
+  const perDay = bucketsPerDay(gate.bucketMs);
+  // The reference of a value (or of the short mean) at t, n points into the series: see INCIDENT_GATE.tod.
+  const todAfter = Math.ceil((gate.todDays * 86_400_000) / periodMs);
+  const reference = (rr: RecentRangeState, wr: WeeklyRangeState, t: number, n: number): { lo: number; hi: number } => {
+    const week = weeklyRange(wr, t, gate.bucketMs, gate.weeklySpread);
+    const day = (): { lo: number; hi: number } => union(recentRange(rr, t, gate), week);
+    if (gate.tod === 0 || n < todAfter) return day();
+    const b = Math.floor(t / gate.bucketMs);
+    let tod = week;
+    for (let k = -gate.weeklySpread; k <= gate.weeklySpread; k++) tod = union(tod, bucketRange(rr, b - perDay + k, t, gate));
+    return tod.hi < tod.lo ? day() : tod;
+  };
   const meanAlpha = Math.min(1, periodMs / gate.meanMs);
   const meanNoise = Math.sqrt(meanAlpha / (2 - meanAlpha));
   const init = (): AdaptiveState => ({ v: ADAPTIVE_STATE_VERSION, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0), fd: 0, sd: 0, rr: initRecentRange(gate), sm: 0, rm: initRecentRange(gate), hy: initHysteresis(), ih: initIncidentHold(), wr: initWeeklyRange(gate.bucketMs), wm: initWeeklyRange(gate.bucketMs) });
@@ -144,8 +177,8 @@ export function adaptiveDetector(
       }
       const xs = x - base;
       const sm = st.core.n === 0 ? xs : st.sm + meanAlpha * (xs - st.sm);
-      const range = union(recentRange(st.rr, t, gate), weeklyRange(st.wr, t, gate.bucketMs, gate.weeklySpread));
-      const mrange = union(recentRange(st.rm, t, gate), weeklyRange(st.wm, t, gate.bucketMs, gate.weeklySpread));
+      const range = reference(st.rr, st.wr, t, st.core.n);
+      const mrange = reference(st.rm, st.wm, t, st.core.n);
       const lvlBefore = st.core.lvl;
       const first = st.core.n === 0;
       noveltyUpdate(st.core, x - base, params, out, sides);

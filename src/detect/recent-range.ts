@@ -67,6 +67,20 @@ export function recentRange(st: RecentRangeState, t: number, p: RecentRangeParam
 }
 
 /**
+ * The range of the one bucket with index `idx` (floor(t / bucketMs)) as a reference at time t: only if it is still in the
+ * ring and not one of the newest `skip` buckets at t (lo > hi otherwise, or when it saw no point). A bucket that is due to
+ * leave the ring at the next point still counts.
+ */
+export function bucketRange(st: RecentRangeState, idx: number, t: number, p: RecentRangeParams): { lo: number; hi: number } {
+  const b = Math.floor(t / p.bucketMs);
+  if (st.b < 0 || idx > st.b || idx <= st.b - p.slots || idx > b - p.skip) return { lo: Infinity, hi: -Infinity };
+  const s = ring(idx, p.slots);
+  const l = st.lo[s] as number;
+  const h = st.hi[s] as number;
+  return l > h ? { lo: Infinity, hi: -Infinity } : { lo: l, hi: h };
+}
+
+/**
  * Adds the point (t, x). Points come in time order; one older than the newest bucket is counted in the newest.
  * `evict` is told each bucket (index, lo, hi) that leaves the ring with data in it, oldest first.
  */

@@ -48,10 +48,11 @@ describe('incident rules through the daemon path (detector, minimum duration, gr
   });
 
   it('a high score on a point the gate rejects does not mute the real excursion that follows', () => {
-    // Five-minute data around 50 with a normal hour of 95s every night (a batch job). On day 12 an hour of 90 at 12:30
-    // scores high but lies within today's range (rejected); at 15:00 a real hour at 140 must still alarm.
+    // Five-minute data around 50 with a normal hour of 95s every night (a batch job, 03:00–04:00). On day 12 an hour of
+    // 90 at 05:00 scores high but lies within the range of the day and of that time of day (rejected); at 07:30 a real
+    // hour at 140 must still alarm.
     const P = 300_000;
-    const at = 288 * 12 + 150;
+    const at = 288 * 12 + 60;
     const real = at + 30;
     const det = createDetector({}, P);
     const st = det.init();

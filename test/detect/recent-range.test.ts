@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initRecentRange, recentRange, recentRangeAdd, roundOut } from '../../src/detect/recent-range.js';
+import { bucketRange, initRecentRange, recentRange, recentRangeAdd, roundOut } from '../../src/detect/recent-range.js';
 
 const H = 3_600_000;
 const P = { bucketMs: H, slots: 5, skip: 1 };
@@ -25,6 +25,19 @@ describe('recent range (min and max per time bucket, in a ring)', () => {
     expect(late.lo).toBeGreaterThan(late.hi);
     recentRangeAdd(st, 30 * H, 1, P);
     expect(st.lo.filter((l, i) => l <= (st.hi[i] as number))).toEqual([1]);
+  });
+
+  it('bucketRange reads one bucket of the ring, only while it is in the ring and not skipped at t', () => {
+    const st = initRecentRange(P);
+    for (let h = 0; h < 10; h++) recentRangeAdd(st, h * H + 1, h * 10, P);
+    expect(bucketRange(st, 7, 10 * H, P)).toEqual({ lo: 70, hi: 70 });
+    expect(bucketRange(st, 5, 10 * H, P)).toEqual({ lo: 50, hi: 50 }); // still in the ring (leaves it at the next bucket)
+    for (const idx of [4, 10, 11]) {
+      const r = bucketRange(st, idx, 10 * H, P); // gone, the skipped current bucket, the future
+      expect(r.lo, `bucket ${idx}`).toBeGreaterThan(r.hi);
+    }
+    const skipped = bucketRange(st, 9, 9 * H + 2, P);
+    expect(skipped.lo).toBeGreaterThan(skipped.hi);
   });
 
   it('counts a point older than the newest bucket in the newest (out-of-order input never corrupts the ring)', () => {
