@@ -20,7 +20,7 @@ import { syntheticSuite } from '../src/nab/synthetic.js';
 import { medianPeriod, runDetector } from '../src/nab/run-detector.js';
 import type { Window } from '../src/nab/weights.js';
 
-type Variant = Partial<NoveltyParams> & { rateExponent?: number };
+type Variant = Partial<NoveltyParams> & { rateExponent?: number; seasonality?: 'none' | 'daily' | 'weekly' | 'auto' };
 const here = dirname(fileURLToPath(import.meta.url));
 const variants = JSON.parse(process.argv[2] ?? '{"defaults":{}}') as Record<string, Variant>;
 const corpora = [
@@ -36,9 +36,9 @@ for (const [name, data, labels] of corpora) {
   }
 }
 const synth = syntheticSuite();
-const config = detectorConfigSchema.parse({});
 const r1 = (x: number | null): number => Math.round((x ?? NaN) * 10) / 10;
-for (const [name, { rateExponent, ...overrides }] of Object.entries(variants)) {
+for (const [name, { rateExponent, seasonality, ...overrides }] of Object.entries(variants)) {
+  const config = detectorConfigSchema.parse(seasonality ? { seasonality } : {});
   const base: NoveltyParams = { ...DEFAULT_NOVELTY, ...overrides };
   // adaptiveDetector adds RATE_EXPONENT·ln(reference / period) to lnRate; a variant exponent adds the difference.
   const extra = (rateExponent ?? RATE_EXPONENT) - RATE_EXPONENT;
