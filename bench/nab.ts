@@ -232,14 +232,15 @@ synthetic families (${synth.length} series): one θ=${round(synthOne.threshold, 
       const s = summarizeReplays(replays.filter((x) => x.corpus === c.name).map((x) => x.r));
       console.log(`  ${c.name.padEnd(10)} ${s.false_incidents} false incidents in ${round(s.metric_days, 1)} metric-days = ${round(s.false_incidents_per_1000_metric_days, 1)} per 1,000; labeled windows recalled ${round(s.labeled_window_recall * 100, 1)} %`);
     }
-    const syn = summarizeReplays(synth.map((x) => replaySeries(x.timestamps, x.values, x.periodMs, x.windows)));
+    const synReplays = synth.map((x) => ({ key: `synthetic/${x.name}`, r: replaySeries(x.timestamps, x.values, x.periodMs, x.windows) }));
+    const syn = summarizeReplays(synReplays.map((x) => x.r));
     synthAlarms = syn;
     console.log(`  synthetic  ${syn.false_incidents} false incidents in ${round(syn.metric_days, 1)} metric-days = ${round(syn.false_incidents_per_1000_metric_days, 1)} per 1,000; labeled windows recalled ${round(syn.labeled_window_recall * 100, 1)} %`);
     console.log(`  visible    ${alarms.false_incidents} false incidents in ${round(alarms.metric_days, 1)} metric-days = ${round(alarms.false_incidents_per_1000_metric_days, 1)} per 1,000; labeled windows recalled ${round(alarms.labeled_window_recall * 100, 1)} %`);
     console.log('  top metrics by false incidents (kinds by duration: point = one sample, burst < 1 h, long >= 1 h):');
     for (const m of falseAlarmBreakdown(replays)) console.log(`    ${m.key.padEnd(60)} ${m.false_incidents} (re-opened ${m.reopened}), median ${m.median_minutes} min; point ${m.kinds.point} / burst ${m.kinds.burst} / long ${m.kinds.long}`);
-    console.log('  every false incident (onset, minutes to the last anomalous point, peak against expected, what it looked like):');
-    for (const { key, r } of replays) {
+    console.log('  every false incident, synthetic ones last (onset, minutes to the last anomalous point, peak against expected, what it looked like):');
+    for (const { key, r } of [...replays, ...synReplays]) {
       for (const x of r.incidents.filter((i) => !i.inWindow)) {
         const iso = new Date(x.onset).toISOString().slice(0, 16).replace('T', ' ');
         console.log(`    ${key.padEnd(60)} ${iso} ${Math.round((x.last - x.onset) / 60_000)} min ${x.direction} peak ${x.peakValue.toPrecision(4)} vs ${x.expected.toPrecision(4)}; ${describeIncident(x)}`);
