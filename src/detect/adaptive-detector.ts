@@ -115,6 +115,18 @@ export const REFERENCE_PERIOD_MS = 300_000;
  * groups' best thresholds from 0.07–0.96 to 0.34–0.78 and the leave-one-group-out mean from 19 to 40 (1 gives 19, 3 gives 45).
  */
 export const RATE_EXPONENT = 2;
+/**
+ * Points in the short average of the spike channels (level and step; novelty-core.ts) at period `periodMs`: as many as
+ * span the time `short` points span at the reference period (10 five-minute points, 50 minutes), at most `short` and at
+ * least one. A one-minute or five-minute series keeps `short`; an hourly series scores each point on its own: averaged
+ * over ten hours, a one-hour crash spike in an hourly crash rate was a tenth of the average and scored like noise. The
+ * shift and value channels keep `short` points whatever the period: their raw novelty is heavy-tailed (a rare bin is
+ * ~1), and averaged over two points it paged on clean synthetic hourly series (a latency family's ordinary tail).
+ * The span is the reference's own, not fitted (spans of two and three hours were measured and were lower on every
+ * held-out figure); the channels were chosen over {all four, level+step, +shift, level, step} by leave-one-group-out and
+ * the daemon path's false incidents (see the spike-span commit).
+ */
+export const spikePoints = (short: number, periodMs: number): number => Math.max(1, Math.min(short, Math.round((short * REFERENCE_PERIOD_MS) / periodMs)));
 const alphaOf = (memory: number, n: number): number => Math.max(2 / (memory + 1), 1 / n);
 
 export function adaptiveDetector(
@@ -127,6 +139,7 @@ export function adaptiveDetector(
     ...base,
     suppressHold: Math.max(1, Math.round(SUPPRESS_HOLD_MS / periodMs)),
     lnRate: base.lnRate + RATE_EXPONENT * Math.log(REFERENCE_PERIOD_MS / periodMs),
+    spikeShort: spikePoints(base.short, periodMs),
   };
   const threshold = 0.9 - 0.4 * c.sensitivity; // = thresholdForSensitivity (config.ts)
   const opts = { direction: c.direction, threshold, minDuration: c.minDuration };

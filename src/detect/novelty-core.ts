@@ -7,7 +7,8 @@
  *   2. shift:   the signed residual, clipped (its short average measures a sustained shift of the mean);
  *   3. value:   how rarely this value was seen before (value-histogram.ts): ~1 for a value never seen.
  * Each channel goes through the anomaly-likelihood transform (likelihood.ts): the average of its last `short`
- * points against the long-run distribution of such averages in this very series. A series whose raw novelty is
+ * points against the long-run distribution of such averages in this very series (the level and step channels of a slow
+ * series average fewer points, `spikeShort`, so they span the same time as at the reference period). A series whose raw novelty is
  * routinely high (noise, a square wave's jumps, spiky traffic) learns that, so only an unusual stretch scores high.
  * The score is the log-scaled tail probability of the most unusual channel (with 8 decades, 0.5 ≈ a 1-in-10,000
  * event and 1 ≈ 1-in-10^8). Spatial novelty, as in Numenta's NAB detector: a value beyond the whole range seen so far
@@ -52,6 +53,12 @@ export interface NoveltyParams {
   readonly signedClip: number;
   /** Points in the short average of each channel. */
   readonly short: number;
+  /**
+   * Points in the short average of the level and step channels (at most `short`; `short` when absent). The spike
+   * channels of a slow series average over fewer points, so their average spans about the time it does at the
+   * reference period (adaptive-detector.ts, spikePoints); the shift and value channels keep `short`.
+   */
+  readonly spikeShort?: number;
   /** Memory (points) of the long-run distribution of short averages. */
   readonly longMemory: number;
   /** Floors of that distribution (Numenta: mean 0.03, variance 0.0003). */
@@ -255,6 +262,7 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
   const short = p.short;
   const slot = st.ri;
   const count = n < short ? n : short;
+  const spike = Math.max(1, Math.min(short, p.spikeShort ?? short));
   const warm = n > p.learn;
   let bestZ = -Infinity;
   for (let c = 0; c < CHANNELS; c++) {
@@ -264,7 +272,13 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
     const sum = (st.sum[c] as number) + q - (st.ring[at] as number);
     st.ring[at] = q;
     st.sum[c] = sum;
-    const avg = (c === 2 ? Math.abs(sum) : sum) / (count * FEATURE_SCALE);
+    let avg = (c === 2 ? Math.abs(sum) : sum) / (count * FEATURE_SCALE);
+    if (c < 2 && spike < short) {
+      // The last `spike` points of the ring (the running sum stays over `short`, so a state keeps its meaning).
+      let part = 0;
+      for (let j = 0; j < spike; j++) part += st.ring[c * short + ((slot - j + short) % short)] as number;
+      avg = part / ((n < spike ? n : spike) * FEATURE_SCALE);
+    }
     const m = st.lm[c] as number;
     const v = st.lv[c] as number;
     if (warm) {
