@@ -45,6 +45,8 @@ export interface AdaptiveState extends PolicyState {
   /** The ranges of the values and of the short mean at each time of day over the last week (weekly-range.ts). */
   wr: WeeklyRangeState;
   wm: WeeklyRangeState;
+  /** Points in the spike channels' short averages the core's long-run moments were learned with (absent: `short`). */
+  sp?: number;
 }
 
 /**
@@ -127,6 +129,16 @@ export const RATE_EXPONENT = 2;
  * the daemon path's false incidents (see the spike-span commit).
  */
 export const spikePoints = (short: number, periodMs: number): number => Math.max(1, Math.min(short, Math.round((short * REFERENCE_PERIOD_MS) / periodMs)));
+/**
+ * A state learned with spike averages of `from` points, read with `to` (a state persisted before spikePoints, or a
+ * metric whose period changed): the long-run variance of the spike channels is scaled by from/to, as for an average of
+ * independent points, instead of being learned again over months (the memory is 5,000 points). Neighbouring points are
+ * correlated, so when the span shrinks (an hourly series after this change) this overstates the new variance: its
+ * scores err low, not high, until the moments catch up.
+ */
+export function respan(core: NoveltyState, from: number, to: number): void {
+  for (let c = 0; c < 2; c++) core.lv[c] = (core.lv[c] as number) * (from / to);
+}
 const alphaOf = (memory: number, n: number): number => Math.max(2 / (memory + 1), 1 / n);
 
 export function adaptiveDetector(
@@ -163,7 +175,7 @@ export function adaptiveDetector(
   };
   const meanAlpha = Math.min(1, periodMs / gate.meanMs);
   const meanNoise = Math.sqrt(meanAlpha / (2 - meanAlpha));
-  const init = (): AdaptiveState => ({ v: ADAPTIVE_STATE_VERSION, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0), fd: 0, sd: 0, rr: initRecentRange(gate), sm: 0, rm: initRecentRange(gate), hy: initHysteresis(), ih: initIncidentHold(), wr: initWeeklyRange(gate.bucketMs), wm: initWeeklyRange(gate.bucketMs) });
+  const init = (): AdaptiveState => ({ v: ADAPTIVE_STATE_VERSION, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0), fd: 0, sd: 0, rr: initRecentRange(gate), sm: 0, rm: initRecentRange(gate), hy: initHysteresis(), ih: initIncidentHold(), wr: initWeeklyRange(gate.bucketMs), wm: initWeeklyRange(gate.bucketMs), sp: params.spikeShort });
   return {
     name: ADAPTIVE_NAME,
     init,
@@ -174,6 +186,8 @@ export function adaptiveDetector(
         for (const k of Object.keys(st)) delete (st as unknown as Record<string, unknown>)[k];
         Object.assign(st, fresh);
       }
+      if ((st.sp ?? params.short) !== params.spikeShort) respan(st.core, st.sp ?? params.short, params.spikeShort ?? params.short);
+      st.sp = params.spikeShort;
       const slot = slots > 0 ? seasonSlot(c.seasonality, t) : 0;
       const offset = slots > 0 ? (st.seas[slot] ?? 0) : 0;
       const base = auto ? autoSeasonWeight(st.fd, st.sd) * offset : offset;
