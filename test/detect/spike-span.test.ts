@@ -89,13 +89,13 @@ describe('a state learned with ten-point spike averages (an older build) read by
     const xs = crashRate(700, 600);
     // An hourly series learned with ten-point spike averages: the five-minute detector's core keeps spikeShort = 10.
     const old = createDetector({}, 5 * MIN);
-    const st = old.init() as unknown as { sp?: number; core: { lv: number[]; n: number } };
-    for (let i = 0; i < 500; i++) old.update(st as never, epochMs(T0 + i * HOUR), xs[i] as number);
+    const st = old.init() as { sp?: number; core: { lv: number[]; n: number } };
+    for (let i = 0; i < 500; i++) old.update(st, epochMs(T0 + i * HOUR), xs[i] as number);
     delete st.sp; // persisted before the field existed
     const lv = [...st.core.lv];
     const n = st.core.n;
     const det = createDetector({}, HOUR);
-    det.update(st as never, epochMs(T0 + 500 * HOUR), xs[500] as number);
+    det.update(st, epochMs(T0 + 500 * HOUR), xs[500] as number);
     expect(st.core.n).toBe(n + 1); // not re-initialized
     expect(st.sp).toBe(1);
     // One update after the rescale moves the moments by at most the 1/5,000 learning rate.
@@ -104,7 +104,7 @@ describe('a state learned with ten-point spike averages (an older build) read by
     expect(st.core.lv[2]).toBeCloseTo(lv[2] as number, 3);
     // A second update does not scale again.
     const lv2 = [...st.core.lv];
-    det.update(st as never, epochMs(T0 + 501 * HOUR), xs[501] as number);
+    det.update(st, epochMs(T0 + 501 * HOUR), xs[501] as number);
     expect((st.core.lv[0] as number) / (lv2[0] as number)).toBeLessThan(1.01);
   });
 });
