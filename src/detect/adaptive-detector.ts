@@ -7,7 +7,7 @@ import type { PointVerdict, StreamingDetector } from './detector.js';
 import { CHANNELS, DEFAULT_NOVELTY, initNovelty, noveltyUpdate, type NoveltyOut, type NoveltyParams, type NoveltyState } from './novelty-core.js';
 import { quietVerdict, verdict, type PolicyState } from './policy.js';
 import { clamp } from './robust-stats.js';
-import { bucketRange, initRecentRange, recentRange, recentRangeAdd, type RecentRangeParams, type RecentRangeState } from './recent-range.js';
+import { initRecentRange, recentRange, recentRangeAdd, widenByBucket, type RecentRangeParams, type RecentRangeState } from './recent-range.js';
 import { hysteresisUpdate, initHysteresis, pagedRanges, type HysteresisState } from './incident-hysteresis.js';
 import { bucketsPerDay, initWeeklyRange, weeklyFold, weeklyRange, type WeeklyRangeState } from './weekly-range.js';
 import { holdAlarm, holdBar, initIncidentHold, type IncidentHoldState } from './incident-hold.js';
@@ -164,15 +164,23 @@ export function adaptiveDetector(
   const perDay = bucketsPerDay(gate.bucketMs);
   // The reference of a value (or of the short mean) at t, n points into the series: see INCIDENT_GATE.tod.
   const todAfter = Math.ceil((gate.todDays * 86_400_000) / periodMs);
-  const reference = (rr: RecentRangeState, wr: WeeklyRangeState, t: number, n: number): { lo: number; hi: number } => {
+  // An empty range is {Infinity, −Infinity}, so a union is a plain min/max; `out` is filled without allocating.
+  const reference = (rr: RecentRangeState, wr: WeeklyRangeState, t: number, n: number, out: { lo: number; hi: number }): { lo: number; hi: number } => {
     const week = weeklyRange(wr, t, gate.bucketMs, gate.weeklySpread);
-    const day = (): { lo: number; hi: number } => union(recentRange(rr, t, gate), week);
-    if (gate.tod === 0 || n < todAfter) return day();
-    const b = Math.floor(t / gate.bucketMs);
-    let tod = week;
-    for (let k = -gate.weeklySpread; k <= gate.weeklySpread; k++) tod = union(tod, bucketRange(rr, b - perDay + k, t, gate));
-    return tod.hi < tod.lo ? day() : tod;
+    out.lo = week.lo;
+    out.hi = week.hi;
+    if (gate.tod === 1 && n >= todAfter) {
+      const b = Math.floor(t / gate.bucketMs);
+      for (let k = -gate.weeklySpread; k <= gate.weeklySpread; k++) widenByBucket(rr, b - perDay + k, t, gate, out);
+      if (out.lo <= out.hi) return out;
+    }
+    const day = recentRange(rr, t, gate);
+    if (day.lo < out.lo) out.lo = day.lo;
+    if (day.hi > out.hi) out.hi = day.hi;
+    return out;
   };
+  const rangeOut = { lo: Infinity, hi: -Infinity };
+  const mrangeOut = { lo: Infinity, hi: -Infinity };
   const meanAlpha = Math.min(1, periodMs / gate.meanMs);
   const meanNoise = Math.sqrt(meanAlpha / (2 - meanAlpha));
   const init = (): AdaptiveState => ({ v: ADAPTIVE_STATE_VERSION, dur: 0, core: initNovelty(params), seas: new Array<number>(slots).fill(0), fd: 0, sd: 0, rr: initRecentRange(gate), sm: 0, rm: initRecentRange(gate), hy: initHysteresis(), ih: initIncidentHold(), wr: initWeeklyRange(gate.bucketMs), wm: initWeeklyRange(gate.bucketMs), sp: params.spikeShort });
@@ -204,8 +212,8 @@ export function adaptiveDetector(
       }
       const xs = x - base;
       const sm = st.core.n === 0 ? xs : st.sm + meanAlpha * (xs - st.sm);
-      const range = reference(st.rr, st.wr, t, st.core.n);
-      const mrange = reference(st.rm, st.wm, t, st.core.n);
+      const range = reference(st.rr, st.wr, t, st.core.n, rangeOut);
+      const mrange = reference(st.rm, st.wm, t, st.core.n, mrangeOut);
       const lvlBefore = st.core.lvl;
       const first = st.core.n === 0;
       noveltyUpdate(st.core, x - base, params, out, sides);

@@ -80,6 +80,18 @@ export function bucketRange(st: RecentRangeState, idx: number, t: number, p: Rec
   return l > h ? { lo: Infinity, hi: -Infinity } : { lo: l, hi: h };
 }
 
+/** bucketRange without the allocation: widens `out` by that bucket's range when it counts as a reference at t. */
+export function widenByBucket(st: RecentRangeState, idx: number, t: number, p: RecentRangeParams, out: { lo: number; hi: number }): void {
+  const b = Math.floor(t / p.bucketMs);
+  if (st.b < 0 || idx > st.b || idx <= st.b - p.slots || idx > b - p.skip) return;
+  const s = ring(idx, p.slots);
+  const l = st.lo[s] as number;
+  const h = st.hi[s] as number;
+  if (l > h) return;
+  if (l < out.lo) out.lo = l;
+  if (h > out.hi) out.hi = h;
+}
+
 /**
  * Adds the point (t, x). Points come in time order; one older than the newest bucket is counted in the newest.
  * `evict` is told each bucket (index, lo, hi) that leaves the ring with data in it, oldest first.
