@@ -17,10 +17,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INCIDENT_GATE, type IncidentGateParams } from '../src/detect/adaptive-detector.js';
 import { replaySeries, summarizeReplays, type SeriesReplay } from '../src/nab/daemon-replay.js';
-import { listCorpus, loadDataFile, loadWindows } from '../src/nab/io.js';
-import { medianPeriod } from '../src/nab/run-detector.js';
 import { syntheticSuite } from '../src/nab/synthetic.js';
 import type { Window } from '../src/nab/weights.js';
+import { loadLabeledSeries } from './labeled-series.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const defaults: IncidentGateParams = { ...INCIDENT_GATE };
@@ -35,17 +34,7 @@ if (process.argv[2] === '--noise') {
   await import('./noise.js');
 } else {
   const variants = JSON.parse(process.argv[2] ?? '{"baseline":{}}') as Record<string, Partial<IncidentGateParams>>;
-  const series: { key: string; group: string; ts: ArrayLike<number>; vs: ArrayLike<number>; periodMs: number; windows: readonly Window[] }[] = [];
-  for (const [name, data, labels] of [
-    ['nab', join(here, 'nab/data'), join(here, 'nab/labels/combined_windows.json')],
-    ['cloudmon', join(here, 'cloudmon/data'), join(here, 'cloudmon/labels/combined_windows.json')],
-  ] as const) {
-    const windows = loadWindows(labels);
-    for (const e of listCorpus(data)) {
-      const d = loadDataFile(e.path);
-      series.push({ key: `${name}/${e.key}`, group: `${name}/${e.category}`, ts: d.timestamps, vs: d.values, periodMs: medianPeriod(d.timestamps), windows: windows.get(e.key) ?? [] });
-    }
-  }
+  const series: { key: string; group: string; ts: ArrayLike<number>; vs: ArrayLike<number>; periodMs: number; windows: readonly Window[] }[] = loadLabeledSeries();
   for (const x of syntheticSuite()) series.push({ key: `synthetic/${x.name}`, group: `synthetic/${x.family}`, ts: x.timestamps, vs: x.values, periodMs: x.periodMs, windows: x.windows });
   const groups = [...new Set(series.map((s) => s.group))];
   type Row = { fp: number; days: number; hit: number; wins: number };

@@ -8,33 +8,18 @@
  * leave-one-family-out over the synthetic families. A variant is kept only if the held-out figures improve; the
  * parameters are never chosen on one file. Without an argument it measures the defaults.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { adaptiveDetector, RATE_EXPONENT, REFERENCE_PERIOD_MS } from '../src/detect/adaptive-detector.js';
 import { detectorConfigSchema } from '../src/detect/config.js';
 import { DEFAULT_NOVELTY, type NoveltyParams } from '../src/detect/novelty-core.js';
 import { scoreCorpus } from '../src/nab/index.js';
-import { listCorpus, loadDataFile, loadWindows } from '../src/nab/io.js';
 import { leaveOneGroupOut, meanHeldOut, type GroupedFile } from '../src/nab/leave-one-out.js';
 import { syntheticSuite } from '../src/nab/synthetic.js';
-import { medianPeriod, runDetector } from '../src/nab/run-detector.js';
-import type { Window } from '../src/nab/weights.js';
+import { runDetector } from '../src/nab/run-detector.js';
+import { loadLabeledSeries } from './labeled-series.js';
 
 type Variant = Partial<NoveltyParams> & { rateExponent?: number; seasonality?: 'none' | 'daily' | 'weekly' | 'auto' };
-const here = dirname(fileURLToPath(import.meta.url));
 const variants = JSON.parse(process.argv[2] ?? '{"defaults":{}}') as Record<string, Variant>;
-const corpora = [
-  ['nab', join(here, 'nab/data'), join(here, 'nab/labels/combined_windows.json')],
-  ['cloudmon', join(here, 'cloudmon/data'), join(here, 'cloudmon/labels/combined_windows.json')],
-] as const;
-const series: { key: string; group: string; ts: Float64Array; vs: Float64Array; periodMs: number; windows: readonly Window[] }[] = [];
-for (const [name, data, labels] of corpora) {
-  const windows = loadWindows(labels);
-  for (const e of listCorpus(data)) {
-    const d = loadDataFile(e.path);
-    series.push({ key: `${name}/${e.key}`, group: `${name}/${e.category}`, ts: d.timestamps, vs: d.values, periodMs: medianPeriod(d.timestamps), windows: windows.get(e.key) ?? [] });
-  }
-}
+const series = loadLabeledSeries();
 const synth = syntheticSuite();
 const r1 = (x: number | null): number => Math.round((x ?? NaN) * 10) / 10;
 for (const [name, { rateExponent, seasonality, ...overrides }] of Object.entries(variants)) {

@@ -72,15 +72,12 @@ export function recentRange(st: RecentRangeState, t: number, p: RecentRangeParam
  * leave the ring at the next point still counts.
  */
 export function bucketRange(st: RecentRangeState, idx: number, t: number, p: RecentRangeParams): { lo: number; hi: number } {
-  const b = Math.floor(t / p.bucketMs);
-  if (st.b < 0 || idx > st.b || idx <= st.b - p.slots || idx > b - p.skip) return { lo: Infinity, hi: -Infinity };
-  const s = ring(idx, p.slots);
-  const l = st.lo[s] as number;
-  const h = st.hi[s] as number;
-  return l > h ? { lo: Infinity, hi: -Infinity } : { lo: l, hi: h };
+  const out = { lo: Infinity, hi: -Infinity };
+  widenByBucket(st, idx, t, p, out);
+  return out;
 }
 
-/** bucketRange without the allocation: widens `out` by that bucket's range when it counts as a reference at t. */
+/** Widens `out` by the range of bucket `idx` when it counts as a reference at t (bucketRange without the allocation). */
 export function widenByBucket(st: RecentRangeState, idx: number, t: number, p: RecentRangeParams, out: { lo: number; hi: number }): void {
   const b = Math.floor(t / p.bucketMs);
   if (st.b < 0 || idx > st.b || idx <= st.b - p.slots || idx > b - p.skip) return;
