@@ -11,6 +11,7 @@ import { initRecentRange, recentRange, recentRangeAdd, widenByBucket, type Recen
 import { hysteresisUpdate, initHysteresis, pagedRanges, type HysteresisState } from './incident-hysteresis.js';
 import { bucketsPerDay, initWeeklyRange, weeklyFold, weeklyRange, type WeeklyRangeState } from './weekly-range.js';
 import { holdAlarm, holdBar, initIncidentHold, type IncidentHoldState } from './incident-hold.js';
+import { resolve, tentative, type PendingAlarm } from './alarm-confirm.js';
 import { autoSeasonWeight, seasonAlpha, seasonSlot, seasonSlots, type Seasonality } from './seasonal-baseline.js';
 
 export interface AdaptiveConfig {
@@ -47,6 +48,8 @@ export interface AdaptiveState extends PolicyState {
   wm: WeeklyRangeState;
   /** Points in the spike channels' short averages the core's long-run moments were learned with (absent: `short`). */
   sp?: number;
+  /** An alarm not yet confirmed by the next point (alarm-confirm.ts): the hold and hysteresis to restore if it was a blip. */
+  pa?: PendingAlarm;
 }
 
 /**
@@ -210,6 +213,10 @@ export function adaptiveDetector(
           return quietVerdict(expectedNow);
         }
       }
+      if (st.pa !== undefined) {
+        resolve(st.pa, x, st.ih, st.hy);
+        delete st.pa;
+      }
       const xs = x - base;
       const sm = st.core.n === 0 ? xs : st.sm + meanAlpha * (xs - st.sm);
       const range = reference(st.rr, st.wr, t, st.core.n, rangeOut);
@@ -264,7 +271,10 @@ export function adaptiveDetector(
       // scores points).
       const candidate = fresh && out.raw > holdBar(st.ih, t, SUPPRESS_HOLD_MS) ? out.raw : 0;
       const v = verdict(st, opts, candidate, side, expected);
-      if (v.anomalous) holdAlarm(st.ih, t, candidate, params.suppressJump);
+      if (v.anomalous) {
+        st.pa = tentative(st.ih, st.hy, x, expected);
+        holdAlarm(st.ih, t, candidate, params.suppressJump);
+      }
       hysteresisUpdate(st.hy, t, xs, sm, v.anomalous ? v.direction : null, material, out.expected);
       if (v.anomalous) return v;
       return { ...v, score: allowed ? score : 0 };

@@ -5,7 +5,9 @@
  * Why a hold of its own beside the novelty core's suppression (novelty-core.ts): the core suppresses after every
  * reported score, including scores of points the incident gate then rejects (within the range of the last day, so
  * nobody is paged). A rejected point must not mute the real one that follows, so the hold that decides alarms starts
- * only at points that actually alarmed. The core's suppression still shapes the reported score (NAB scores points).
+ * only at points that actually alarmed, and lasts only once the next point confirms the alarm (alarm-confirm.ts: a
+ * one-point blip opens no incident, so it must not hold the metric). The core's suppression still shapes the reported
+ * score (NAB scores points).
  * Two numbers of JSON.
  */
 

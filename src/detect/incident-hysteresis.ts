@@ -7,7 +7,8 @@
  * Without this, the same excursion opens a new incident every time it recurs more than a day after the last one (the
  * daily range has forgotten it): on a week of data, one page a day for one change nobody needs to hear about again.
  * An excursion beyond the one already paged (clearly worse) still opens. The cost: a real incident that repeats, at
- * no greater height, an excursion paged earlier in the same week does not open a second time.
+ * no greater height, an excursion paged earlier in the same week does not open a second time. An alarm the next point
+ * does not confirm (a one-point blip, which opens nothing) is forgotten (alarm-confirm.ts).
  * Six short numbers of JSON (the state's short keys and whole hours keep it within its 2 KB); bounds rounded outward to 4 significant digits, as in recent-range.ts.
  */
 import { roundOut } from './recent-range.js';

@@ -1,4 +1,5 @@
 import type { EpochMs } from '../core/time.js';
+import { STILL_DEVIATING_SHARE } from '../detect/alarm-confirm.js';
 import type { Incident, Signal } from './incident.js';
 import { OPEN_STATES, type IncidentState } from './lifecycle.js';
 
@@ -175,12 +176,12 @@ function newSignal(e: MetricEvent): Signal {
 
 /**
  * Whether a value is still away from where the metric was before the signal: more than 30 % of the
- * peak excursion remains. Unknown (false) when the detector had no expected value yet.
+ * peak excursion remains (STILL_DEVIATING_SHARE; the detector confirms its own alarms by the same rule, alarm-confirm.ts). Unknown (false) when the detector had no expected value yet.
  */
 export function stillDeviating(sig: Signal, value: number): boolean {
   const excursion = sig.peakValue - sig.expected;
   if (!Number.isFinite(excursion) || excursion === 0) return false;
-  return (value - sig.expected) / excursion > 0.3;
+  return (value - sig.expected) / excursion > STILL_DEVIATING_SHARE;
 }
 
 /** All signals cleared: the anomaly went away by itself. */

@@ -119,9 +119,16 @@ describe('adaptive detector (default config)', () => {
     const up = run(createDetector({ direction: 'up' }, PERIOD), values).verdicts;
     expect(up[1500]!.anomalous).toBe(false);
     expect(up[1550]!.anomalous).toBe(true);
-    const both = run(createDetector({ direction: 'both' }, PERIOD), values).verdicts;
-    expect(both[1500]!.anomalous).toBe(true); // with both sides watched, the spike belongs to the same incident
+    // With both sides watched, a drop that lasted (confirmed by the next point) holds the metric: the spike belongs to
+    // the same incident. A one-point drop opens nothing (grouping needs a second point), so it holds nothing.
+    const lasting = [...values];
+    lasting[1501] = -100;
+    const both = run(createDetector({ direction: 'both' }, PERIOD), lasting).verdicts;
+    expect(both[1500]!.anomalous).toBe(true);
     expect(both[1550]!.anomalous).toBe(false);
+    const blip = run(createDetector({ direction: 'both' }, PERIOD), values).verdicts;
+    expect(blip[1500]!.anomalous).toBe(true);
+    expect(blip[1550]!.anomalous).toBe(true);
   });
 
   it('warm-up: no anomalous verdicts and score 0 during the first `warmup` points', () => {
