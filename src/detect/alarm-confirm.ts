@@ -9,7 +9,9 @@
  * So an alarm is tentative. The hold and hysteresis it started are kept only if the next point with a value is still
  * deviating by grouping's rule: more than STILL_DEVIATING_SHARE of the alarm's excursion from its expected value
  * remains. Otherwise both go back to what they were before the alarm. One pending alarm at a time: an alarm on the
- * next point resolves the previous one first.
+ * next point resolves the previous one first. One point confirms, as grouping's default of two points does; a metric
+ * with a policy minDuration above 2 needs more points to open, so an alarm confirmed by one point that grouping still
+ * drops keeps its hold (the detector runs with minDuration 1 and is not told the policy's).
  *
  * State: absent when nothing is pending, else ten numbers. Those are the hold (score, time), the hysteresis
  * (direction, hour, four bounds) as they were before the alarm, and the value the next point must exceed, with its side.
