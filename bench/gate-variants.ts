@@ -18,7 +18,6 @@ import { fileURLToPath } from 'node:url';
 import { INCIDENT_GATE, type IncidentGateParams } from '../src/detect/adaptive-detector.js';
 import { replaySeries, summarizeReplays, type SeriesReplay } from '../src/nab/daemon-replay.js';
 import { syntheticSuite } from '../src/nab/synthetic.js';
-import type { Window } from '../src/nab/weights.js';
 import { loadLabeledSeries } from './labeled-series.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,7 +33,7 @@ if (process.argv[2] === '--noise') {
   await import('./noise.js');
 } else {
   const variants = JSON.parse(process.argv[2] ?? '{"baseline":{}}') as Record<string, Partial<IncidentGateParams>>;
-  const series: { key: string; group: string; ts: ArrayLike<number>; vs: ArrayLike<number>; periodMs: number; windows: readonly Window[] }[] = loadLabeledSeries();
+  const series = loadLabeledSeries();
   for (const x of syntheticSuite()) series.push({ key: `synthetic/${x.name}`, group: `synthetic/${x.family}`, ts: x.timestamps, vs: x.values, periodMs: x.periodMs, windows: x.windows });
   const groups = [...new Set(series.map((s) => s.group))];
   type Row = { fp: number; days: number; hit: number; wins: number };
