@@ -135,6 +135,41 @@ describe('novelty core', () => {
     expect(JSON.stringify(st)).not.toContain('null');
   });
 
+  /** Normal(mean, sd) values from a Box–Muller pair of the deterministic stream. */
+  const gaussian = (n: number, mean: number, sd: number, seed: number) => {
+    const r = rng(seed);
+    return Array.from({ length: n }, () => mean + sd * Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r()));
+  };
+  const scaleAfter = (values: number[]) => {
+    const st = initNovelty();
+    const out: NoveltyOut = { score: 0, raw: 0, z: 0, expected: NaN, scale: 0 };
+    const scales: number[] = [];
+    for (const v of values) {
+      noveltyUpdate(st, v, DEFAULT_NOVELTY, out);
+      scales.push(out.scale);
+    }
+    return scales;
+  };
+
+  it('a counter whose first point is exactly 0 learns its real scale within a few hundred points', () => {
+    // Level 0 and scale 0 after the first point: with only the 1e-9 floor, every residual was clipped to ~3e-9 and the
+    // scale crawled back multiplicatively (0.2 after 1,431 points of 3 ± 1.2), so ordinary noise scored z of 5–30.
+    const v = [0, ...gaussian(1500, 3, 1.2, 21).map((x) => Math.max(0, x))];
+    const scales = scaleAfter(v);
+    expect(scales[300]).toBeGreaterThan(0.6);
+    expect(scales[300]).toBeLessThan(2.4);
+    expect(scales[1500]).toBeGreaterThan(0.6);
+  });
+
+  it('one huge outlier widens the scale floor only for a while: the range it sets decays back', () => {
+    // A 36 s timeout on a 120 ± 10 ms latency: a floor of 1 % of the all-time range would be 360 ms for good.
+    const v = gaussian(30_000, 120, 10, 8);
+    v[200] = 36_000;
+    const scales = scaleAfter(v);
+    expect(scales[300]).toBeGreaterThan(100); // right after it, the floor (1 % of the range) holds the scale up
+    expect(scales[29_999]).toBeLessThan(25); // five memories later the scale is the noise's again (σ 10)
+  });
+
   it('a sparse counter (mostly 0, occasional small counts) keeps finite scores and a finite state', () => {
     const r = rng(5);
     const v = Array.from({ length: 5000 }, () => (r() < 0.9 ? 0 : 1 + Math.floor(r() * 3)));
