@@ -155,9 +155,14 @@ export function groupEvents(incidents: readonly Incident[], events: readonly Met
   return { updated: [...byId.values()], newSignals: fresh, pending: keep };
 }
 
+/**
+ * A further anomalous point of the signal's metric keeps it going; it becomes the peak only when it deviates the
+ * same way (a metric watched both ways that swings below expected must not show as an up signal's "peak" under
+ * its expected value, nor move the excursion stillDeviating measures against).
+ */
 function absorb(s: Signal, e: MetricEvent): void {
   s.lastAnomalousAt = e.t;
-  if (e.score > s.peakScore) Object.assign(s, { peakScore: e.score, peakValue: e.value, expected: e.expected });
+  if (e.score > s.peakScore && (e.direction ?? s.direction) === s.direction) Object.assign(s, { peakScore: e.score, peakValue: e.value, expected: e.expected });
 }
 
 function newSignal(e: MetricEvent): Signal {

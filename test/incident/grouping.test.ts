@@ -119,6 +119,12 @@ describe('grouping anomalies into incidents', () => {
     expect(r.updated[0]?.signals).toHaveLength(1);
   });
 
+  it("an anomalous point the other way keeps an up signal going but is not its peak (no 'up peak 73 vs 75')", () => {
+    const r = groupEvents([open()], [ev(3, true, { direction: 'down', value: 2, score: 0.99 })], cfg);
+    const s = r.updated[0]?.signals[0];
+    expect(s).toMatchObject({ direction: 'up', lastAnomalousAt: at(3), peakValue: 50, peakScore: 0.9, expected: 10 });
+  });
+
   it('the input incidents are not mutated (pure)', () => {
     const inc = open();
     const before = structuredClone(inc);
