@@ -85,14 +85,13 @@ export interface NoveltyParams {
   /** Relative floor of the scale: scale >= relFloor·|level| (+1e-9). */
   readonly relFloor: number;
   /**
-   * Floor of the scale as a fraction of the recent range (decayed highs and lows, memory `rangeMemory` points): a move
-   * smaller than 1% of what the series spans is not a deviation. Without it a series whose first point is exactly 0
-   * (most error counters) starts with level 0 and scale 0, every residual is clipped to the 1e-9 floor, and the scale
-   * takes thousands of points to grow back, scoring ordinary noise at z of 5–30 the whole time. The range decays so
-   * that one huge outlier (a 30 s timeout on a 100 ms latency) does not blunt the scale for good.
+   * While learning (the first `learn` points), the scale has a second floor: rangeFloor × the range seen so far. A
+   * series whose first point is exactly 0 (most error counters) starts at level 0 and scale 0; with only the 1e-9
+   * floor every residual was clipped to ~3e-9 and the scale took thousands of points to grow back, scoring ordinary
+   * noise at z of 5–30 the whole time. Only while learning: a floor on the range for good would let one huge outlier
+   * (a 30 s timeout on a 250 ms latency) blunt the scale for days (measured: independent set 3, file 04).
    */
   readonly rangeFloor: number;
-  readonly rangeMemory: number;
   /**
    * Suppression of repeated alarms: after a score s is reported, the next `suppressHold` points report only a score
    * above s + suppressJump·(1 − s) (which then resets the hold); the others report 0. One incident, one alarm.
@@ -132,7 +131,6 @@ export const DEFAULT_NOVELTY: NoveltyParams = {
   channels: 0b1111,
   relFloor: 1e-3,
   rangeFloor: 0.01,
-  rangeMemory: 5000,
   suppressHold: 200,
   suppressJump: 0.3,
   lnRate: 0,
@@ -158,9 +156,6 @@ export interface NoveltyState {
   /** Range seen so far. */
   lo: number;
   hi: number;
-  /** Decayed range (toward the level; absent in states saved before it existed, which start it from lo and hi). */
-  dl?: number;
-  dh?: number;
   /** Raw novelty of the last `short` points per channel (channel-major ring, integer units of 1e-4), its write position. */
   ring: number[];
   ri: number;
@@ -253,7 +248,7 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
     return;
   }
   const n = st.n;
-  const floor = Math.max(p.relFloor * Math.abs(st.lvl), p.rangeFloor * ((st.dh ?? st.hi) - (st.dl ?? st.lo))) + 1e-9;
+  const floor = Math.max(p.relFloor * Math.abs(st.lvl), n <= p.learn ? p.rangeFloor * (st.hi - st.lo) : 0) + 1e-9;
   const scale = Math.max(st.dev * MAD_TO_SIGMA, floor);
   const scaleStep = Math.max(st.step * MAD_TO_SIGMA, floor);
   const r = x - st.lvl;
@@ -336,11 +331,6 @@ export function noveltyUpdate(st: NoveltyState, x: number, p: NoveltyParams, out
   st.lvl += alpha(p.levelMemory, n + 1) * rc;
   st.dev += alpha(p.scaleMemory, n + 1) * (Math.abs(rc) - st.dev);
   st.step += alpha(p.diffMemory, n) * (Math.abs(clipTo(dx, p.clip * scaleStep)) - st.step);
-  const ar = alpha(p.rangeMemory, n);
-  const dh = st.dh ?? st.hi;
-  const dl = st.dl ?? st.lo;
-  st.dh = Math.max(x, dh - ar * (dh - st.lvl));
-  st.dl = Math.min(x, dl + ar * (st.lvl - dl));
   st.prev = x;
   st.n = n + 1;
 }
