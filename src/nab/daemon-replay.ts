@@ -84,6 +84,7 @@ export function replaySeries(timestamps: ArrayLike<number>, values: ArrayLike<nu
   };
   const det = detectorFor(m);
   const state = det.init();
+  let shadow: typeof state | null = null;
   let incidents: Incident[] = [];
   const openedAt = new Map<string, number>();
   const closed: Incident[] = [];
@@ -104,7 +105,10 @@ export function replaySeries(timestamps: ArrayLike<number>, values: ArrayLike<nu
     // Expire unapproved incidents: they stop freezing learning, and keep their active signals.
     for (const inc of incidents) if (inc.state === 'detected' && t - (openedAt.get(inc.id) ?? t) >= cfg.ttlMs) inc.state = 'expired';
     const frozen = incidents.some((inc) => inc.state === 'detected' && inc.signals.some((s) => s.clearedAt === null));
-    const verdict = det.update(frozen ? structuredClone(state) : state, t as EpochMs, Number.isNaN(v) ? null : v);
+    // As the daemon (observe.ts): frozen points run on one shadow of the state, dropped when the freeze ends.
+    if (!frozen) shadow = null;
+    else shadow ??= structuredClone(state);
+    const verdict = det.update(shadow ?? state, t as EpochMs, Number.isNaN(v) ? null : v);
     run = verdict.anomalous ? run + 1 : 0;
     if (verdict.anomalous) alarms.push(t);
     if (Number.isNaN(v)) continue;
