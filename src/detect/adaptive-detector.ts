@@ -89,6 +89,7 @@ export const INCIDENT_GATE: IncidentGateParams = {
   bucketMs: 7_200_000,
   slots: 13,
   skip: 1,
+  robustMin: 10,
   tol: 0,
   meanMs: 1_800_000,
   weeklySpread: 1,
@@ -168,16 +169,19 @@ export function adaptiveDetector(
   // The reference of a value (or of the short mean) at t, n points into the series: see INCIDENT_GATE.tod.
   const todAfter = Math.ceil((gate.todDays * 86_400_000) / periodMs);
   // An empty range is {Infinity, −Infinity}, so a union is a plain min/max; `out` is filled without allocating.
-  const reference = (rr: RecentRangeState, wr: WeeklyRangeState, t: number, n: number, out: { lo: number; hi: number }): { lo: number; hi: number } => {
+  // The half-hour mean's range keeps its extremes: a smoothed series has no one-point outliers, and its single highest
+  // point is the top of a real excursion (a nightly batch's mean peaks once, at its end).
+  const meanGate: IncidentGateParams = { ...gate, robustMin: 0 };
+  const reference = (rr: RecentRangeState, wr: WeeklyRangeState, t: number, n: number, out: { lo: number; hi: number }, g: IncidentGateParams): { lo: number; hi: number } => {
     const week = weeklyRange(wr, t, gate.bucketMs, gate.weeklySpread);
     out.lo = week.lo;
     out.hi = week.hi;
     if (gate.tod === 1 && n >= todAfter) {
       const b = Math.floor(t / gate.bucketMs);
-      for (let k = -gate.weeklySpread; k <= gate.weeklySpread; k++) widenByBucket(rr, b - perDay + k, t, gate, out);
+      for (let k = -gate.weeklySpread; k <= gate.weeklySpread; k++) widenByBucket(rr, b - perDay + k, t, g, out);
       if (out.lo <= out.hi) return out;
     }
-    const day = recentRange(rr, t, gate);
+    const day = recentRange(rr, t, g);
     if (day.lo < out.lo) out.lo = day.lo;
     if (day.hi > out.hi) out.hi = day.hi;
     return out;
@@ -219,8 +223,8 @@ export function adaptiveDetector(
       }
       const xs = x - base;
       const sm = st.core.n === 0 ? xs : st.sm + meanAlpha * (xs - st.sm);
-      const range = reference(st.rr, st.wr, t, st.core.n, rangeOut);
-      const mrange = reference(st.rm, st.wm, t, st.core.n, mrangeOut);
+      const range = reference(st.rr, st.wr, t, st.core.n, rangeOut, gate);
+      const mrange = reference(st.rm, st.wm, t, st.core.n, mrangeOut, meanGate);
       const lvlBefore = st.core.lvl;
       const first = st.core.n === 0;
       noveltyUpdate(st.core, x - base, params, out, sides);
@@ -251,7 +255,7 @@ export function adaptiveDetector(
       // Every point enters the range (an alarming one too: a recurring batch job is learned as normal by tomorrow);
       // the current bucket is not part of the reference, so an excursion does not widen its own.
       recentRangeAdd(st.rr, t, xs, gate, (i, l, h) => weeklyFold(st.wr, i, l, h, gate.bucketMs));
-      recentRangeAdd(st.rm, t, sm, gate, (i, l, h) => weeklyFold(st.wm, i, l, h, gate.bucketMs));
+      recentRangeAdd(st.rm, t, sm, meanGate, (i, l, h) => weeklyFold(st.wm, i, l, h, gate.bucketMs));
       st.sm = sm;
       if (st.core.n <= c.warmup) return quietVerdict(expected);
       const side = out.z > 0 ? 'up' : out.z < 0 ? 'down' : null;

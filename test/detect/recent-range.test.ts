@@ -83,3 +83,41 @@ describe('recent range eviction (what feeds the weekly reference)', () => {
     expect(out.at(-1)).toEqual([6, 60, 60]);
   });
 });
+
+describe('recent range with robustMin: one extreme point of a full bucket is not where the metric has been', () => {
+  const R = { ...P, robustMin: 10 };
+  const fill = (st: ReturnType<typeof initRecentRange>, hour: number, values: number[]) => values.forEach((v, i) => recentRangeAdd(st, hour * H + i * 60_000, v, R));
+
+  it('a bucket of at least robustMin points is read without its single highest and lowest point', () => {
+    const st = initRecentRange(R);
+    fill(st, 0, [250, 260, 240, 30000, 250, 270, 230, 250, 260, 240, 250, 10]); // latencies in ms: one 30 s timeout, one 10 ms blip
+    recentRangeAdd(st, 1 * H, 250, R);
+    expect(recentRange(st, 1 * H, R)).toEqual({ lo: 230, hi: 270 });
+    expect(bucketRange(st, 0, 1 * H, R)).toEqual({ lo: 230, hi: 270 });
+  });
+
+  it('two points at the extreme (a real excursion, not a single outlier) keep it', () => {
+    const st = initRecentRange(R);
+    fill(st, 0, [250, 260, 240, 30000, 250, 270, 230, 29000, 260, 240, 250]);
+    expect(recentRange(st, 1 * H, R).hi).toBe(29000);
+  });
+
+  it('a bucket of fewer points (hourly data), and a range without robustMin, keep their extremes', () => {
+    const few = initRecentRange(R);
+    fill(few, 0, [250, 30000, 240]);
+    expect(recentRange(few, 1 * H, R)).toEqual({ lo: 240, hi: 30000 });
+    const plain = initRecentRange(P);
+    [250, 260, 240, 30000, 250, 270, 230, 250, 260, 240, 250].forEach((v, i) => recentRangeAdd(plain, i * 60_000, v, P));
+    expect(recentRange(plain, 1 * H, P)).toEqual({ lo: 230, hi: 30000 });
+    expect(plain.c).toBeUndefined();
+  });
+
+  it('evicted buckets are handed on with the same robust bounds (the weekly reference sees what the day saw)', () => {
+    const st = initRecentRange(R);
+    fill(st, 0, [250, 260, 240, 30000, 250, 270, 230, 250, 260, 240, 250]);
+    const evicted: [number, number, number][] = [];
+    recentRangeAdd(st, 7 * H, 250, R, (idx, lo, hi) => evicted.push([idx, lo, hi]));
+    expect(evicted).toEqual([[0, 240, 270]]); // its single lowest (230) and highest (30 s) left out
+  });
+});
+
