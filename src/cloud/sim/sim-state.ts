@@ -45,7 +45,9 @@ export class SimStateFile {
   save(): void {
     if (!this.path) return;
     mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.tmp`;
+    // A temporary file of this process's own: daemons sharing a data dir (the three-daemon test) each write the shared
+    // simulated account's state, and one name let one daemon rename another's file away (ENOENT at start).
+    const tmp = `${this.path}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.data));
     renameSync(tmp, this.path);
   }
