@@ -143,16 +143,15 @@ export function recentRangeAdd(st: RecentRangeState, t: number, x: number, p: Re
     st.l2 ??= [...st.lo];
     st.h2 ??= [...st.hi];
     const c = l > h ? 0 : (st.c[s] as number);
-    const xl = roundOut(x, false);
-    const xh = roundOut(x, true);
+    // Rounded only when stored (roundOut is the costly part of a point).
     if (c === 0) {
-      st.l2[s] = xl;
-      st.h2[s] = xh;
+      st.l2[s] = roundOut(x, false);
+      st.h2[s] = roundOut(x, true);
     } else {
       if (x < l) st.l2[s] = l;
-      else if (c === 1 || xl < (st.l2[s] as number)) st.l2[s] = xl;
+      else if (c === 1 || x < (st.l2[s] as number)) st.l2[s] = roundOut(x, false);
       if (x > h) st.h2[s] = h;
-      else if (c === 1 || xh > (st.h2[s] as number)) st.h2[s] = xh;
+      else if (c === 1 || x > (st.h2[s] as number)) st.h2[s] = roundOut(x, true);
     }
     st.c[s] = Math.min(min, c + 1);
   }
