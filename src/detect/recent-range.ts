@@ -139,7 +139,9 @@ export function recentRangeAdd(st: RecentRangeState, t: number, x: number, p: Re
   const h = st.hi[s] as number;
   const min = p.robustMin ?? 0;
   if (min > 0) {
-    st.c ??= new Array<number>(p.slots).fill(0);
+    // A state saved before these arrays: its buckets with points count as full, with their extremes as second
+    // extremes (an upper bound: they read as before, and only tighten as points come).
+    st.c ??= st.lo.map((lo, i) => (lo <= (st.hi[i] as number) ? min : 0));
     st.l2 ??= [...st.lo];
     st.h2 ??= [...st.hi];
     const c = l > h ? 0 : (st.c[s] as number);

@@ -119,5 +119,17 @@ describe('recent range with robustMin: one extreme point of a full bucket is not
     recentRangeAdd(st, 7 * H, 250, R, (idx, lo, hi) => evicted.push([idx, lo, hi]));
     expect(evicted).toEqual([[0, 240, 270]]); // its single lowest (230) and highest (30 s) left out
   });
+
+  it('a state saved before the second extremes existed goes on: its partly filled bucket keeps its extremes', () => {
+    const st = initRecentRange(P); // as saved by an older build: lo and hi only
+    [250, 30000, 240].forEach((v, i) => recentRangeAdd(st, i * 60_000, v, P));
+    expect(st.c).toBeUndefined();
+    [250, 260, 240, 250, 270, 230, 250, 260, 240, 250].forEach((v, i) => recentRangeAdd(st, (10 + i) * 60_000, v, R)); // the same bucket, now robust
+    const r = recentRange(st, 1 * H, R);
+    expect(r.hi).toBe(30000); // its first points were never counted as seconds: the extreme it holds stays
+    fill(st, 2, [250, 260, 240, 30000, 250, 270, 230, 250, 260, 240, 250]);
+    expect(recentRange(st, 3 * H, R).hi).toBe(30000); // hour 0 still in the ring with its extreme…
+    expect(bucketRange(st, 2, 3 * H, R)).toEqual({ lo: 240, hi: 270 }); // …a bucket filled since reads robustly
+  });
 });
 
