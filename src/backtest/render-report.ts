@@ -27,7 +27,7 @@ export function renderReport(r: BacktestReport): string {
     out.push(`- ${i.id}  ${i.service}  onset ${iso(i.onsetAt)}  [${i.state}]  metrics: ${i.metrics.join(', ')}`);
     if (i.suspect) {
       out.push(`    suspect: ${i.suspect.pipeline} ${i.suspect.executionId}${i.suspect.revision ? ` (revision ${i.suspect.revision})` : ''}, score ${i.suspect.score.toFixed(2)}`);
-      for (const why of i.suspect.reasons) out.push(`      because ${why}`);
+      for (const why of i.suspect.reasons) out.push(`      - ${why}`);
     } else out.push(`    no suspect: ${i.verdict}`);
     if (i.runbook) out.push(`    runbook: ${i.runbook}`);
   }

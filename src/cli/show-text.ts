@@ -1,4 +1,5 @@
 import type { Decision, Incident } from '../incident/incident.js';
+import { decisiveReason } from '../incident/correlate.js';
 import { previewLine } from '../execute/step-preview.js';
 import { planCostLine } from '../runbook/plan-cost.js';
 import type { AuditRecord } from '../store/store.js';
@@ -33,7 +34,7 @@ export function showText(d: IncidentDetail, audit: readonly AuditRecord[] = []):
     out.push(`  suspect: ${dep.pipeline} revision ${dep.revisionId?.slice(0, 12) ?? '?'}${dep.revisionSummary ? ` "${dep.revisionSummary}"` : ''} (execution ${dep.id})`);
     for (const r of s.reasons) out.push(`    - ${r}`);
   } else out.push(`  suspect: none${c ? ` (${c.verdict})` : ''}`);
-  for (const o of c?.candidates.filter((x) => x.deployment.id !== s?.deployment.id).slice(0, 3) ?? []) out.push(`  also considered: ${o.deployment.pipeline} ${o.deployment.id.slice(0, 8)} (score ${o.score}): ${o.reasons.at(-1) ?? ''}`);
+  for (const o of c?.candidates.filter((x) => x.deployment.id !== s?.deployment.id).slice(0, 3) ?? []) out.push(`  also considered: ${o.deployment.pipeline} ${o.deployment.id.slice(0, 8)} (score ${o.score}): ${decisiveReason(o)}`);
   const templates = i.evidence?.templates.slice(0, 3) ?? [];
   if (templates.length) {
     out.push('  top log templates:');

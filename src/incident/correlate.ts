@@ -56,6 +56,18 @@ const ROLLBACK_WEIGHT = 0.8;
 /** How much more suspicious a deploy is when it landed during a deployment freeze of its services. */
 const FREEZE_WEIGHT = 1.25;
 
+/** Leads a reason that lowered a deployment's score, so every list of reasons reads right. */
+export const AGAINST = 'against it: ';
+
+/**
+ * The one reason to show beside a deployment that was not named: why it scored nothing, else the first
+ * reason that counted against it, else its last. Pure.
+ */
+export function decisiveReason(r: RankedDeployment): string {
+  if (r.score === 0) return r.reasons.at(-1) ?? '';
+  return r.reasons.find((x) => x.startsWith(AGAINST)) ?? r.reasons.at(-1) ?? '';
+}
+
 const minutes = (ms: number): string => {
   const m = Math.round(Math.abs(ms) / MINUTE);
   return m >= 120 ? `${(m / 60).toFixed(1)} h` : `${m} min`;
@@ -109,7 +121,7 @@ function noSuspectVerdict(input: CorrelationInput, ranked: readonly RankedDeploy
     return `no deployment explains this: nothing deployed ${input.service} or a service it depends on in the ${minutes(input.lookbackMs)} before the onset`;
   }
   const best = related[0];
-  return `no deployment explains this: the closest candidate, ${best?.deployment.id ?? ''} of ${best?.deployment.pipeline ?? ''}, does not fit (${best?.reasons.at(-1) ?? ''})`;
+  return `no deployment explains this: the closest candidate, ${best?.deployment.id ?? ''} of ${best?.deployment.pipeline ?? ''}, does not fit (${best ? decisiveReason(best) : ''})`;
 }
 
 type Relation = 'own' | 'dependency' | 'unrelated';
@@ -174,7 +186,7 @@ function rank(d: Deployment, input: CorrelationInput): RankedDeployment | null {
     } else {
       // Without a drift that began at it, an effect this late is unusual for a release: it counts less.
       timing *= UNEXPLAINED_DELAY_FACTOR;
-      reasons.push(`that is long before the onset, and no metric of ${input.service} started drifting when it landed`);
+      reasons.push(`${AGAINST}that is long before the onset, and no metric of ${input.service} started drifting when it landed`);
     }
   }
   score *= timing;
@@ -191,7 +203,7 @@ function rank(d: Deployment, input: CorrelationInput): RankedDeployment | null {
   const shared = unexplainedBreaks(d, input);
   if (shared.length > 0) {
     score *= 0.15;
-    reasons.push(`${shared.join(', ')} broke at the same moment without a release of their own, which points at a shared dependency rather than this deploy`);
+    reasons.push(`${AGAINST}${shared.join(', ')} broke at the same moment without a release of their own, which points at a shared dependency rather than this deploy`);
   }
   if (d.changeSize !== undefined) {
     score *= 0.85 + 0.15 * Math.min(1, Math.log10(1 + Math.max(0, d.changeSize)) / 3);
@@ -216,7 +228,7 @@ function ownLogFactor(input: CorrelationInput, reasons: string[]): number {
   const elsewhere = templates.find((t) => deps.some((svc) => namesService(t, svc)));
   if (elsewhere) {
     const svc = deps.find((x) => namesService(elsewhere, x)) ?? '';
-    reasons.push(`the new log lines name ${svc}, which released too, rather than ${input.service}'s own code: "${elsewhere.template.slice(0, 100)}"`);
+    reasons.push(`${AGAINST}the new log lines name ${svc}, which released too, rather than ${input.service}'s own code: "${elsewhere.template.slice(0, 100)}"`);
     return NAMED_ELSEWHERE_FACTOR;
   }
   const fresh = templates.find((t) => t.isNew);

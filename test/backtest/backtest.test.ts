@@ -12,6 +12,7 @@ import { openBacktestWorld, parseWhen } from '../../src/backtest/backtest-world.
 import { RecordedDeployments, RecordedMetrics, prefetchMetrics } from '../../src/backtest/recorded-sources.js';
 import { episodes, suggestQuieter, type BacktestIncident, type MetricNoise } from '../../src/backtest/report.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
+import { renderReport } from '../../src/backtest/render-report.js';
 
 const t = (n: number): EpochMs => n as EpochMs;
 const metric = (id: string, periodSec = 60, over: Partial<WatchedMetric['detector']> = {}): WatchedMetric =>
@@ -160,6 +161,12 @@ describe('runBacktest on the simulated cloud', () => {
     expect(inc?.suspect?.reasons.length).toBeGreaterThan(0);
     expect(inc?.proposed).toBe(true);
     expect(['awaiting_approval', 'expired']).toContain(inc?.state);
+    // As a person reads it: each reason on its own line, and the one that counted against the suspect says so.
+    const text = report ? renderReport(report) : '';
+    expect(text).toMatch(/^ {4}suspect: checkout-deploy 5a6b7c8d-cccc-4d2e-9f3a-4b5c6d7e0003 /m);
+    expect(text).toMatch(/^ {6}- pipeline checkout-deploy deploys checkout$/m);
+    expect(text).toMatch(/^ {6}- against it: the new log lines name payments, which released too/m);
+    expect(text).not.toMatch(/because against/);
   });
 
   it('reads nothing when the plan is not confirmed', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Deployment, MetricPoint } from '../../src/cloud/ports.js';
 import { MINUTE, type EpochMs } from '../../src/core/time.js';
-import { correlate, driftSince, MIN_SCORE, type CorrelationInput } from '../../src/incident/correlate.js';
+import { correlate, decisiveReason, driftSince, MIN_SCORE, type CorrelationInput } from '../../src/incident/correlate.js';
 
 const T = Date.parse('2026-11-02T08:00:00Z');
 const at = (min: number): EpochMs => (T + min * MINUTE) as EpochMs;
@@ -84,7 +84,7 @@ describe('correlate: which deployment broke the service, and why', () => {
   it('unrelated services breaking at the same moment with no release of their own point at a shared dependency', () => {
     const c = correlate(input([deploy('bad', 'checkout-deploy', -2)], { otherOnsets: [{ service: 'search', onsetAt: at(1) }, { service: 'auth', onsetAt: at(-1) }] }));
     expect(c.suspect).toBeNull();
-    expect(c.candidates[0]?.reasons.at(-1)).toBe('auth, search broke at the same moment without a release of their own, which points at a shared dependency rather than this deploy');
+    expect(c.candidates[0]?.reasons.at(-1)).toBe('against it: auth, search broke at the same moment without a release of their own, which points at a shared dependency rather than this deploy');
   });
 
   it('another service breaking at the same moment because of its own release does not clear this deploy', () => {
@@ -130,7 +130,7 @@ describe('correlate: which deployment broke the service, and why', () => {
   it('a deploy long before the onset with no drift since it landed is not named', () => {
     const c = correlate(input([deploy('old', 'checkout-deploy', -180)]));
     expect(c.suspect).toBeNull();
-    expect(c.candidates[0]?.reasons).toContain('that is long before the onset, and no metric of checkout started drifting when it landed');
+    expect(c.candidates[0]?.reasons).toContain('against it: that is long before the onset, and no metric of checkout started drifting when it landed');
     expect(c.candidates[0]?.score).toBeLessThan(MIN_SCORE);
   });
 
@@ -191,7 +191,7 @@ describe('correlate: steady-state mechanisms (drift change point, dependency tro
     const c = correlate(input([deploy('older-big', 'checkout-deploy', -200, { changeSize: 3000 }), deploy('leak', 'checkout-deploy', -120, { changeSize: 20 })], memory(-120)));
     expect(c.suspect?.deployment.id).toBe('leak');
     const older = c.candidates.find((r) => r.deployment.id === 'older-big');
-    expect(older?.reasons).toContain('that is long before the onset, and no metric of checkout started drifting when it landed');
+    expect(older?.reasons).toContain('against it: that is long before the onset, and no metric of checkout started drifting when it landed');
     expect(older?.score).toBeLessThan(MIN_SCORE);
   });
 
@@ -208,6 +208,19 @@ describe('correlate: steady-state mechanisms (drift change point, dependency tro
     expect(c.suspect?.deployment.id).toBe('pay');
     expect(c.suspect?.reasons).toContain('new log lines name payments: "ERROR cannot parse payments response: missing field <*>" (0 → 40)');
     expect(c.candidates.find((r) => r.deployment.id === 'own')?.reasons.join(' ')).toMatch(/the new log lines name payments, which released too/);
+  });
+
+  it('a reason that lowered a score says so, and is the one shown beside a deployment that was not named', () => {
+    const c = correlate(input([deploy('own', 'checkout-deploy', -20, { changeSize: 3 }), deploy('pay', 'payments-deploy', -1)], { logTemplates: [named] }));
+    const own = c.candidates.find((r) => r.deployment.id === 'own');
+    expect(own?.score).toBeGreaterThan(0);
+    expect(own?.reasons.at(-1)).toBe('it changed 3 lines');
+    expect(own && decisiveReason(own)).toMatch(/^against it: the new log lines name payments, which released too, rather than checkout's own code/);
+    // Reasons that support a deployment carry no such lead.
+    expect(c.suspect?.reasons.some((r) => r.startsWith('against it: '))).toBe(false);
+    // A deployment that scored nothing shows why it scored nothing.
+    const none = correlate(input([deploy('pay', 'payments-deploy', -1)]));
+    expect(none.candidates[0] && decisiveReason(none.candidates[0])).toBe('payments showed no trouble of its own (no anomaly near the onset, no new log lines naming it)');
   });
 
   it('a brand-new log template after an own release enters its reasons', () => {

@@ -71,7 +71,7 @@ describe('the incident timeline (pure)', () => {
     expect(text).toMatch(/planner template/);
     expect(text).toContain(`alice approve ${done.runbook?.hash} via web as oidc:alice@example.com`);
     expect(text).toMatch(/1\. codepipeline\.rollback succeeded .* → .* \(\d+ s\) key /);
-    expect(text).toMatch(/because .*deploys checkout/);
+    expect(text).toMatch(/^ {4}- pipeline checkout-deploy deploys checkout$/m);
     expect(lines.filter((l) => /^ {2}#\d+ /.test(l))).toHaveLength(audit.length);
     expect(lines.at(-1)).toMatch(/^audit: verified \(\d+ records in the chain\)$/);
     const broken = decisionRecord({ incident: done, decisions, audit, verification: { ok: false, records: 9, firstBadSeq: 4, problem: 'hash mismatch' } });

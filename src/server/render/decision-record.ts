@@ -1,4 +1,5 @@
 import type { Decision, Incident } from '../../incident/incident.js';
+import { decisiveReason } from '../../incident/correlate.js';
 import { investigationLines } from '../../agent/investigation-lines.js';
 import { planCostLine } from '../../runbook/plan-cost.js';
 import type { AuditRecord, AuditVerification } from '../../store/store.js';
@@ -36,9 +37,9 @@ export function decisionRecord(v: DecisionRecordInput): string[] {
   else {
     const d = c.suspect.deployment;
     out.push(`  ${d.pipeline} revision ${d.revisionId ?? '?'}${d.revisionSummary ? ` "${d.revisionSummary}"` : ''} (execution ${d.id}), score ${num(c.suspect.score)}, triggered by ${d.triggeredBy ?? 'unknown'}`);
-    for (const r of c.suspect.reasons) out.push(`    because ${r}`);
+    for (const r of c.suspect.reasons) out.push(`    - ${r}`);
   }
-  for (const o of c?.candidates.filter((x) => x.deployment.id !== c.suspect?.deployment.id).slice(0, 4) ?? []) out.push(`  also considered: ${o.deployment.pipeline} ${o.deployment.id} (score ${num(o.score)}): ${o.reasons.at(-1) ?? ''}`);
+  for (const o of c?.candidates.filter((x) => x.deployment.id !== c.suspect?.deployment.id).slice(0, 4) ?? []) out.push(`  also considered: ${o.deployment.pipeline} ${o.deployment.id} (score ${num(o.score)}): ${decisiveReason(o)}`);
   out.push('', 'plan:');
   const p = i.plan;
   if (!p) out.push('  no planner trace');

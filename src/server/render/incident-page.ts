@@ -1,4 +1,5 @@
 import { safeHttpUrl } from '../../core/sanitize.js';
+import { decisiveReason } from '../../incident/correlate.js';
 import { planCostLine } from '../../runbook/plan-cost.js';
 import type { Decision, Incident } from '../../incident/incident.js';
 import { ABSORBING_STATES } from '../../incident/grouping.js';
@@ -229,7 +230,7 @@ function suspectSection(i: Incident, links: ConsoleLinks | undefined): string {
 <p>Revision <code>${esc(d.revisionId ?? '?')}</code>${revisionLink(d.revisionUrl)}${d.author ? ` by ${esc(d.author)}` : ''} · triggered by ${esc(d.triggeredBy ?? 'unknown')} · status ${esc(d.status)}</p>
 <p class="muted">execution <code>${esc(d.id)}</code> · score ${esc(c.suspect.score)}${consoleLink('pipeline execution in the console', links?.pipelineExecution)}</p>
 <ul>${c.suspect.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>
-${others.length ? `<p class="muted">Also considered: ${others.map((o) => `${esc(o.deployment.pipeline)} ${esc(o.deployment.id.slice(0, 8))} (score ${esc(o.score)}: ${esc(o.reasons.at(-1) ?? '')})`).join('; ')}</p>` : ''}</section>`;
+${others.length ? `<p class="muted">Also considered: ${others.map((o) => `${esc(o.deployment.pipeline)} ${esc(o.deployment.id.slice(0, 8))} (score ${esc(o.score)}: ${esc(decisiveReason(o))})`).join('; ')}</p>` : ''}</section>`;
 }
 
 function chartSection(i: Incident, now: number, links: ConsoleLinks | undefined): string {
