@@ -2,15 +2,16 @@ import { iso } from '../core/time.js';
 import type { BacktestPlan } from './run-backtest.js';
 import type { BacktestReport } from './report.js';
 
-const usd = (n: number): string => `$${n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
+const cost = (n: number): string => (n > 0 && n < 0.0001 ? 'under $0.0001' : `about $${n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`);
+const count = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** The budget shown before a backtest reads anything. Pure. */
 export function renderPlan(plan: BacktestPlan): string {
   const m = plan.metrics;
   const lines = [
     'The backtest will make only read calls:',
-    `  CloudWatch GetMetricData: ${m.calls.length} calls, ${m.metricsRequested} metrics requested, about ${usd(m.usd)}`,
-    `  CodePipeline: ListPipelineExecutions for ${plan.pipelines} pipeline(s) (100 executions a page), GetPipelineExecution per execution`,
+    `  CloudWatch GetMetricData: ${count(m.calls.length, 'call')}, ${count(m.metricsRequested, 'metric')} requested, ${cost(m.usd)}`,
+    `  CodePipeline: ListPipelineExecutions for ${count(plan.pipelines, 'pipeline')} (100 executions a page), GetPipelineExecution per execution`,
     `  Logs Insights: at most ${plan.maxLogQueries} queries (evidence for the incidents it finds)`,
     `  then ${plan.cycles} replayed poll cycles, in memory: nothing is notified, nothing can run`,
   ];

@@ -12,7 +12,7 @@ import { openBacktestWorld, parseWhen } from '../../src/backtest/backtest-world.
 import { RecordedDeployments, RecordedMetrics, prefetchMetrics } from '../../src/backtest/recorded-sources.js';
 import { episodes, suggestQuieter, type BacktestIncident, type MetricNoise } from '../../src/backtest/report.js';
 import { runBacktest } from '../../src/backtest/run-backtest.js';
-import { renderReport } from '../../src/backtest/render-report.js';
+import { renderPlan, renderReport } from '../../src/backtest/render-report.js';
 
 const t = (n: number): EpochMs => n as EpochMs;
 const metric = (id: string, periodSec = 60, over: Partial<WatchedMetric['detector']> = {}): WatchedMetric =>
@@ -154,6 +154,8 @@ describe('runBacktest on the simulated cloud', () => {
     if (!span) throw new Error('the demo policy runs on the simulated cloud');
     const { plan, report } = await runBacktest({ policy, world: opened.world, from: span.from, to: span.to, now: opened.now, logger: createLogger({ level: 'silent' }), signal: AbortSignal.timeout(60_000), confirm: () => true });
     expect(plan.metrics.calls.length).toBeGreaterThan(0);
+    expect(renderPlan(plan)).toContain(`GetMetricData: 1 call, ${plan.metrics.metricsRequested} metrics requested, under $0.0001`);
+    expect(renderPlan(plan)).toMatch(/ListPipelineExecutions for 2 pipelines /);
     expect(report?.incidents).toHaveLength(1);
     const inc = report?.incidents[0];
     expect(inc?.service).toBe('checkout');
