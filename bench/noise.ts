@@ -113,7 +113,7 @@ for (const inc of incidents) {
     falseCount++;
     const d = dayOf(onset);
     if (d >= 0 && d < DAYS) falseByDay[d]!++;
-    if (falseSamples.length < 10) falseSamples.push(`${inc.service} ${new Date(onset).toISOString()} ${inc.signals.map((s) => `${s.metricName} ${s.direction} peak ${s.peakValue.toPrecision(4)} vs ${s.expected.toPrecision(4)}`).join(', ')}`);
+    if (falseSamples.length < 40) falseSamples.push(`day ${d} ${inc.service} ${new Date(onset).toISOString()} ${inc.signals.map((s) => `${s.metricName} ${s.direction} peak ${s.peakValue.toPrecision(4)} vs ${s.expected.toPrecision(4)}`).join(', ')}`);
   }
 }
 const metricDays = METRICS * DAYS;
