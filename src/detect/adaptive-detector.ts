@@ -12,6 +12,7 @@ import { hysteresisUpdate, initHysteresis, pagedRanges, type HysteresisState } f
 import { bucketsPerDay, initWeeklyRange, weeklyFold, weeklyRange, type WeeklyRangeState } from './weekly-range.js';
 import { holdAlarm, holdBar, initIncidentHold, type IncidentHoldState } from './incident-hold.js';
 import { resolve, tentative, type PendingAlarm } from './alarm-confirm.js';
+import { blipJudged, isEcho, pointJudged } from './echo-guard.js';
 import { autoSeasonWeight, seasonAlpha, seasonSlot, seasonSlots, type Seasonality } from './seasonal-baseline.js';
 
 export interface AdaptiveConfig {
@@ -50,6 +51,9 @@ export interface AdaptiveState extends PolicyState {
   sp?: number;
   /** An alarm not yet confirmed by the next point (alarm-confirm.ts): the hold and hysteresis to restore if it was a blip. */
   pa?: PendingAlarm;
+  /** Echo guard (echo-guard.ts): the point count (core.n) at the last lone off-level point that did not stand as an alarm, and the off-level sides of the last two points. */
+  ee?: number;
+  es?: [number, number];
 }
 
 /**
@@ -218,7 +222,7 @@ export function adaptiveDetector(
         }
       }
       if (st.pa !== undefined) {
-        resolve(st.pa, x, st.ih, st.hy);
+        if (!resolve(st.pa, x, st.ih, st.hy)) blipJudged(st);
         delete st.pa;
       }
       const xs = x - base;
@@ -267,14 +271,17 @@ export function adaptiveDetector(
       const allowed = side !== null && (c.direction === 'both' || c.direction === side);
       if (c.minDuration > 1) {
         const v = verdict(st, opts, fresh ? score : 0, side, expected);
+        pointJudged(st, out.z, v.anomalous, params);
         hysteresisUpdate(st.hy, t, xs, sm, v.anomalous ? v.direction : null, material, out.expected);
         return allowed ? { ...v, score } : v;
       }
       // minDuration 1: whether the point alarms is decided against the incident hold, which only alarms start (a point
       // the gate rejected does not mute the next real one); the reported score keeps the core's suppression (NAB
       // scores points).
-      const candidate = fresh && out.raw > holdBar(st.ih, t, SUPPRESS_HOLD_MS) ? out.raw : 0;
+      const echo = isEcho(st, out.z, params);
+      const candidate = fresh && !echo && out.raw > holdBar(st.ih, t, SUPPRESS_HOLD_MS) ? out.raw : 0;
       const v = verdict(st, opts, candidate, side, expected);
+      pointJudged(st, out.z, v.anomalous, params);
       if (v.anomalous) {
         st.pa = tentative(st.ih, st.hy, x, expected);
         holdAlarm(st.ih, t, candidate, params.suppressJump);

@@ -33,12 +33,13 @@ export function tentative(ih: IncidentHoldState, hy: HysteresisState, value: num
 /** Whether `value`, the next point after the alarm, confirms it (grouping's stillDeviating). */
 export const confirms = (a: PendingAlarm, value: number): boolean => (a[9] > 0 ? value > a[8] : a[9] < 0 ? value < a[8] : false);
 
-/** Resolves a pending alarm with the next value: a blip gives back the hold and hysteresis from before it. */
-export function resolve(a: PendingAlarm, value: number, ih: IncidentHoldState, hy: HysteresisState): void {
-  if (confirms(a, value)) return;
+/** Resolves a pending alarm with the next value: a blip gives back the hold and hysteresis from before it. Returns whether the alarm was confirmed. */
+export function resolve(a: PendingAlarm, value: number, ih: IncidentHoldState, hy: HysteresisState): boolean {
+  if (confirms(a, value)) return true;
   ih.p = a[0];
   ih.t = a[1];
   hy.d = a[2];
   hy.u = a[3];
   hy.r = [a[4], a[5], a[6], a[7]];
+  return false;
 }
