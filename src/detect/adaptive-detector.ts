@@ -271,7 +271,6 @@ export function adaptiveDetector(
       const allowed = side !== null && (c.direction === 'both' || c.direction === side);
       if (c.minDuration > 1) {
         const v = verdict(st, opts, fresh ? score : 0, side, expected);
-        pointJudged(st, out.z, v.anomalous, params);
         hysteresisUpdate(st.hy, t, xs, sm, v.anomalous ? v.direction : null, material, out.expected);
         return allowed ? { ...v, score } : v;
       }

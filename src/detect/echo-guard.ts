@@ -8,8 +8,8 @@
  * spikes; NAB's art_load_balancer_spikes).
  *
  * The rule: within the spike channels' span after a *lone* off-level point (|z| at least the Huber clip, the point
- * before it not off-level on the same side) that did not stand as an alarm, a point within noise of the expected value
- * (|z| < spatialZ, the gate's own notion of noise) does not alarm. Its evidence is the earlier point, which was
+ * before it not off-level on the same side) that did not stand as an alarm, a point within the clip of the expected value
+ * (|z| < clip, the notion the minDuration > 1 path uses for "off the level") does not alarm. Its evidence is the earlier point, which was
  * already judged. A second off-level point on the same side makes a run (two points: the default minimum duration), not
  * a lone spike, and ends the guard. Points off the level themselves still alarm, and so does a change that deviates
  * little point by point (a variance drop, a flat stretch) when no lone spike precedes it. Pure.
@@ -26,7 +26,7 @@ export interface EchoState {
 
 const sideOf = (z: number, p: NoveltyParams): number => (Math.abs(z) >= p.clip ? Math.sign(z) : 0);
 
-/** Whether a point with residual `z` is an echo: within noise, within the span after a judged lone spike. */
+/** Whether a point with residual `z` is an echo: within the clip, within the span after a judged lone spike. */
 export function isEcho(st: EchoState, z: number, p: NoveltyParams): boolean {
   if (st.ee === undefined) return false;
   return st.core.n - st.ee <= (p.spikeShort ?? p.short) && Math.abs(z) < p.clip;
